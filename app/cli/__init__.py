@@ -1,0 +1,35 @@
+"""`engram`: the command line over the same services as the window."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from app.paths import Paths
+
+
+@click.group(invoke_without_command=True)
+@click.option("--data-dir", type=click.Path(file_okay=False), envvar="ENGRAM_HOME",
+              help="Data directory (default: the platform's user data dir; or $ENGRAM_HOME).")
+@click.version_option(package_name="engram")
+@click.pass_context
+def main(ctx: click.Context, data_dir: str | None) -> None:
+    """Engram: a private, encrypted memory of what you see on your screen."""
+    os.umask(0o077)  # every file Engram writes is private to the user
+    ctx.obj = Paths.resolve(data_dir)
+    if ctx.invoked_subcommand is None:
+        from app.cli.store_commands import status
+
+        ctx.invoke(status)
+
+
+def _register() -> None:
+    from app.cli import store_commands
+
+    for module in (store_commands,):
+        for command in module.COMMANDS:
+            main.add_command(command)
+
+
+_register()

@@ -1,0 +1,61 @@
+"""Where Engram keeps its data: one private directory, from platformdirs unless overridden."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+ENV_HOME = "ENGRAM_HOME"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The files of one data directory."""
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, data_dir: str | os.PathLike | None = None) -> Paths:
+        """`data_dir`, else $ENGRAM_HOME, else the platform's user data directory."""
+        chosen = data_dir or os.environ.get(ENV_HOME) or platformdirs.user_data_dir(
+            "Engram", appauthor=False
+        )
+        return cls(Path(chosen).expanduser().absolute())
+
+    @property
+    def database(self) -> Path:
+        return self.root / "engram.db"
+
+    @property
+    def key_file(self) -> Path:
+        return self.root / "engram.key"
+
+    @property
+    def frames(self) -> Path:
+        return self.root / "frames"
+
+    @property
+    def vector_index(self) -> Path:
+        return self.root / "vectors"
+
+    @property
+    def instance_lock(self) -> Path:
+        return self.root / "engram.lock"
+
+    def is_initialized(self) -> bool:
+        return self.key_file.exists() or self.database.exists()
+
+    def ensure(self) -> None:
+        """Create the directories, private to the user (0700)."""
+        for folder in (self.root, self.frames):
+            folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(folder, 0o700)
+
+    def size_bytes(self) -> int:
+        """Bytes used by every file under the data directory."""
+        if not self.root.exists():
+            return 0
+        return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())

