@@ -13,17 +13,34 @@ from app.errors import AppError
 from app.importer import parse_jsonl
 from app.paths import Paths
 from memory import (
+    MEMORY_CLASSES,
+    Answer,
+    CoreBlock,
+    EpisodicEvent,
     ForgetReport,
+    HistoryEntry,
     KdfParams,
     Memory,
     MemoryStore,
     MemoryType,
     Observation,
+    ProceduralEntry,
+    ResourceItem,
+    SearchHit,
+    SemanticFact,
     StoreError,
+    VaultEntry,
     create_key_file,
     rewrap_key_file,
     unlock_key_file,
 )
+
+# Typed values the front ends use; `ui/` imports them from here, never from `memory`.
+__all__ = [
+    "MEMORY_CLASSES", "Answer", "CoreBlock", "Engram", "EpisodicEvent", "ForgetReport", "HistoryEntry",
+    "ImportReport", "Memory", "MemoryType", "Observation", "ProceduralEntry", "ResourceItem",
+    "SearchHit", "SemanticFact", "Status", "VaultEntry", "change_passphrase", "locked_status",
+]
 
 
 @dataclass(frozen=True)

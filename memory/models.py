@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import ClassVar
 
 
 def utc(dt: datetime) -> datetime:
     """`dt` as an aware UTC datetime; a naive one is taken as local time."""
-    return dt.astimezone(timezone.utc)
+    return dt.astimezone(UTC)
 
 
 @dataclass(frozen=True)

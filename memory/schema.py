@@ -41,7 +41,7 @@ def _memory_tables() -> list[str]:
                 cols.append(f'"{f.name}" TEXT NOT NULL')
         table = memory_table(kind)
         sql.append(
-            f"CREATE TABLE {table} (id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, "
+            f"CREATE TABLE {table} (id INTEGER PRIMARY KEY AUTOINCREMENT, created_at TEXT NOT NULL, "
             f"updated_at TEXT NOT NULL, {', '.join(cols)})"
         )
         sql.append(f"CREATE INDEX {table}_updated ON {table}(updated_at)")
@@ -59,7 +59,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "raw log, six memory types, provenance, history, settings, embeddings",
         [
             """CREATE TABLE observations (
-                id INTEGER PRIMARY KEY,
+                id INTEGER PRIMARY KEY AUTOINCREMENT,  -- ids are never reused: refs point at them
                 time TEXT NOT NULL,
                 app TEXT NOT NULL DEFAULT '',
                 title TEXT NOT NULL DEFAULT '',

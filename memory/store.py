@@ -7,11 +7,12 @@ writes happen in explicit transactions, so a crash leaves every committed row in
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from memory import _sqlcipher as sc
@@ -35,7 +36,6 @@ from memory.models import (
 from memory.schema import MIGRATIONS, column_kind, memory_fts, memory_table
 
 MAX_FIELD_CHARS = 20_000  # one memory field; observations may be much longer
-_REQUIRED_TEXT = {"label", "value", "summary", "name", "title", "caption"}
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -49,7 +49,7 @@ def from_ts(text: str) -> datetime:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def clean_text(text: str) -> str:
@@ -286,8 +286,9 @@ class MemoryStore:
         row = _to_row(memory)
         with self.transaction():
             try:
+                columns = ", ".join(map(_quote, row))
                 cur = self._conn.execute(
-                    f"INSERT INTO {memory_table(kind)} (created_at, updated_at, {', '.join(map(_quote, row))}) "
+                    f"INSERT INTO {memory_table(kind)} (created_at, updated_at, {columns}) "
                     f"VALUES (?, ?, {', '.join('?' for _ in row)})",
                     (ts(stamp), ts(stamp), *row.values()),
                 )
@@ -662,7 +663,7 @@ def _validate(memory: Memory) -> None:
         if ck == "text":
             if not isinstance(value, str):
                 raise ValidationError(f"{memory.type.value}.{f.name} must be text")
-            if f.name in _REQUIRED_TEXT and not value.strip():
+            if f.default is dataclasses.MISSING and not value.strip():  # required field
                 raise ValidationError(f"{memory.type.value}.{f.name} must not be empty")
             if len(value) > MAX_FIELD_CHARS:
                 raise ValidationError(f"{memory.type.value}.{f.name} is longer than {MAX_FIELD_CHARS}")
