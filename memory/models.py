@@ -204,6 +204,7 @@ class ForgetReport:
 
     observations: int = 0
     memories: tuple[str, ...] = ()
+    observation_ids: tuple[int, ...] = ()
     history: int = 0
     frames: tuple[str, ...] = ()
 

@@ -529,7 +529,7 @@ class MemoryStore:
                 "DELETE FROM observations WHERE id IN (SELECT value FROM json_each(?))", (packed_obs,))
         self._compact()
         return ForgetReport(observations=len(obs_ids), memories=tuple(removed), history=history,
-                            frames=tuple(frames))
+                            frames=tuple(frames), observation_ids=tuple(obs_ids))
 
     def _compact(self) -> None:
         """Merge full-text segments (dropping deleted terms) and truncate the WAL."""

@@ -1,0 +1,90 @@
+"""Runs the LoCoMo evaluation through the normal pipeline, in fresh temporary stores."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.errors import AppError
+from app.paths import Paths
+from app.services import Engram
+from memory import MemoryStore
+from memory.evaluation import CATEGORIES, Scores, answer_f1, evidence_recall, parse_sample
+
+
+@dataclass
+class EvalReport:
+    file: str
+    conversations: int
+    questions: int
+    raw_only: bool
+    scores: dict[str, dict[str, float]]
+    ingest_seconds: float
+    memories_created: dict[str, int] = field(default_factory=dict)
+    model_calls: int = 0
+    failed_batches: int = 0
+
+    def table(self) -> str:
+        cols = [*CATEGORIES.values(), "overall"]
+        lines = [f"LoCoMo {self.file}: {self.conversations} conversations, {self.questions} questions"
+                 f" ({'raw log only' if self.raw_only else 'raw log + memories'})",
+                 f"{'':<12}" + "".join(f"{c:>13}" for c in cols)]
+        for name, row in self.scores.items():
+            lines.append(f"{name:<12}" + "".join(f"{row.get(c, 0.0):>13.1f}" for c in cols))
+        lines.append(f"ingestion: {self.ingest_seconds:.0f} s, {self.model_calls} model calls, "
+                     f"{self.failed_batches} batches kept raw; memories: "
+                     + (", ".join(f"{k} {n}" for k, n in sorted(self.memories_created.items())) or "none"))
+        return "\n".join(lines)
+
+
+def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answers: bool = True,
+               limit: int | None = None, progress: Callable[[str], None] | None = None,
+               model=None) -> EvalReport:
+    try:
+        samples = json.loads(Path(file).read_text())
+    except (OSError, ValueError) as exc:
+        raise AppError(f"cannot read LoCoMo file {file}: {exc}") from None
+    conversations = [parse_sample(s) for s in samples[:limit]]
+    scores = Scores()
+    ingest = 0.0
+    report = EvalReport(file=Path(file).name, conversations=len(conversations),
+                        questions=sum(len(c.questions) for c in conversations), raw_only=raw_only,
+                        scores={}, ingest_seconds=0.0)
+    with tempfile.TemporaryDirectory(prefix="engram-eval-") as tmp:
+        for n, conv in enumerate(conversations):
+            paths = Paths(Path(tmp) / f"c{n}")
+            paths.ensure()
+            key = secrets.token_bytes(32)
+            engram = Engram(paths, MemoryStore.create(paths.database, key), key)
+            if model is not None:
+                engram.set_model(model)
+            with engram:
+                start = time.perf_counter()
+                for _, turns in conv.sessions:
+                    engram.store.add_observations(list(turns))
+                    if not raw_only:
+                        result = engram.process_pending()
+                        report.model_calls += result.model_calls
+                        report.failed_batches += result.failed
+                        for kind, count in result.created.items():
+                            report.memories_created[kind] = report.memories_created.get(kind, 0) + count
+                engram.prepare_index()
+                ingest += time.perf_counter() - start
+                source_ids = {o.id: o.source_id for o in engram.store.observations()}
+                for q in conv.questions:
+                    hits = engram.search(q.text, max(cutoffs), now=conv.last_time)
+                    for k in cutoffs:
+                        scores.add_recall(k, q.category, evidence_recall(hits, q.evidence, k, source_ids))
+                    if answers:
+                        reply = engram.ask(q.text)
+                        scores.add_f1(q.category, answer_f1(reply.text, q.answer, q.category))
+            if progress:
+                progress(f"{conv.sample_id}: {len(conv.questions)} questions done")
+    report.scores = scores.summary()
+    report.ingest_seconds = ingest
+    return report

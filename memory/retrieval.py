@@ -1,0 +1,199 @@
+"""Hybrid retrieval over both layers (raw log and the six memory types).
+
+Full-text BM25 (in the encrypted database), vector similarity (the index: ids and vectors only)
+and time (explicit ranges parsed from the query, and a light recency prior) are fused with
+reciprocal-rank fusion. Active retrieval: the question is reduced to its topic words (stop words
+and question words dropped) before the full-text search, at no model cost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from memory.embed import Embedder
+from memory.models import Memory, MemoryType, Observation, SearchHit
+from memory.store import MemoryStore
+from memory.vectors import ExactIndex
+
+RRF_K = 60
+_WORD = re.compile(r"\w+", re.UNICODE)
+_STOP = frozenset(
+    "a an and are as at be been but by can could did do does for from had has have he her hers him his "
+    "how i if in into is it its me my of on or our she so than that the their them then there these they "
+    "this those to us was we were what when where which who whom whose why will with would you your "
+    "about any some ever tell please know remember".split())
+_MONTHS = {m: i for i, m in enumerate(
+    "january february march april may june july august september october november december".split(), 1)}
+_DAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+
+
+def topic(query: str) -> str:
+    """The question's content words (active retrieval, without a model call)."""
+    words = [w for w in _WORD.findall(query) if w.lower() not in _STOP]
+    return " ".join(words) or query
+
+
+def time_range(query: str, now: datetime) -> tuple[datetime | None, datetime | None]:
+    """An explicit range named in the query ("yesterday", "last Tuesday", "in March", "last week")."""
+    q = query.lower()
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if "today" in q:
+        return day, day + timedelta(days=1)
+    if "yesterday" in q:
+        return day - timedelta(days=1), day
+    if "last week" in q:
+        start = day - timedelta(days=day.weekday() + 7)
+        return start, start + timedelta(days=7)
+    if "this week" in q:
+        start = day - timedelta(days=day.weekday())
+        return start, start + timedelta(days=7)
+    for n, name in enumerate(_DAYS):
+        if re.search(rf"\b(last|on) {name}\b", q):
+            back = (day.weekday() - n) % 7 or 7
+            start = day - timedelta(days=back)
+            return start, start + timedelta(days=1)
+    match = re.search(r"\bin (" + "|".join(_MONTHS) + r")\b(?: (\d{4}))?", q)
+    if match:
+        month = _MONTHS[match.group(1)]
+        year = int(match.group(2)) if match.group(2) else (now.year if month <= now.month else now.year - 1)
+        start = day.replace(year=year, month=month, day=1)
+        end = start.replace(year=year + (month == 12), month=month % 12 + 1)
+        return start, end
+    return None, None
+
+
+@dataclass(frozen=True)
+class Filters:
+    kinds: tuple[str, ...] | None = None  # "observation" and/or memory type names
+    app: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+class Retriever:
+    """search(query, k, filters) over observations and memories, fused."""
+
+    def __init__(self, store: MemoryStore, embedder: Embedder | None, index=None) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.index = index if index is not None else ExactIndex(embedder.dim if embedder else 384)
+
+    # -- the vector layer ---------------------------------------------------------------------
+    def sync_index(self, batch: int = 512) -> int:
+        """Embed what has no vector yet (stored encrypted), and load every vector into the index."""
+        added = 0
+        if self.embedder is None:
+            return 0
+        while True:
+            obs, mems = self.store.unembedded(self.embedder.name, batch)
+            refs = [f"obs:{o.id}" for o in obs] + [m.id for m in mems]
+            if not refs:
+                break
+            texts = [_obs_text(o) for o in obs] + [m.text() for m in mems]
+            vectors = self.embedder.embed(texts)
+            self.store.put_embeddings(self.embedder.name, {
+                r: v.astype(np.float32).tobytes() for r, v in zip(refs, vectors, strict=True)})
+            added += len(refs)
+        self.load_index()
+        return added
+
+    def load_index(self) -> None:
+        if self.embedder is None:
+            return
+        refs, vecs = [], []
+        for ref, blob in self.store.embeddings(self.embedder.name):
+            refs.append(ref)
+            vecs.append(np.frombuffer(blob, dtype=np.float32))
+        if refs:
+            self.index.add(refs, np.stack(vecs))
+
+    def forget(self, refs: Sequence[str]) -> None:
+        self.index.remove(list(refs))
+
+    # -- search ---------------------------------------------------------------------------------
+    def search(self, query: str, k: int = 10, filters: Filters | None = None,
+               now: datetime | None = None) -> list[SearchHit]:
+        f = filters or Filters()
+        since, until = f.since, f.until
+        if since is None and until is None and now is not None:
+            since, until = time_range(query, now)
+        want_obs = f.kinds is None or "observation" in f.kinds
+        kinds = [MemoryType(x) for x in (f.kinds or [t.value for t in MemoryType]) if x != "observation"]
+        depth = max(3 * k, 30)
+        ranked: list[list[str]] = []
+        items: dict[str, Observation | Memory] = {}
+        words = topic(query)
+        if want_obs:
+            hits = self.store.search_observations(words, depth, since=since, until=until, app=f.app)
+            ranked.append([f"obs:{o.id}" for o, _ in hits])
+            items.update({f"obs:{o.id}": o for o, _ in hits})
+        if kinds:
+            mem_hits = self.store.search_memories(words, depth, kinds=kinds)
+            ranked.append([m.id for m, _ in mem_hits])
+            items.update({m.id: m for m, _ in mem_hits})
+        if self.embedder is not None and len(self.index):
+            prefixes = tuple((["obs:"] if want_obs else []) + [f"{x.value}:" for x in kinds])
+            vec_hits = self.index.query(self.embedder.embed([query])[0], depth, prefixes)
+            ranked.append([ref for ref, _ in vec_hits])
+        scores: dict[str, float] = {}
+        for ranking in ranked:
+            for rank, ref in enumerate(ranking):
+                scores[ref] = scores.get(ref, 0.0) + 1.0 / (RRF_K + rank + 1)
+        self._load_missing(items, scores)
+        hits: list[SearchHit] = []
+        for ref in sorted(scores, key=scores.get, reverse=True):
+            item = items.get(ref)
+            if item is None or not self._passes(item, f.app, since, until):
+                continue
+            hits.append(_hit(ref, scores[ref], item))
+            if len(hits) >= k:
+                break
+        return hits
+
+    def _passes(self, item: Observation | Memory, app: str | None, since, until) -> bool:
+        """Filters apply to a memory through its own app and time, or else through its sources."""
+        if app is None and since is None and until is None:
+            return True
+        own_app = item.app if isinstance(item, Observation) else getattr(item, "app", "")
+        own_time = item.time if isinstance(item, Observation) else getattr(item, "occurred_at", None)
+        sources = []
+        if (app is not None and not own_app) or ((since or until) and own_time is None):
+            sources = self.store.observations(ids=list(item.sources)) if item.sources else []
+        if app is not None and (own_app != app if own_app else not any(o.app == app for o in sources)):
+            return False
+        times = [own_time] if own_time is not None else [o.time for o in sources]
+        if since is not None or until is not None:
+            return any((since is None or t >= since) and (until is None or t < until) for t in times)
+        return True
+
+    def _load_missing(self, items: dict, scores: dict[str, float]) -> None:
+        missing_obs = [int(r[4:]) for r in scores if r.startswith("obs:") and r not in items]
+        for o in self.store.observations(ids=missing_obs) if missing_obs else []:
+            items[f"obs:{o.id}"] = o
+        missing_mem = [r for r in scores if not r.startswith("obs:") and r not in items]
+        for m in self.store.memories(ids=missing_mem) if missing_mem else []:
+            items[m.id] = m
+
+
+def _obs_text(o: Observation) -> str:
+    return f"{o.title}\n{o.text}" if o.title else o.text
+
+
+def _time_of(item: Observation | Memory) -> datetime | None:
+    if isinstance(item, Observation):
+        return item.time
+    return getattr(item, "occurred_at", None) or item.updated_at
+
+
+def _hit(ref: str, score: float, item: Observation | Memory) -> SearchHit:
+    if isinstance(item, Observation):
+        head = item.title or item.app or "observation"
+        return SearchHit(ref=ref, score=score, headline=head, text=item.text[:2000], time=item.time,
+                         app=item.app, sources=(item.id,), observation=item)
+    return SearchHit(ref=ref, score=score, headline=item.headline()[:200], text=item.text()[:2000],
+                     time=_time_of(item), app=getattr(item, "app", ""), sources=item.sources, memory=item)

