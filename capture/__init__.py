@@ -1,1 +1,62 @@
-"""Screen capture: grab, change detection, active window per OS, privacy gate, OCR worker."""
+"""Screen capture: grab, change detection, active window per OS, privacy gate, OCR worker.
+
+Never imports Qt, `memory`, `ui` or `app`. The app builds the daemon from these parts and
+starts the OCR worker process (`serve`)."""
+
+from capture.change import Change, ChangeDetector, ChangeResult, thumbnail
+from capture.errors import CaptureError, OcrError, ScreenError
+from capture.models import (
+    DEFAULT_EXCLUDED_APPS,
+    DEFAULT_EXCLUDED_TITLES,
+    UNKNOWN_WINDOW,
+    CaptureSettings,
+    Frame,
+    Monitor,
+    OcrJob,
+    OcrResult,
+    Region,
+    TextLine,
+    WindowInfo,
+)
+from capture.ocr import OcrEngine, model_paths, serve
+from capture.privacy import PrivacyGate, iban_ok, luhn_ok, redact, secret_lines
+from capture.screen import FakeFrameSource, FrameSource, MssFrameSource, screen_problem, wayland_only
+from capture.window import active_window, idle_seconds, release, visible_windows
+
+__all__ = [
+    "DEFAULT_EXCLUDED_APPS",
+    "DEFAULT_EXCLUDED_TITLES",
+    "UNKNOWN_WINDOW",
+    "CaptureError",
+    "CaptureSettings",
+    "Change",
+    "ChangeDetector",
+    "ChangeResult",
+    "FakeFrameSource",
+    "Frame",
+    "FrameSource",
+    "Monitor",
+    "MssFrameSource",
+    "OcrEngine",
+    "OcrError",
+    "OcrJob",
+    "OcrResult",
+    "PrivacyGate",
+    "Region",
+    "ScreenError",
+    "TextLine",
+    "WindowInfo",
+    "active_window",
+    "iban_ok",
+    "idle_seconds",
+    "luhn_ok",
+    "model_paths",
+    "redact",
+    "release",
+    "screen_problem",
+    "secret_lines",
+    "serve",
+    "thumbnail",
+    "visible_windows",
+    "wayland_only",
+]

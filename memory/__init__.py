@@ -4,6 +4,7 @@ Never imports Qt, `capture`, `ui` or `app`.
 """
 
 from memory.errors import KeyFileError, ModelError, StoreError, ValidationError, WrongPassphrase
+from memory.frames import DiskFull, FrameMissing, FrameStore, PruneReport
 from memory.keys import KdfParams, create_key_file, rewrap_key_file, unlock_key_file
 from memory.models import (
     MEMORY_CLASSES,
@@ -30,8 +31,11 @@ __all__ = [
     "MEMORY_CLASSES",
     "Answer",
     "CoreBlock",
+    "DiskFull",
     "EpisodicEvent",
     "ForgetReport",
+    "FrameMissing",
+    "FrameStore",
     "HistoryEntry",
     "KdfParams",
     "KeyFileError",
@@ -42,6 +46,7 @@ __all__ = [
     "NewObservation",
     "Observation",
     "ProceduralEntry",
+    "PruneReport",
     "ResourceItem",
     "SearchHit",
     "SemanticFact",

@@ -19,15 +19,23 @@ def main(ctx: click.Context, data_dir: str | None) -> None:
     os.umask(0o077)  # every file Engram writes is private to the user
     ctx.obj = Paths.resolve(data_dir)
     if ctx.invoked_subcommand is None:
-        from app.cli.store_commands import status
+        from app.gui import display_available
 
-        ctx.invoke(status)
+        if display_available():
+            from app.cli.app_commands import app_
+
+            ctx.invoke(app_)
+        else:  # a terminal without a display: say where things stand instead
+            from app.cli.store_commands import status
+
+            ctx.invoke(status)
+            click.echo("(no display here: run 'engram app' in a desktop session to open the window)")
 
 
 def _register() -> None:
-    from app.cli import store_commands
+    from app.cli import app_commands, capture_commands, memory_commands, store_commands
 
-    for module in (store_commands,):
+    for module in (store_commands, memory_commands, capture_commands, app_commands):
         for command in module.COMMANDS:
             main.add_command(command)
 

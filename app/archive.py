@@ -1,0 +1,341 @@
+"""Export and import an encrypted archive of everything; and "delete everything".
+
+An archive is one file: a short header (format, version, Argon2id salt and cost), then records,
+each AES-GCM sealed under a key derived from the archive's passphrase, numbered in the associated
+data so that records cannot be dropped, reordered or swapped unnoticed, and closed by an end record
+so a cut-off file is refused. Records hold observations and memories (compressed JSON) and kept
+frames (PNG bytes). Nothing in an archive is readable without the passphrase.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import dataclasses
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import struct
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import BinaryIO
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from app import keycache
+from app.errors import AppError
+from app.services import MEMORY_CLASSES, Engram, Memory, MemoryType, Observation
+from memory import FrameMissing, FrameStore, KdfParams, NewObservation, StoreError
+
+MAGIC = b"ENGRAM-ARCHIVE\n"
+VERSION = 1
+SUFFIX = ".engram-archive"
+_CHUNK = 500  # observations per record
+_MAX_RECORD = 256 * 1024 * 1024
+IMPORT_CAUSE = "imported from an archive"
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ArchiveReport:
+    path: Path
+    observations: int = 0
+    memories: int = 0
+    frames: int = 0
+    skipped: int = 0  # already present (imports only)
+
+    def summary(self, verb: str) -> str:
+        text = f"{verb} {self.observations} observations, {self.memories} memories and {self.frames} frames"
+        return text + (f" ({self.skipped} already present, skipped)" if self.skipped else "")
+
+
+# -- sealing ------------------------------------------------------------------------------------
+class _Sealer:
+    def __init__(self, key: bytes, header: bytes) -> None:
+        self._aead = AESGCM(key)
+        self._header = hashlib.sha256(header).digest()
+        self.count = 0
+
+    def _aad(self, n: int, last: bool) -> bytes:
+        return self._header + struct.pack(">Q?", n, last)
+
+    def seal(self, payload: bytes, last: bool = False) -> bytes:
+        nonce = secrets.token_bytes(12)
+        sealed = nonce + self._aead.encrypt(nonce, payload, self._aad(self.count, last))
+        self.count += 1
+        return struct.pack(">I", len(sealed)) + sealed
+
+    def open(self, sealed: bytes, last: bool) -> bytes:
+        """The payload of the next record; InvalidTag if it is not that record (or not `last`)."""
+        payload = self._aead.decrypt(sealed[:12], sealed[12:], self._aad(self.count, last))
+        self.count += 1
+        return payload
+
+
+def _header(params: KdfParams, salt: bytes) -> bytes:
+    doc = {"version": VERSION, "kdf": {"name": "argon2id", "salt": base64.b64encode(salt).decode(),
+                                       **dataclasses.asdict(params)}}
+    return MAGIC + json.dumps(doc, sort_keys=True).encode() + b"\n"
+
+
+def _json_record(kind: str, items: list[dict]) -> bytes:
+    return b"J" + zlib.compress(json.dumps({"kind": kind, "items": items}).encode("utf-8"), 6)
+
+
+# -- export -------------------------------------------------------------------------------------
+def export_archive(engram: Engram, path: Path, passphrase: str, *, include_frames: bool = True,
+                   progress: Progress | None = None, kdf: KdfParams | None = None) -> ArchiveReport:
+    """Write everything to an encrypted archive at `path` (replaced only once complete)."""
+    if not passphrase:
+        raise AppError("the archive needs a passphrase")
+    path = Path(path)
+    params = kdf or KdfParams()
+    salt = secrets.token_bytes(16)
+    header = _header(params, salt)
+    sealer = _Sealer(params.derive(passphrase, salt), header)
+    frames = FrameStore(engram.paths.frames, engram.data_key)
+    total = engram.store.counts().observations
+    tmp = path.with_name(path.name + ".part")
+    n_obs = n_frames = 0
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(header)
+            offset = 0
+            while True:
+                page = engram.store.observations(limit=_CHUNK, offset=offset)
+                if not page:
+                    break
+                offset += len(page)
+                out.write(sealer.seal(_json_record("observations", [_obs_doc(o) for o in page])))
+                n_obs += len(page)
+                if include_frames:
+                    for o in page:
+                        if o.frame_id and _write_frame(out, sealer, frames, o.frame_id):
+                            n_frames += 1
+                if progress:
+                    progress("Exporting observations", n_obs, total)
+            memories = engram.memories()
+            for start in range(0, len(memories), _CHUNK):
+                out.write(sealer.seal(_json_record("memories", [_memory_doc(m) for m in
+                                                                memories[start:start + _CHUNK]])))
+            end = {"observations": n_obs, "memories": len(memories), "frames": n_frames}
+            out.write(sealer.seal(b"E" + json.dumps(end).encode(), last=True))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise AppError(f"could not write the archive {path}: {exc.strerror or exc}") from None
+    except StoreError as exc:
+        with contextlib.suppress(OSError):
+            os.remove(tmp)
+        raise AppError(str(exc)) from None
+    return ArchiveReport(path, observations=n_obs, memories=len(memories), frames=n_frames)
+
+
+def _write_frame(out: BinaryIO, sealer: _Sealer, frames: FrameStore, frame_id: str) -> bool:
+    try:
+        png = frames.get(frame_id)
+    except FrameMissing:
+        return False
+    out.write(sealer.seal(b"F" + frame_id.encode("ascii") + png))
+    return True
+
+
+def _obs_doc(o: Observation) -> dict:
+    return {"id": o.id, "time": o.time.isoformat(), "app": o.app, "title": o.title, "url": o.url,
+            "text": o.text, "source_kind": o.source_kind, "source_id": o.source_id, "frame_id": o.frame_id}
+
+
+def _memory_doc(m: Memory) -> dict:
+    content = {k: (v.isoformat() if isinstance(v, datetime) else list(v) if isinstance(v, tuple) else v)
+               for k, v in m.content().items()}
+    return {"type": m.type.value, "content": content, "sources": list(m.sources)}
+
+
+# -- import -------------------------------------------------------------------------------------
+def _records(fh: BinaryIO, passphrase: str) -> Iterator[bytes]:
+    """The opened records of an archive, in order, ending with the end record."""
+    magic = fh.read(len(MAGIC))
+    if magic != MAGIC:
+        raise AppError("this file is not an Engram archive")
+    line = fh.readline(4096)
+    try:
+        doc = json.loads(line)
+        kdf = doc["kdf"]
+        if doc.get("version") != VERSION:
+            raise AppError(f"this archive was written by a newer Engram (format {doc.get('version')})")
+        params = KdfParams(int(kdf["iterations"]), int(kdf["lanes"]), int(kdf["memory_cost"]))
+        salt = base64.b64decode(kdf["salt"], validate=True)
+    except (ValueError, KeyError, TypeError):
+        raise AppError("the archive's header is damaged") from None
+    sealer = _Sealer(params.derive(passphrase, salt), magic + line)
+    first = True
+    while True:
+        size_bytes = fh.read(4)
+        if len(size_bytes) < 4:
+            raise AppError("the archive is cut short; nothing was imported")
+        (size,) = struct.unpack(">I", size_bytes)
+        if size > _MAX_RECORD:
+            raise AppError("the archive is damaged (a record is too large)")
+        sealed = fh.read(size)
+        if len(sealed) < size:
+            raise AppError("the archive is cut short; nothing was imported")
+        try:
+            payload = sealer.open(sealed, last=False)
+        except InvalidTag:
+            try:
+                payload = sealer.open(sealed, last=True)
+            except InvalidTag:
+                if first:
+                    raise AppError("wrong passphrase for this archive (or it is damaged); nothing was "
+                                   "imported") from None
+                raise AppError("the archive is damaged; nothing was imported") from None
+            yield payload
+            return
+        first = False
+        yield payload
+
+
+def read_archive(path: Path, passphrase: str) -> tuple[list[dict], list[dict], dict[str, bytes]]:
+    """Observations, memories and frames of an archive, all checked before anything is stored."""
+    observations: list[dict] = []
+    memories: list[dict] = []
+    frames: dict[str, bytes] = {}
+    try:
+        with open(path, "rb") as fh:
+            for payload in _records(fh, passphrase):
+                kind, body = payload[:1], payload[1:]
+                if kind == b"J":
+                    doc = json.loads(zlib.decompress(body))
+                    (observations if doc["kind"] == "observations" else memories).extend(doc["items"])
+                elif kind == b"F":
+                    frames[body[:32].decode("ascii")] = body[32:]
+                elif kind != b"E":
+                    raise AppError("the archive holds a record this Engram does not know")
+    except OSError as exc:
+        raise AppError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (ValueError, KeyError, zlib.error):
+        raise AppError("the archive is damaged; nothing was imported") from None
+    return observations, memories, frames
+
+
+def import_archive(engram: Engram, path: Path, passphrase: str, *,
+                   progress: Progress | None = None) -> ArchiveReport:
+    """Add an archive's observations, frames and memories to this Engram (what is already here
+    is skipped). The whole archive is decrypted and checked before anything is stored."""
+    observations, memories, frames = read_archive(Path(path), passphrase)
+    store = FrameStore(engram.paths.frames, engram.data_key)
+    new_ids: dict[int, int] = {}
+    added = skipped = n_frames = 0
+    try:
+        for start in range(0, len(observations), _CHUNK):
+            batch = observations[start:start + _CHUNK]
+            items, written = [], []
+            for doc in batch:
+                frame_id = None
+                png = frames.get(doc.get("frame_id") or "")
+                if png is not None:
+                    frame_id = store.put(png)
+                    written.append(frame_id)
+                items.append(_new_observation(doc, frame_id))
+            ids = engram.store.add_observations(items)
+            for doc, new_id, item in zip(batch, ids, items, strict=True):
+                if new_id is None:
+                    skipped += 1
+                    if item.frame_id:
+                        store.delete(item.frame_id)
+                    found = _existing(engram, item)
+                    if found is not None:
+                        new_ids[doc["id"]] = found
+                else:
+                    added += 1
+                    n_frames += 1 if item.frame_id else 0
+                    new_ids[doc["id"]] = new_id
+            if progress:
+                progress("Importing observations", start + len(batch), len(observations))
+        n_mem = 0
+        known = {(m.type, _fingerprint(_memory_doc(m)["content"])) for m in engram.memories()}
+        for doc in memories:
+            kind = MemoryType(doc["type"])
+            if (kind, _fingerprint(doc["content"])) in known:
+                skipped += 1
+                continue
+            memory = _memory(kind, doc["content"])
+            sources = [new_ids[i] for i in doc.get("sources", []) if i in new_ids]
+            engram.store.add(memory, sources=sources, cause=IMPORT_CAUSE)
+            n_mem += 1
+    except StoreError as exc:
+        raise AppError(f"the import stopped: {exc}") from None
+    except (TypeError, ValueError) as exc:
+        raise AppError(f"the archive holds a value this Engram cannot read: {exc}") from None
+    return ArchiveReport(Path(path), observations=added, memories=n_mem, frames=n_frames, skipped=skipped)
+
+
+def _new_observation(doc: dict, frame_id: str | None) -> NewObservation:
+    source_id = doc.get("source_id")
+    if source_id is None:  # identify it by content, so importing twice adds nothing
+        basis = json.dumps([doc["time"], doc["app"], doc["title"], doc["text"]], ensure_ascii=False)
+        source_id = "archive:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:32]
+    return NewObservation(time=datetime.fromisoformat(doc["time"]), text=doc["text"], app=doc["app"],
+                          title=doc["title"], url=doc["url"], source_kind=doc["source_kind"],
+                          source_id=str(source_id), frame_id=frame_id)
+
+
+def _existing(engram: Engram, item: NewObservation) -> int | None:
+    """The id of the stored observation an import skipped as already present."""
+    for o in engram.store.observations(since=item.time, until=item.time + timedelta(microseconds=1)):
+        if o.text == item.text and o.app == item.app:
+            return o.id
+    return None
+
+
+def _fingerprint(content: dict) -> str:
+    return json.dumps(content, sort_keys=True, ensure_ascii=False)
+
+
+def _memory(kind: MemoryType, content: dict) -> Memory:
+    cls = MEMORY_CLASSES[kind]
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in content:
+            continue
+        value = content[f.name]
+        annotation = str(f.type)
+        if annotation.startswith("datetime") and isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        elif annotation.startswith("tuple") and isinstance(value, list):
+            value = tuple(value)
+        values[f.name] = value
+    return cls(**values)
+
+
+# -- delete everything --------------------------------------------------------------------------
+def erase_everything(engram: Engram) -> None:
+    """Close the store and remove every file of the data directory, the key file first (without
+    it nothing left behind could ever be read), and the key cached in the keyring."""
+    paths = engram.paths
+    engram.close()
+    keycache.clear(paths)
+    errors = []
+    for file in (paths.key_file, paths.database, paths.database.with_name(paths.database.name + "-wal"),
+                 paths.database.with_name(paths.database.name + "-shm")):
+        try:
+            file.unlink(missing_ok=True)
+        except OSError as exc:
+            errors.append(f"{file.name}: {exc.strerror or exc}")
+    for folder in (paths.frames, paths.vector_index):
+        shutil.rmtree(folder, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        paths.root.rmdir()  # only if nothing of the user's is left in it
+    if errors:
+        raise AppError("some files could not be removed: " + "; ".join(errors))

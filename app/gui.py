@@ -1,0 +1,275 @@
+"""The desktop app: QApplication, one instance per data directory, onboarding or unlock, the
+window, the tray, capture, and the background work that keeps memories up to date."""
+
+from __future__ import annotations
+
+import hashlib
+import getpass
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from app import archive, preferences
+from app.errors import AppError
+from app.events import Events
+from app.paths import Paths
+from app.services import Engram
+from app.session import CaptureControl, Session
+from app.worker import Worker
+from ui import theme
+from ui.onboarding import OnboardingWizard
+from ui.tray import Tray
+from ui.unlock import UnlockDialog
+from ui.window import MainWindow
+
+log = logging.getLogger(__name__)
+
+PROCESS_EVERY_MS = 5 * 60 * 1000  # how often pending observations are turned into memories
+PROCESS_AT_LEAST = 20  # ...once this many are waiting
+
+
+class SingleInstance(QObject):
+    """One running Engram per data directory and user: a second launch asks the first to show
+    itself and ends."""
+
+    activated = Signal()
+
+    def __init__(self, paths: Paths, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        digest = hashlib.sha256(f"{getpass.getuser()}\0{paths.root}".encode()).hexdigest()[:16]
+        self.name = f"engram-{digest}"
+        self.server: QLocalServer | None = None
+
+    def claim(self) -> bool:
+        """True if this is the only instance (and now listens); False after waking the other one."""
+        probe = QLocalSocket()
+        probe.connectToServer(self.name)
+        if probe.waitForConnected(500):
+            probe.write(b"show\n")
+            probe.flush()
+            probe.waitForBytesWritten(500)
+            probe.disconnectFromServer()
+            return False
+        QLocalServer.removeServer(self.name)  # a stale socket left by a crash
+        self.server = QLocalServer(self)
+        self.server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        if not self.server.listen(self.name):
+            log.warning("single-instance server not listening: %s", self.server.errorString())
+            return True
+        self.server.newConnection.connect(self._knock)
+        return True
+
+    def _knock(self) -> None:
+        while self.server is not None and self.server.hasPendingConnections():
+            conn = self.server.nextPendingConnection()
+            conn.readyRead.connect(conn.readAll)
+            conn.disconnected.connect(conn.deleteLater)
+            self.activated.emit()
+
+    def release(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            self.server = None
+
+
+def default_capture(engram: Engram) -> CaptureControl | None:
+    """The real capture daemon, started (and paused if the user chose not to capture at start)."""
+    from app.daemon import CaptureDaemon
+
+    daemon = CaptureDaemon(engram)
+    daemon.start()
+    if not preferences.capture_at_start(engram):
+        daemon.pause(None)
+    return daemon
+
+
+class Controller(QObject):
+    """Walks the app through its states: onboarding or unlock, then the running window."""
+
+    session_opened = Signal(object)  # Session
+
+    def __init__(self, app: QApplication, paths: Paths, *,
+                 capture_factory: Callable[[Engram], CaptureControl | None] = default_capture,
+                 show_window: bool = True) -> None:
+        super().__init__()
+        self.app = app
+        self.paths = paths
+        self.capture_factory = capture_factory
+        self.show_window = show_window
+        self.events = Events()
+        self.worker = Worker()
+        self.session: Session | None = None
+        self.window: MainWindow | None = None
+        self.tray: Tray | None = None
+        self.dialog: OnboardingWizard | UnlockDialog | None = None
+        self.kdf = None  # tests pass a cheaper Argon2id cost for onboarding
+        self._processing = False
+        self._process_timer = QTimer(self, interval=PROCESS_EVERY_MS, timeout=self.process_pending)
+
+    # -- before the data is open -------------------------------------------------------------------
+    def begin(self) -> None:
+        if not self.paths.is_initialized():
+            self._ask(OnboardingWizard(self.paths, self.worker))
+            return
+        # The keyring may hold the key (the user chose "remember"): try it before asking.
+        self.worker.submit("unlock with the keyring", Engram.unlock, self.paths, done=self.open_session,
+                           failed=lambda _e: self._ask(UnlockDialog(self.paths, self.worker)))
+
+    def _ask(self, dialog: OnboardingWizard | UnlockDialog) -> None:
+        self.dialog = dialog
+        if isinstance(dialog, OnboardingWizard):
+            dialog.kdf = self.kdf
+            dialog.created.connect(self.open_session)
+        else:
+            dialog.unlocked.connect(self.open_session)
+        dialog.rejected.connect(self._gave_up)
+        dialog.show()
+
+    def _gave_up(self) -> None:
+        if self.session is None:
+            self.quit()
+
+    def show_front(self) -> None:
+        """A second launch (or the tray) wants Engram in front."""
+        if self.window is not None:
+            self.window.bring_to_front()
+        elif self.dialog is not None:
+            self.dialog.show()
+            self.dialog.raise_()
+            self.dialog.activateWindow()
+
+    # -- running -----------------------------------------------------------------------------------
+    def open_session(self, engram: Engram) -> None:
+        self.dialog = None
+        theme.apply(self.app, preferences.theme(engram))
+        try:
+            capture = self.capture_factory(engram)
+        except Exception as exc:  # capture trouble must not keep the user from their data
+            log.exception("capture did not start")
+            self.events.job_failed.emit(f"Capture did not start: {exc}")
+            capture = None
+        if capture is not None:
+            capture.on_state_changed = lambda state: self.events.capture_state_changed.emit(
+                getattr(state, "value", str(state)))
+            capture.on_observation = self.events.observation_stored.emit
+        self.session = Session(engram, self.events, self.worker, capture)
+        self.window = MainWindow(self.session)
+        self.window.settings.theme_chosen.connect(self._theme_chosen)
+        self.window.erase_requested.connect(self.erase_everything)
+        self.tray = Tray(self.session)
+        self.tray.open_requested.connect(self.show_front)
+        self.tray.quit_requested.connect(self.quit)
+        has_tray = self.tray.show()
+        self.window.setProperty("tray", has_tray)
+        if self.show_window or not has_tray:
+            self.window.show()
+        self.window.start()
+        self._process_timer.start()
+        self.session_opened.emit(self.session)
+
+    def _theme_chosen(self, name: str) -> None:
+        theme.apply(self.app, name)
+        if self.window is not None:
+            self.window.restyle()
+
+    def process_pending(self) -> None:
+        """Turn waiting observations into memories, on the worker, when enough have gathered."""
+        if self.session is None or self._processing:
+            return
+        if self.session.engram.status().pending_observations < PROCESS_AT_LEAST:
+            return
+        self._processing = True
+
+        def done(_report) -> None:
+            self._processing = False
+            self.events.memories_changed.emit()
+
+        def failed(error: Exception) -> None:
+            self._processing = False
+            self.events.job_failed.emit(f"Memories were not updated: {error}")
+
+        self.session.run("update memories", lambda engram: engram.process_pending(
+            lambda done_, total: self.events.progress.emit("Making memories", done_, total)),
+            done=done, failed=failed)
+
+    def erase_everything(self) -> None:
+        if self.session is None:
+            return
+        session = self.session
+        self.close(keep_worker=True)
+
+        def done(_r) -> None:
+            QMessageBox.information(None, "Engram", "Everything was deleted. You can set Engram up again.")
+            self.begin()
+
+        def failed(error: Exception) -> None:
+            QMessageBox.warning(None, "Engram", f"Not everything could be deleted: {error}")
+            self.begin()
+
+        self.worker.submit("delete everything", archive.erase_everything, session.engram, done=done,
+                           failed=failed)
+
+    def close(self, keep_worker: bool = False) -> None:
+        """Stop capture, close the window and tray, and (unless kept) the worker and the data."""
+        self._process_timer.stop()
+        session = self.session
+        if session is None:
+            return
+        if session.capture is not None:
+            stop = getattr(session.capture, "stop", None)
+            if stop is not None:
+                stop(timeout=10)
+        if self.tray is not None:
+            self.tray.hide()
+            self.tray.deleteLater()
+            self.tray = None
+        if self.window is not None:
+            self.window.quitting = True
+            self.window.close()
+            self.window.deleteLater()
+            self.window = None
+        self.session = None
+        if not keep_worker:
+            self.worker.stop()
+            session.engram.close()
+
+    def quit(self) -> None:
+        self.close()
+        if self.dialog is not None:
+            self.dialog.close()
+        self.app.quit()
+
+
+def display_available() -> bool:
+    """Whether a window can be shown here (a display, or a Qt platform chosen explicitly)."""
+    if os.environ.get("QT_QPA_PLATFORM") or not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def run(paths: Paths, *, hidden: bool = False) -> int:
+    """Start the desktop app; returns its exit code."""
+    if not display_available():
+        raise AppError("no display to show the window on (DISPLAY is not set); use the command line, "
+                       "e.g. 'engram status'")
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("Engram")
+    app.setApplicationDisplayName("Engram")
+    app.setQuitOnLastWindowClosed(False)
+    app.setWindowIcon(theme.state_icon("capturing"))
+    theme.apply(app, "system")
+    instance = SingleInstance(paths)
+    if not instance.claim():
+        return 0
+    controller = Controller(app, paths, show_window=not hidden)
+    instance.activated.connect(controller.show_front)
+    app.aboutToQuit.connect(instance.release)
+    controller.begin()
+    code = app.exec()
+    controller.close()
+    return code

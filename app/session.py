@@ -1,0 +1,43 @@
+"""What the window holds while it runs: the unlocked data, the event hub, the worker, capture."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from app.events import Events
+from app.services import Engram
+from app.worker import Job, Worker
+
+
+class CaptureControl(Protocol):
+    """What the tray and settings need of the capture daemon (app.daemon.CaptureDaemon)."""
+
+    def pause(self, seconds: float | None = None) -> None: ...
+    def resume(self) -> None: ...
+    def state(self) -> Any: ...  # a CaptureState (an enum with a string value)
+    def health(self) -> Any: ...
+    def update_settings(self, settings: Any) -> None: ...
+
+
+@dataclass
+class Session:
+    """One unlocked Engram as the window sees it."""
+
+    engram: Engram
+    events: Events
+    worker: Worker
+    capture: CaptureControl | None = None
+
+    def run(self, name: str, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None] | None = None,
+            failed: Callable[[Exception], None] | None = None, **kwargs: Any) -> Job:
+        """Run `fn(engram, *args, **kwargs)` on the worker."""
+        return self.worker.submit(name, fn, self.engram, *args, done=done, failed=failed, **kwargs)
+
+    def capture_state(self) -> str:
+        """The capture state's value ('capturing', 'paused', ...), or 'unavailable' with no daemon."""
+        if self.capture is None:
+            return "unavailable"
+        state = self.capture.state()
+        return getattr(state, "value", str(state))

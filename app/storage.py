@@ -1,0 +1,68 @@
+"""What the Settings view reads and saves: storage used, capture settings, preferences."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+
+from app import keycache, preferences
+from app.daemon import CaptureSettings, load_capture_settings, save_capture_settings
+from app.errors import AppError
+from app.services import Engram
+
+
+@dataclass(frozen=True)
+class Usage:
+    root: Path
+    total_bytes: int
+    database_bytes: int
+    frame_bytes: int
+    frames: int
+    observations: int
+    memories: int
+
+
+@dataclass(frozen=True)
+class SettingsSnapshot:
+    capture: CaptureSettings
+    theme: str
+    capture_at_start: bool
+    model_path: Path | None
+    key_remembered: bool
+    apps: list[tuple[str, int]]
+    usage: Usage
+
+
+def usage(engram: Engram) -> Usage:
+    paths = engram.paths
+    frame_files = [p for p in paths.frames.glob("*") if p.is_file()] if paths.frames.is_dir() else []
+    database = sum(p.stat().st_size for p in paths.root.glob(paths.database.name + "*") if p.is_file())
+    status = engram.status()
+    return Usage(root=paths.root, total_bytes=status.bytes_on_disk, database_bytes=database,
+                 frame_bytes=sum(p.stat().st_size for p in frame_files), frames=len(frame_files),
+                 observations=status.observations, memories=sum(status.memories.values()))
+
+
+def settings_snapshot(engram: Engram) -> SettingsSnapshot:
+    return SettingsSnapshot(
+        capture=load_capture_settings(engram),
+        theme=preferences.theme(engram),
+        capture_at_start=preferences.capture_at_start(engram),
+        model_path=preferences.model_path(engram),
+        key_remembered=bool(engram.store.setting("keyring_cache", False)) and keycache.load(engram.paths) is not None,
+        apps=engram.store.apps(),
+        usage=usage(engram),
+    )
+
+
+def save_capture(engram: Engram, changes: dict[str, object], daemon=None) -> CaptureSettings:
+    """Store changed capture settings and hand them to the running daemon, if any."""
+    try:
+        settings = dataclasses.replace(load_capture_settings(engram), **changes)
+    except (TypeError, ValueError) as exc:
+        raise AppError(f"capture settings not saved: {exc}") from None
+    save_capture_settings(engram, settings)
+    if daemon is not None:
+        daemon.update_settings(settings)
+    return settings

@@ -1,0 +1,201 @@
+"""Render each view of the window with seeded data to PNG files (light and dark) under bench/out/.
+
+    .venv/bin/python bench/screenshots.py [--out bench/out] [--scheme light|dark|both]
+
+Runs offscreen (no display needed), with a fake language model; prints the files it wrote.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QSize  # noqa: E402
+from PySide6.QtGui import QPainter, QPixmap  # noqa: E402
+from PySide6.QtWidgets import QApplication, QWidget, QWizard  # noqa: E402
+
+from app import conversation  # noqa: E402
+from app.events import Events  # noqa: E402
+from app.paths import Paths  # noqa: E402
+from app.services import Engram, FakeModel  # noqa: E402
+from app.session import Session  # noqa: E402
+from app.worker import Worker  # noqa: E402
+from memory import KdfParams  # noqa: E402
+from tests.ui.seed import ANSWER, seed_memories, seed_observations  # noqa: E402
+from ui import theme  # noqa: E402
+from ui.onboarding import OnboardingWizard  # noqa: E402
+from ui.unlock import UnlockDialog  # noqa: E402
+from ui.window import MainWindow  # noqa: E402
+
+FAST = KdfParams(iterations=1, lanes=1, memory_cost=8 * 1024)
+
+
+class DemoCapture:
+    """Stands in for the capture daemon: the screenshots show a capturing state."""
+
+    class _Health:
+        detail = ""
+        paused_until = None
+        indexed_share = 0.97
+
+    def __init__(self) -> None:
+        self.on_state_changed = None
+        self.on_observation = None
+        self._state = "capturing"
+
+    def state(self) -> str:
+        return self._state
+
+    def health(self):
+        return self._Health()
+
+    def pause(self, seconds=None) -> None:
+        self._state = "paused"
+
+    def resume(self) -> None:
+        self._state = "capturing"
+
+    def update_settings(self, settings) -> None:
+        pass
+
+
+def settle(app: QApplication, worker: Worker, seconds: float = 0.3) -> None:
+    """Process events until the worker is idle and the window has painted."""
+    deadline = time.monotonic() + 20
+    while worker.busy() and time.monotonic() < deadline:
+        app.processEvents()
+        time.sleep(0.01)
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        app.processEvents()
+        time.sleep(0.01)
+
+
+def save(widget: QWidget, path: Path) -> None:
+    widget.grab().save(str(path))
+    print(path)
+
+
+def seeded(root: Path) -> Engram:
+    engram = Engram.create(Paths(root), "correct horse battery staple", FAST)
+    seed_observations(engram)
+    seed_memories(engram)
+    engram.set_model(FakeModel([ANSWER]))
+    conversation.ask(engram, "When do I fly to Lisbon?")
+    engram.set_model(FakeModel(["Anna Keller moved the 1.4 release to 14 March, with a code freeze on the 11th."]))
+    conversation.ask(engram, "What did Anna say about the release date?")
+    return engram
+
+
+def tray_sheet(path: Path) -> None:
+    states = list(theme.STATE_STYLE)
+    sheet = QPixmap(QSize(len(states) * 80, 80))
+    sheet.fill(theme.current().window)
+    p = QPainter(sheet)
+    for n, state in enumerate(states):
+        p.drawPixmap(n * 80 + 8, 8, theme.state_pixmap(state, 64))
+    p.end()
+    sheet.save(str(path))
+    print(path)
+
+
+def render(app: QApplication, scheme: str, out: Path) -> None:
+    theme.apply(app, scheme)
+    with tempfile.TemporaryDirectory() as tmp:
+        engram = seeded(Path(tmp) / "data")
+        events, worker = Events(), Worker()
+        session = Session(engram, events, worker, DemoCapture())
+        window = MainWindow(session)
+        window.resize(1320, 840)
+        window.show()
+        window.start()
+        settle(app, worker)
+        window.timeline.list.setCurrentIndex(window.timeline.model.index(3))
+        settle(app, worker)
+        window.timeline.detail.list.setCurrentIndex(window.timeline.detail.model.index(0))
+        settle(app, worker, 0.5)
+        save(window, out / f"timeline-{scheme}.png")
+        window.timeline.set_hour(10)
+        settle(app, worker)
+        save(window, out / f"timeline-hour-{scheme}.png")
+        window.go(1)
+        settle(app, worker)
+        save(window, out / f"ask-{scheme}.png")
+        window.go(2)
+        window.memories.show_memory(engram.memories()[-1].id)  # the flight (oldest change first)
+        flight = next(m for m in engram.memories() if m.headline().startswith("Booked a flight"))
+        window.memories.show_memory(flight.id)
+        settle(app, worker)
+        save(window, out / f"memories-{scheme}.png")
+        vault = next(m for m in engram.memories() if m.id.startswith("vault:") and "door" in m.headline().lower())
+        window.memories.show_memory(vault.id)
+        settle(app, worker)
+        save(window, out / f"memories-vault-{scheme}.png")
+        window.go(3)
+        settle(app, worker)
+        for n, name in ((1, "capture"), (2, "privacy"), (5, "data")):
+            window.settings.tabs.setCurrentIndex(n)
+            settle(app, worker, 0.2)
+            save(window, out / f"settings-{name}-{scheme}.png")
+        window.close()
+        worker.stop()
+        engram.close()
+
+        wizard_worker = Worker()
+        wizard = OnboardingWizard(Paths(Path(tmp) / "new"), wizard_worker)
+        wizard.show()
+        settle(app, wizard_worker)
+        save(wizard, out / f"onboarding-welcome-{scheme}.png")
+        wizard.next()
+        wizard.passphrase.fields.first.setText("correct horse battery")
+        wizard.passphrase.fields.second.setText("correct horse")
+        settle(app, wizard_worker)
+        save(wizard, out / f"onboarding-passphrase-{scheme}.png")
+        wizard.passphrase.fields.second.setText("correct horse battery")
+        wizard.next()
+        settle(app, wizard_worker)
+        save(wizard, out / f"onboarding-capture-{scheme}.png")
+        wizard.next()
+        settle(app, wizard_worker)
+        save(wizard, out / f"onboarding-model-{scheme}.png")
+        wizard.next()
+        settle(app, wizard_worker)
+        save(wizard, out / f"onboarding-ready-{scheme}.png")
+        wizard.button(QWizard.WizardButton.CancelButton).click()
+
+        dialog = UnlockDialog(Paths(Path(tmp) / "data"), wizard_worker)
+        dialog.show()
+        dialog.passphrase.setText("not it")
+        dialog.try_unlock()
+        deadline = time.monotonic() + 20
+        while dialog.error.isHidden() and time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+        settle(app, wizard_worker)
+        save(dialog, out / f"unlock-{scheme}.png")
+        dialog.close()
+        wizard_worker.stop()
+    tray_sheet(out / f"tray-states-{scheme}.png")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "out")
+    parser.add_argument("--scheme", choices=("light", "dark", "both"), default="both")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    for scheme in ("light", "dark") if args.scheme == "both" else (args.scheme,):
+        render(app, scheme, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,143 @@
+"""Change detection on a small grey thumbnail: an unchanged screen costs one comparison; a
+changed one yields the regions (full-width bands, so OCR sees whole lines) that changed.
+
+A perceptual hash would call a screen with one new line of text "the same", so hashes are used
+only to recognise exact repeats of a state already read (a blinking cursor, a window shown again).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from capture.models import Frame, Region
+
+CELL = 8  # thumbnail cell, in pixels: a 1920x1080 screen becomes 240x135
+CELL_THRESHOLD = 2 * CELL * CELL  # summed green difference that counts (mean > 2 levels)
+FULL_FRAME_SHARE = 0.4  # changed bands covering more than this: read the whole frame
+BAND_PAD = 10  # pixels added above and below a changed band, so the changed line is whole
+
+
+class Change(StrEnum):
+    NONE = "none"  # nothing changed, or an exact repeat of a state already read
+    REGIONS = "regions"  # some bands changed
+    FULL = "full"  # a new window, a first frame, or most of the screen changed
+
+
+@dataclass(frozen=True)
+class ChangeResult:
+    kind: Change
+    regions: tuple[Region, ...] = ()
+    repeat: bool = False  # NONE because this exact state was seen before (not because unchanged)
+
+
+def thumbnail(pixels: np.ndarray) -> np.ndarray:
+    """Grey thumbnail: the green channel (most of the luminance) summed per CELLxCELL block."""
+    h, w = pixels.shape[0] // CELL * CELL, pixels.shape[1] // CELL * CELL
+    if h == 0 or w == 0:
+        return np.zeros((1, 1), dtype=np.int32)
+    green = pixels[:h, :w, 1]
+    return green.reshape(h // CELL, CELL, w // CELL, CELL).sum(axis=(1, 3), dtype=np.int32)
+
+
+def digest(thumb: np.ndarray) -> bytes:
+    """An exact fingerprint of a thumbnail, for recognising repeats."""
+    return hashlib.blake2b(thumb.tobytes(), digest_size=16).digest()
+
+
+def changed_regions(before: np.ndarray, after: np.ndarray, frame_width: int, frame_height: int,
+                    span: tuple[int, int] | None = None) -> tuple[Region, ...]:
+    """Bands of rows whose thumbnail cells changed, as frame regions. Each band spans
+    `span` (x0, x1) horizontally, when given (the active window), else the whole frame width,
+    so that a changed word is read with the rest of its line."""
+    cells = np.abs(after - before) > CELL_THRESHOLD
+    rows = np.flatnonzero(cells.any(axis=1))
+    if rows.size == 0:
+        return ()
+    bands: list[tuple[int, int, int, int]] = []  # (row0, row1, col0, col1) in cells
+    start = prev = int(rows[0])
+    for r in [*rows[1:].tolist(), None]:
+        if r is not None and r <= prev + 2:
+            prev = r
+            continue
+        cols = np.flatnonzero(cells[start:prev + 1].any(axis=0))
+        bands.append((start, prev + 1, int(cols[0]), int(cols[-1]) + 1))
+        if r is not None:
+            start = prev = r
+    out: list[Region] = []
+    for r0, r1, c0, c1 in bands:
+        x0, x1 = (c0 * CELL, c1 * CELL)
+        if span is not None and span[0] <= x0 and x1 <= span[1]:
+            x0, x1 = span
+        else:
+            x0, x1 = 0, frame_width
+        y0, y1 = r0 * CELL - BAND_PAD, r1 * CELL + BAND_PAD
+        region = Region(x0, y0, x1 - x0, y1 - y0).clip(frame_width, frame_height)
+        if out and out[-1].y + out[-1].height >= region.y and out[-1].x == region.x \
+                and out[-1].width == region.width:
+            last = out.pop()
+            region = Region(last.x, last.y, last.width, region.y + region.height - last.y)
+        out.append(region)
+    return tuple(r for r in out if r.area)
+
+
+class ChangeDetector:
+    """Remembers the last thumbnail of each monitor and, per window, the states already read."""
+
+    def __init__(self, repeats_per_window: int = 8, windows: int = 64) -> None:
+        self._last: dict[int, np.ndarray] = {}
+        self._last_window: dict[int, str] = {}
+        self._seen: OrderedDict[str, OrderedDict[bytes, None]] = OrderedDict()
+        self._repeats = repeats_per_window
+        self._windows = windows
+
+    def reset(self, monitor: int | None = None) -> None:
+        """Forget what was seen (all monitors, or one): the next frame is read in full."""
+        if monitor is None:
+            self._last.clear()
+            self._last_window.clear()
+            self._seen.clear()
+        else:
+            self._last.pop(monitor, None)
+            key = self._last_window.pop(monitor, None)
+            if key is not None:
+                self._seen.pop(key, None)
+
+    def forget_window(self, key: str) -> None:
+        self._seen.pop(key, None)
+
+    def detect(self, frame: Frame, window_key: str,
+               span: tuple[int, int] | None = None) -> ChangeResult:
+        index = frame.monitor.index
+        thumb = thumbnail(frame.pixels)
+        before = self._last.get(index)
+        new_window = self._last_window.get(index) != window_key
+        self._last[index] = thumb
+        self._last_window[index] = window_key
+        seen = self._seen.setdefault(window_key, OrderedDict())
+        self._seen.move_to_end(window_key)
+        while len(self._seen) > self._windows:
+            self._seen.popitem(last=False)
+        if before is not None and before.shape == thumb.shape and not new_window \
+                and np.array_equal(before, thumb):
+            return ChangeResult(Change.NONE)
+        fingerprint = digest(thumb)
+        if fingerprint in seen:
+            seen.move_to_end(fingerprint)
+            return ChangeResult(Change.NONE, repeat=True)
+        seen[fingerprint] = None
+        while len(seen) > self._repeats:
+            seen.popitem(last=False)
+        full = (Region(0, 0, frame.width, frame.height),)
+        if before is None or before.shape != thumb.shape or new_window:
+            return ChangeResult(Change.FULL, full)
+        regions = changed_regions(before, thumb, frame.width, frame.height, span)
+        if not regions:  # below the threshold everywhere: noise, not a change
+            return ChangeResult(Change.NONE)
+        if sum(r.area for r in regions) > FULL_FRAME_SHARE * frame.width * frame.height:
+            return ChangeResult(Change.FULL, full)
+        return ChangeResult(Change.REGIONS, regions)

@@ -1,0 +1,64 @@
+"""macOS via pyobjc (AppKit, Quartz), when it is installed; else an unknown window.
+
+Window titles need the Screen Recording permission; without it they come back empty. URLs are
+not read (that needs AppleScript per browser)."""
+
+from __future__ import annotations
+
+from capture.models import UNKNOWN_WINDOW, Region, WindowInfo
+
+
+def active_window() -> WindowInfo:
+    try:
+        import Quartz
+        from AppKit import NSWorkspace
+    except ImportError:
+        return UNKNOWN_WINDOW
+    app = NSWorkspace.sharedWorkspace().frontmostApplication()
+    if app is None:
+        return UNKNOWN_WINDOW
+    name = str(app.localizedName() or "unknown")
+    pid = int(app.processIdentifier())
+    options = Quartz.kCGWindowListOptionOnScreenOnly | Quartz.kCGWindowListExcludeDesktopElements
+    for w in Quartz.CGWindowListCopyWindowInfo(options, Quartz.kCGNullWindowID) or ():
+        if int(w.get("kCGWindowOwnerPID", -1)) == pid and int(w.get("kCGWindowLayer", 1)) == 0:
+            b = w.get("kCGWindowBounds", {})
+            return WindowInfo(
+                app=name, title=str(w.get("kCGWindowName") or ""), pid=pid,
+                window_id=str(w.get("kCGWindowNumber", "")),
+                geometry=Region(int(b.get("X", 0)), int(b.get("Y", 0)), int(b.get("Width", 0)),
+                                int(b.get("Height", 0))),
+                locked=name.lower() in ("loginwindow", "screensaverengine"))
+    return WindowInfo(app=name, pid=pid, locked=name.lower() in ("loginwindow", "screensaverengine"))
+
+
+def visible_windows() -> list[WindowInfo]:
+    try:
+        import Quartz
+    except ImportError:
+        return []
+    options = Quartz.kCGWindowListOptionOnScreenOnly | Quartz.kCGWindowListExcludeDesktopElements
+    out = []
+    for w in Quartz.CGWindowListCopyWindowInfo(options, Quartz.kCGNullWindowID) or ():
+        if int(w.get("kCGWindowLayer", 1)) != 0:
+            continue
+        b = w.get("kCGWindowBounds", {})
+        out.append(WindowInfo(
+            app=str(w.get("kCGWindowOwnerName") or "unknown"), title=str(w.get("kCGWindowName") or ""),
+            pid=int(w.get("kCGWindowOwnerPID", 0)) or None, window_id=str(w.get("kCGWindowNumber", "")),
+            geometry=Region(int(b.get("X", 0)), int(b.get("Y", 0)), int(b.get("Width", 0)),
+                            int(b.get("Height", 0)))))
+    return list(reversed(out))  # the list is front to back
+
+
+def idle_seconds() -> float:
+    try:
+        import Quartz
+    except ImportError:
+        return 0.0
+    return float(Quartz.CGEventSourceSecondsSinceLastEventType(
+        Quartz.kCGEventSourceStateCombinedSessionState, Quartz.kCGAnyInputEventType))
+
+
+def release() -> None:
+    """Nothing to close here."""

@@ -1,0 +1,156 @@
+"""X11 (and XWayland) via python-xlib: EWMH _NET_ACTIVE_WINDOW, WM_CLASS, _NET_WM_NAME,
+_NET_CLIENT_LIST_STACKING, and the MIT-SCREEN-SAVER extension for idle time and lock.
+
+X11 does not expose a browser's URL, so `url` is always empty here."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from capture.models import UNKNOWN_WINDOW, Region, WindowInfo
+
+_local = threading.local()  # Xlib displays are not thread-safe: one per thread
+
+
+def _display():
+    d = getattr(_local, "display", None)
+    if d is None:
+        if not os.environ.get("DISPLAY"):
+            raise OSError("no X display")
+        from Xlib import display
+
+        d = display.Display()
+        _local.display = d
+        _local.atoms = {}
+    return d
+
+
+def release() -> None:
+    """Close this thread's X connection (call it when a thread that asked is done)."""
+    _drop()
+
+
+def _drop() -> None:
+    d = getattr(_local, "display", None)
+    _local.display = None
+    if d is not None:
+        try:
+            d.close()
+        except Exception:  # a dead connection may fail to close; it is dropped anyway
+            pass
+
+
+def _atom(name: str) -> int:
+    atoms = _local.atoms
+    if name not in atoms:
+        atoms[name] = _display().intern_atom(name)
+    return atoms[name]
+
+
+def _prop(window, name: str, kind: str | None = None):
+    from Xlib import X
+
+    prop = window.get_full_property(_atom(name), _atom(kind) if kind else X.AnyPropertyType)
+    return None if prop is None else prop.value
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _describe(window, root, screensaver_on: bool = False) -> WindowInfo:
+    from Xlib.error import XError
+
+    try:
+        wm_class = window.get_wm_class() or ("", "")
+    except XError:
+        wm_class = ("", "")
+    app = wm_class[1] or wm_class[0] or "unknown"
+    title = _text(_prop(window, "_NET_WM_NAME", "UTF8_STRING")) or _text(window.get_wm_name())
+    pid_value = _prop(window, "_NET_WM_PID")
+    pid = int(pid_value[0]) if pid_value is not None and len(pid_value) else None
+    geometry = None
+    try:
+        g = window.get_geometry()
+        pos = root.translate_coords(window, 0, 0)
+        geometry = Region(int(pos.x), int(pos.y), int(g.width), int(g.height))
+    except XError:
+        pass
+    return WindowInfo(app=app, title=title, window_id=hex(window.id), pid=pid, geometry=geometry,
+                      locked=screensaver_on)
+
+
+def _screensaver_on(d, root) -> bool:
+    if not d.has_extension("MIT-SCREEN-SAVER"):
+        return False
+    from Xlib.ext import screensaver
+
+    return root.screensaver_query_info().state == screensaver.StateOn
+
+
+def active_window() -> WindowInfo:
+    from Xlib.error import ConnectionClosedError, XError
+
+    try:
+        d = _display()
+        root = d.screen().root
+        locked = _screensaver_on(d, root)
+        value = _prop(root, "_NET_ACTIVE_WINDOW")
+        wid = int(value[0]) if value is not None and len(value) else 0
+        if not wid:  # no EWMH window manager: ask who has the input focus
+            focus = d.get_input_focus().focus
+            wid = getattr(focus, "id", 0) or 0
+            if wid in (0, 1, root.id):
+                return WindowInfo(locked=locked)
+        window = d.create_resource_object("window", wid)
+        return _describe(window, root, locked)
+    except (ConnectionClosedError, OSError):
+        _drop()
+        return UNKNOWN_WINDOW
+    except XError:  # the window went away between the two questions
+        return UNKNOWN_WINDOW
+
+
+def visible_windows() -> list[WindowInfo]:
+    from Xlib import X
+    from Xlib.error import ConnectionClosedError, XError
+
+    try:
+        d = _display()
+        root = d.screen().root
+        value = _prop(root, "_NET_CLIENT_LIST_STACKING") or _prop(root, "_NET_CLIENT_LIST")
+        out = []
+        hidden = _atom("_NET_WM_STATE_HIDDEN")
+        for wid in (value or ()):
+            window = d.create_resource_object("window", int(wid))
+            try:
+                if window.get_attributes().map_state != X.IsViewable:
+                    continue
+                state = _prop(window, "_NET_WM_STATE")
+                if state is not None and hidden in state:
+                    continue
+                out.append(_describe(window, root))
+            except XError:
+                continue
+        return out
+    except (ConnectionClosedError, OSError):
+        _drop()
+        return []
+
+
+def idle_seconds() -> float:
+    from Xlib.error import ConnectionClosedError
+
+    try:
+        d = _display()
+        if not d.has_extension("MIT-SCREEN-SAVER"):
+            return 0.0
+        return d.screen().root.screensaver_query_info().idle / 1000.0
+    except (ConnectionClosedError, OSError):
+        _drop()
+        return 0.0

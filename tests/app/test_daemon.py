@@ -1,0 +1,362 @@
+"""The capture daemon end to end: a private X server with real windows, the real OCR worker
+and the real encrypted store; fakes only at the seams (frame source, window query, and a store
+that reports a full disk)."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import sqlite3
+import threading
+import time
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from app.daemon import (
+    HEALTH_KEY,
+    CaptureDaemon,
+    CaptureState,
+    capture_status_lines,
+    load_capture_settings,
+    pause_capture,
+    resume_capture,
+    save_capture_settings,
+)
+from app.paths import Paths
+from app.services import Engram
+from capture import CaptureSettings, FakeFrameSource, Monitor, ScreenError, WindowInfo
+from memory import FrameStore, StoreError
+from tests.capture.xserver import XServer, usable
+from tests.conftest import FAST_KDF
+
+FAST = CaptureSettings(interval=0.2, idle_seconds=0)
+NOTES = WindowInfo(app="Notesapp", title="Groceries", window_id="0x1")
+
+
+def wait_for(check, timeout: float = 60.0, what: str = "the condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.fixture
+def engram(tmp_path):
+    e = Engram.create(Paths(tmp_path / "data"), "pass", FAST_KDF)
+    yield e
+    e.close()
+
+
+@pytest.fixture
+def run(engram):
+    """Start daemons and stop them after the test, whatever happens."""
+    started: list[CaptureDaemon] = []
+
+    def start(*args, **kwargs) -> CaptureDaemon:
+        d = CaptureDaemon(engram, *args, **kwargs)
+        started.append(d)
+        d.start()
+        return d
+
+    yield start
+    for d in started:
+        d.stop(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def xserver():
+    reason = usable()
+    if reason:
+        pytest.skip(reason)
+    server = XServer()
+    mp = pytest.MonkeyPatch()
+    mp.setenv("DISPLAY", server.display)
+    mp.delenv("WAYLAND_DISPLAY", raising=False)
+    yield server
+    mp.undo()
+    server.close()
+
+
+def texts(engram) -> list[str]:
+    return [o.text for o in engram.observations()]
+
+
+def observation_with(engram, word: str):
+    return next((o for o in engram.observations() if word in o.text), None)
+
+
+# -- a real screen --------------------------------------------------------------------------------
+def test_a_window_with_known_text_is_captured_with_app_and_title(xserver, engram, run):
+    win = xserver.window("Notesapp", "Groceries list", "Buy oat milk and rye bread",
+                         "700x300+40+40")
+    try:
+        seen = []
+        daemon = run(FAST)
+        daemon.on_observation = seen.append
+        obs = wait_for(lambda: observation_with(engram, "oat milk"), what="the window's text")
+        assert (obs.app, obs.title, obs.source_kind) == ("Notesapp", "Groceries list", "screen")
+        png = FrameStore(engram.paths.frames, engram.data_key).get(obs.frame_id)
+        assert Image.open(io.BytesIO(png)).size == (1280, 800)
+
+        win.append("Call the plumber at noon")
+        later = wait_for(lambda: observation_with(engram, "plumber"), what="the new line")
+        assert "oat milk" not in later.text  # only what is new is stored again
+        assert wait_for(lambda: later.id in seen, 5, "the observation callback")
+        health = daemon.health()
+        assert health.state is CaptureState.CAPTURING
+        assert health.skipped > 0 and health.indexed_share is not None
+    finally:
+        win.close()
+
+
+def test_an_excluded_window_never_reaches_the_database_or_a_frame(xserver, engram, run):
+    vault = xserver.window("KeePassXC", "Passwords.kdbx", "zebra banana vault entry",
+                           "500x250+700+500")
+    daemon = run(FAST)
+    try:
+        wait_for(lambda: daemon.state() is CaptureState.EXCLUDED, 20, "the excluded state")
+        assert "keepassxc is an excluded app" in daemon.health().detail.lower()
+        # Now an ordinary window has the focus and the vault stays visible behind it.
+        notes = xserver.window("Notesapp", "Shopping", "Remember the tulip bulbs", "600x300+40+40")
+        try:
+            obs = wait_for(lambda: observation_with(engram, "tulip"), what="the ordinary window")
+        finally:
+            notes.close()
+    finally:
+        vault.close()
+    assert not any("zebra" in t or "banana" in t for t in texts(engram))
+    pixels = np.asarray(Image.open(io.BytesIO(
+        FrameStore(engram.paths.frames, engram.data_key).get(obs.frame_id))))
+    assert not pixels[520:740, 705:1195].any()  # the vault's pixels were blacked out
+
+
+def test_a_shown_api_key_is_redacted_in_stored_text(xserver, engram, run):
+    key = "ghp_" + "16C7e42F292c6912E7710c838347Ae178B4a"
+    win = xserver.window("Terminal", "deploy notes", f"GITHUB_TOKEN={key}\nthen run deploy",
+                         "900x200+40+40")
+    try:
+        run(FAST)
+        obs = wait_for(lambda: observation_with(engram, "deploy"), what="the terminal text")
+    finally:
+        win.close()
+    assert "[REDACTED:api-key]" in obs.text
+    assert "16C7e42F" not in "".join(texts(engram))
+
+
+# -- bad input at the seams -----------------------------------------------------------------------
+def page(*lines: str, size=(640, 400)) -> np.ndarray:
+    img = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype("DejaVuSans.ttf", 22)
+    for i, line in enumerate(lines):
+        draw.text((20, 20 + 40 * i), line, fill="black", font=font)
+    return np.asarray(img)
+
+
+MON1, MON2 = Monitor(1, 0, 0, 640, 400), Monitor(2, 640, 0, 640, 400)
+
+
+def test_a_monitor_that_disappears_leaves_the_others_captured(engram, run):
+    def frames(monitor, n):
+        return page("Left screen notes" if monitor.index == 1 else "Right screen agenda")
+
+    source = FakeFrameSource([MON1, MON2], frames)
+    daemon = run(FAST, frame_source=source, window_query=lambda: NOTES)
+    wait_for(lambda: observation_with(engram, "agenda"), what="the second monitor")
+    source.set_monitors([MON1])
+    grabs = source.grabs
+    wait_for(lambda: source.grabs > grabs + 3, 10, "more grabs")
+    assert daemon.state() is CaptureState.CAPTURING
+    assert observation_with(engram, "Left screen")
+
+
+def test_a_monitor_lost_mid_grab_is_an_error_then_recovers(engram, run):
+    lost = threading.Event()
+
+    class Flaky(FakeFrameSource):
+        def grab(self, monitor):
+            if lost.is_set():
+                raise ScreenError(f"cannot grab monitor {monitor.index}: it is gone")
+            return super().grab(monitor)
+
+    source = Flaky([MON1], lambda m, n: page("Budget meeting notes"))
+    daemon = run(FAST, frame_source=source, window_query=lambda: NOTES)
+    wait_for(lambda: observation_with(engram, "Budget"), what="the first capture")
+    lost.set()
+    wait_for(lambda: daemon.state() is CaptureState.ERROR, 10, "the error state")
+    assert "monitor 1" in daemon.health().last_error
+    lost.clear()
+    wait_for(lambda: daemon.state() is CaptureState.CAPTURING, 10, "recovery")
+
+
+def test_zero_size_and_corrupt_frames_are_recorded_and_skipped(engram, run):
+    bad = {0: np.zeros((0, 640, 3), np.uint8), 1: b"not an image", 2: np.zeros((400, 640), np.uint8)}
+
+    source = FakeFrameSource([MON1], lambda m, n: bad.get(n, page("Quarterly plan draft")))
+    daemon = run(FAST, frame_source=source, window_query=lambda: NOTES)
+    wait_for(lambda: observation_with(engram, "Quarterly"), what="the good frame after bad ones")
+    assert "monitor 1" in daemon.health().last_error
+    assert daemon.state() is CaptureState.CAPTURING
+
+
+def test_a_crashed_ocr_worker_is_restarted_and_the_error_recorded(engram, run):
+    text = ["Standup notes"]
+    source = FakeFrameSource([MON1], lambda m, n: page(*text))
+    daemon = run(FAST, frame_source=source, window_query=lambda: NOTES)
+    wait_for(lambda: observation_with(engram, "Standup"), what="the first capture")
+    pid = daemon.ocr_worker_pid
+    os.kill(pid, signal.SIGKILL)
+    text.append("Retro action items")
+    wait_for(lambda: observation_with(engram, "Retro"), what="a capture after the crash")
+    health = daemon.health()
+    assert health.ocr_restarts == 1 and "OCR worker" in health.last_error
+    assert daemon.ocr_worker_pid not in (None, pid)
+
+
+class FullDisk:
+    """The store seam: behaves like the real store, except that writes fail as on a full disk
+    while `full` is set."""
+
+    def __init__(self, store) -> None:
+        self._store = store
+        self.full = False
+
+    def _check(self) -> None:
+        if self.full:
+            raise StoreError(f"could not write to {self._store.path}: database or disk is full") \
+                from sqlite3.OperationalError("database or disk is full")
+
+    def add_observations(self, items):
+        self._check()
+        return self._store.add_observations(items)
+
+    def set_setting(self, key, value):
+        self._check()
+        return self._store.set_setting(key, value)
+
+    def __getattr__(self, name):
+        return getattr(self._store, name)
+
+
+def test_a_full_disk_pauses_capture_with_a_clear_status_and_loses_nothing(engram, run):
+    real = engram.store
+    engram.store = disk = FullDisk(real)
+    text = ["Invoice draft one"]
+    source = FakeFrameSource([MON1], lambda m, n: page(*text))
+    daemon = run(FAST, frame_source=source, window_query=lambda: NOTES)
+    wait_for(lambda: observation_with(engram, "Invoice"), what="the first capture")
+    disk.full = True
+    text.append("Second paragraph here")
+    wait_for(lambda: daemon.state() is CaptureState.PAUSED, 30, "the paused state")
+    health = daemon.health()
+    assert "disk is full" in health.detail and "disk is full" in health.last_error
+    grabs = source.grabs
+    time.sleep(1.0)  # a paused daemon does not grab
+    assert source.grabs == grabs
+    disk.full = False
+    daemon.resume()
+    wait_for(lambda: observation_with(engram, "Second paragraph"), 30, "the kept observation")
+    assert daemon.state() is CaptureState.CAPTURING
+    engram.store = real
+
+
+# -- pause, idle, stall, status -------------------------------------------------------------------
+def test_pause_and_resume_across_processes_and_in_process(engram, run):
+    source = FakeFrameSource([MON1], lambda m, n: page("Some text"))
+    daemon = run(FAST, frame_source=source, window_query=lambda: NOTES)
+    states = []
+    daemon.on_state_changed = states.append
+    pause_capture(engram)  # what 'engram pause' does in another process
+    wait_for(lambda: daemon.state() is CaptureState.PAUSED, 10, "the pause")
+    assert "paused" in capture_status_lines(engram)["capture"]
+    resume_capture(engram)
+    wait_for(lambda: daemon.state() is CaptureState.CAPTURING, 10, "the resume")
+    daemon.pause(0.5)
+    assert daemon.health().paused_until is not None
+    wait_for(lambda: daemon.state() is CaptureState.PAUSED, 10, "the timed pause")
+    wait_for(lambda: daemon.state() is CaptureState.CAPTURING, 10, "the timed pause to end")
+    assert CaptureState.PAUSED in states and CaptureState.CAPTURING in states
+
+
+def test_idle_and_locked_screens_are_not_captured(engram, run):
+    idle = [0.0]
+    window = [NOTES]
+    source = FakeFrameSource([MON1], lambda m, n: page("Some text"))
+    daemon = run(replace(FAST, idle_seconds=60), frame_source=source,
+                 window_query=lambda: window[0], idle_query=lambda: idle[0])
+    wait_for(lambda: source.grabs > 0, 10, "a grab")
+    idle[0] = 120.0
+    wait_for(lambda: daemon.state() is CaptureState.IDLE, 10, "the idle state")
+    idle[0] = 0.0
+    window[0] = WindowInfo(app="i3lock", title="")
+    wait_for(lambda: daemon.health().detail == "the screen is locked", 10, "the lock")
+    assert daemon.state() is CaptureState.IDLE
+    grabs = source.grabs
+    time.sleep(0.6)
+    assert source.grabs == grabs
+
+
+def test_a_stuck_capture_thread_shows_as_stalled(engram, run):
+    release = threading.Event()
+
+    class Stuck(FakeFrameSource):
+        def grab(self, monitor):
+            if self.grabs >= 2:
+                release.wait(30)
+            return super().grab(monitor)
+
+    daemon = run(FAST, frame_source=Stuck([MON1], lambda m, n: page("x")), window_query=lambda: NOTES)
+    try:
+        wait_for(lambda: daemon.state() is CaptureState.STALLED, 20, "the stalled state")
+        assert "has not grabbed" in daemon.health().detail
+    finally:
+        release.set()
+
+
+def test_status_says_never_ran_then_running_then_stalled(engram):
+    assert capture_status_lines(engram)["capture"].startswith("never ran")
+    now = datetime.now(UTC)
+    beat = {"running": True, "pid": os.getpid(), "host": "elsewhere", "state": "capturing",
+            "updated_at": now.isoformat(), "heartbeat_seconds": 5, "interval": 3,
+            "indexed_share": 0.97, "queue_depth": 1, "dropped": 2, "last_error": "",
+            "last_capture": now.isoformat()}
+    engram.store.set_setting(HEALTH_KEY, beat)
+    lines = capture_status_lines(engram)
+    assert lines["capture"].startswith("capturing")
+    assert lines["health"] == "97% of active time in the last hour captured and indexed"
+    assert lines["queue"] == "1 waiting, 2 dropped"
+    beat["updated_at"] = (now - timedelta(minutes=10)).isoformat()
+    engram.store.set_setting(HEALTH_KEY, beat)
+    assert capture_status_lines(engram)["capture"].startswith("STALLED")
+    assert "STALLED" in str(engram.status().extra["capture"])
+
+
+def test_status_reports_wayland_plainly(engram, monkeypatch):
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    assert "Wayland" in capture_status_lines(engram)["display"]
+
+
+def test_a_daemon_under_wayland_is_unavailable(engram, run, monkeypatch):
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    monkeypatch.delenv("DISPLAY", raising=False)
+    daemon = run(FAST, window_query=lambda: NOTES)
+    wait_for(lambda: daemon.state() is CaptureState.UNAVAILABLE, 10, "the unavailable state")
+    assert "Wayland" in daemon.health().detail
+
+
+def test_settings_round_trip_and_bad_stored_settings_fall_back(engram):
+    assert load_capture_settings(engram) == CaptureSettings()
+    chosen = CaptureSettings(interval=5, monitors=(2,), excluded_apps=("Slack",), keep_frames=False)
+    save_capture_settings(engram, chosen)
+    assert load_capture_settings(engram) == chosen
+    engram.store.set_setting("capture", {"interval": -1})
+    assert load_capture_settings(engram) == CaptureSettings()

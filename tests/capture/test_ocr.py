@@ -1,0 +1,53 @@
+"""OCR with the models shipped in rapidocr's wheel, with the network switched off."""
+
+import socket
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from capture import OcrEngine, OcrJob, Region, model_paths
+
+
+@pytest.fixture
+def no_network(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise AssertionError("OCR tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+
+
+def rendered(lines: list[str], size=(700, 140)) -> np.ndarray:
+    img = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype("DejaVuSans.ttf", 22)
+    for i, line in enumerate(lines):
+        draw.text((12, 12 + 40 * i), line, fill="black", font=font)
+    return np.asarray(img)
+
+
+def test_models_are_the_shipped_ones():
+    det, rec = model_paths()
+    assert det.is_file() and rec.is_file()
+    assert "site-packages" in str(det) or "dist-packages" in str(det)
+
+
+def test_reads_text_offline_with_boxes_in_frame_coordinates(no_network):
+    engine = OcrEngine()
+    image = rendered(["Quarterly report for Engram", "Budget approved"])
+    lines = engine.read(image, origin=(100, 1000))
+    assert [ln.text for ln in lines] == ["Quarterly report for Engram", "Budget approved"]
+    assert all(ln.box.x >= 100 and ln.box.y >= 1000 for ln in lines)
+    assert lines[0].box.y < lines[1].box.y
+
+
+def test_blank_tiny_and_job_inputs():
+    engine = OcrEngine()
+    assert engine.read(np.full((200, 300, 3), 255, np.uint8)) == []
+    assert engine.read(np.zeros((4, 4, 3), np.uint8)) == []
+    image = rendered(["Hello there"])
+    result = engine.run(OcrJob(7, (Region(0, 500, 700, 140),), (image,)))
+    assert result.seq == 7 and not result.error
+    assert [ln.text for ln in result.lines] == ["Hello there"]
+    assert result.lines[0].box.y >= 500

@@ -1,0 +1,111 @@
+"""First run (onboarding) and later runs (unlock)."""
+
+from PySide6.QtWidgets import QWizard
+
+from app.daemon import load_capture_settings
+from app.services import Engram
+from tests.conftest import FAST_KDF
+from tests.ui.conftest import PASSPHRASE
+from ui.onboarding import OnboardingWizard
+from ui.passphrase import strength
+from ui.unlock import UnlockDialog
+
+
+def test_onboarding_creates_an_encrypted_store_with_the_choices(qtbot, paths, worker):
+    wizard = OnboardingWizard(paths, worker)
+    wizard.kdf = FAST_KDF
+    qtbot.addWidget(wizard)
+    wizard.show()
+    assert str(paths.root) in wizard.welcome.findChild(type(wizard.ready.summary), "where").text()
+    wizard.next()
+    fields = wizard.passphrase.fields
+    fields.first.setText("password1")
+    fields.second.setText("password1")
+    assert not wizard.passphrase.isComplete()  # a common password is refused
+    assert "weak" in fields.verdict.text()
+    fields.first.setText(PASSPHRASE)
+    fields.second.setText(PASSPHRASE + "x")
+    assert not wizard.passphrase.isComplete()
+    assert "differ" in fields.verdict.text()
+    fields.second.setText(PASSPHRASE)
+    assert wizard.passphrase.isComplete()
+    wizard.next()
+    wizard.capture.interval.setValue(7)
+    wizard.capture.excluded.setPlainText("keepassxc\nsignal")
+    wizard.capture.keep_frames.setChecked(False)
+    wizard.next()
+    assert wizard.model.embedded.isChecked()
+    wizard.next()
+    assert "every 7 s" in wizard.ready.summary.text()
+    with qtbot.waitSignal(wizard.created, timeout=10_000) as created:
+        wizard.button(QWizard.WizardButton.FinishButton).click()
+    engram = created.args[0]
+    try:
+        settings = load_capture_settings(engram)
+        assert (settings.interval, settings.excluded_apps, settings.keep_frames) == (
+            7.0, ("keepassxc", "signal"), False)
+    finally:
+        engram.close()
+    assert paths.is_initialized()
+    assert PASSPHRASE.encode() not in paths.key_file.read_bytes()
+    Engram.unlock(paths, PASSPHRASE, use_keyring=False).close()
+
+
+def test_onboarding_refuses_a_model_file_that_is_not_gguf_and_creates_nothing(qtbot, paths, worker, tmp_path):
+    bogus = tmp_path / "model.gguf"
+    bogus.write_bytes(b"not a model")
+    wizard = OnboardingWizard(paths, worker)
+    wizard.kdf = FAST_KDF
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.next()
+    wizard.passphrase.fields.first.setText(PASSPHRASE)
+    wizard.passphrase.fields.second.setText(PASSPHRASE)
+    wizard.next()
+    wizard.next()
+    wizard.model.path.setText(str(bogus))
+    assert wizard.model.gguf.isChecked()
+    wizard.next()
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: wizard.ready.error.isVisible(), timeout=10_000)
+    assert "not a GGUF model file" in wizard.ready.error.text()
+    assert not paths.is_initialized()
+
+
+def test_strength_hint_grows_with_the_passphrase():
+    assert strength("")[0] == 0
+    assert strength("qwerty123")[0] <= 1
+    assert strength("Tr0ub4dor&3")[0] >= 2
+    assert strength(PASSPHRASE)[0] >= 3
+
+
+def test_unlock_says_wrong_passphrase_then_opens_with_the_right_one(qtbot, paths, worker):
+    Engram.create(paths, PASSPHRASE, FAST_KDF).close()
+    before = {p: p.read_bytes() for p in paths.root.rglob("*") if p.is_file()}
+    dialog = UnlockDialog(paths, worker)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.passphrase.setText("not my passphrase")
+    dialog.unlock_button.click()
+    qtbot.waitUntil(lambda: dialog.error.isVisible(), timeout=10_000)
+    assert "Wrong passphrase" in dialog.error.text()
+    assert dialog.isVisible()
+    assert {p: p.read_bytes() for p in paths.root.rglob("*") if p.is_file()} == before  # nothing changed
+    dialog.passphrase.setText(PASSPHRASE)
+    with qtbot.waitSignal(dialog.unlocked, timeout=10_000) as unlocked:
+        dialog.unlock_button.click()
+    engram = unlocked.args[0]
+    try:
+        assert engram.status().unlocked
+    finally:
+        engram.close()
+    assert not dialog.isVisible()
+
+
+def test_unlock_with_an_empty_passphrase_asks_for_one(qtbot, paths, worker):
+    Engram.create(paths, PASSPHRASE, FAST_KDF).close()
+    dialog = UnlockDialog(paths, worker)
+    qtbot.addWidget(dialog)
+    dialog.unlock_button.click()
+    assert dialog.error.text() == "Type your passphrase."
+    assert not worker.busy()

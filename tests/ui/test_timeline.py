@@ -1,0 +1,104 @@
+"""The timeline shows the seeded day, episode by episode, with text and kept frames."""
+
+from datetime import datetime, time, timedelta
+
+from app.timeline import Episode, day_timeline
+from memory import NewObservation
+from tests.ui.conftest import idle
+from tests.ui.seed import DAY, EPISODES
+from ui.timeline import HourRow, TimelineView
+
+
+def open_timeline(qtbot, session) -> TimelineView:
+    view = TimelineView(session)
+    qtbot.addWidget(view)
+    view.resize(1200, 800)
+    view.show()
+    view.start()
+    qtbot.waitUntil(lambda: view.day_data is not None and view.day_data.day == DAY, timeout=10_000)
+    idle(qtbot, session.worker)
+    return view
+
+
+def episodes(view: TimelineView) -> list[Episode]:
+    return [r for r in view.model.items() if isinstance(r, Episode)]
+
+
+def test_timeline_opens_on_the_newest_day_with_its_episodes(qtbot, session):
+    view = open_timeline(qtbot, session)
+    assert [e.app for e in episodes(view)] == [e[2] for e in EPISODES]
+    assert view.heading.text().endswith("Tuesday, 4 March 2025")
+    assert isinstance(view.model.item(0), HourRow) and view.model.item(0).hour == 8
+    flight = next(e for e in episodes(view) if e.app == "Firefox")
+    assert flight.summary == "Booked a flight to Lisbon for Friday 14 March (EUR 189)"  # from the memory
+    assert flight.titles == ("Lisbon flights — TAP Air Portugal — Mozilla Firefox",)
+
+
+def test_clicking_an_episode_shows_its_observations_text_and_frame(qtbot, session):
+    view = open_timeline(qtbot, session)
+    row = view.model.find(lambda r: isinstance(r, Episode) and r.app == "Slack")
+    view.list.setCurrentIndex(view.model.index(row))
+    qtbot.waitUntil(lambda: view.detail.model.total() == 9, timeout=10_000)
+    qtbot.waitUntil(view.detail.frame.has_image, timeout=10_000)
+    first = view.detail.current_observation()
+    assert first.app == "Slack"
+    assert "we ship 1.4 on the 14th" in view.detail.text.toPlainText()
+    assert view.detail.title.text() == "Slack"
+    view.detail.list.setCurrentIndex(view.detail.model.index(1))  # no frame kept for this one
+    assert "No frame was kept" in view.detail.frame.text()
+
+
+def test_filter_by_app_and_zoom_to_an_hour(qtbot, session):
+    view = open_timeline(qtbot, session)
+    assert view.apps.findData("Firefox") > 0
+    view.apps.setCurrentIndex(view.apps.findData("Firefox"))
+    view.apps.activated.emit(view.apps.currentIndex())
+    qtbot.waitUntil(lambda: {e.app for e in episodes(view)} == {"Firefox"}, timeout=10_000)
+    assert len(episodes(view)) == 2
+    view.set_app(None)
+    idle(qtbot, session.worker)
+    hour_row = view.model.find(lambda r: isinstance(r, HourRow) and r.hour == 10)
+    view.list.clicked.emit(view.model.index(hour_row))  # a click on an hour heading zooms in
+    qtbot.waitUntil(lambda: view.day_data.hour == 10, timeout=10_000)
+    assert view.zoom_hour.isChecked() and view.hour_box.isVisible()
+    assert [e.app for e in episodes(view)] == ["Code", "Firefox"]
+    assert all(e.start.hour == 10 for e in episodes(view))
+    assert view.delegate.hour_zoom
+
+
+def test_show_observation_jumps_to_its_day_and_selects_it(qtbot, session):
+    view = open_timeline(qtbot, session)
+    view.set_day(DAY + timedelta(days=3))
+    qtbot.waitUntil(lambda: view.day_data.day != DAY, timeout=10_000)
+    assert view.stack.currentWidget() is view.empty
+    target = session.engram.observations(app="Terminal")[2]
+    view.show_observation(target.id)
+    qtbot.waitUntil(lambda: (o := view.detail.current_observation()) is not None and o.id == target.id,
+                    timeout=10_000)
+    assert view.day_data.day == DAY
+    assert view.selected_episode().app == "Terminal"
+
+
+def test_a_day_with_5000_observations_is_shown_lazily(qtbot, session):
+    day = DAY + timedelta(days=1)
+    start = datetime.combine(day, time(7)).astimezone()
+    apps = ["Firefox", "Code", "Slack", "Terminal", "Thunderbird"]
+    session.engram.store.add_observations([
+        NewObservation(time=start + timedelta(seconds=8 * i), app=apps[(i // 10) % 5], title=f"Window {i // 10}",
+                       text=f"line {i} " + "lorem ipsum " * 30, source_kind="bench", source_id=str(i))
+        for i in range(5000)])
+    assert day_timeline(session.engram, day).observations == 5000
+    view = TimelineView(session)
+    qtbot.addWidget(view)
+    view.resize(1200, 800)
+    view.show()
+    view.set_day(day)
+    qtbot.waitUntil(lambda: view.day_data is not None and view.day_data.day == day, timeout=20_000)
+    assert len(view.day_data.episodes) == 500
+    assert view.model.total() > view.model.rowCount()  # only a chunk is laid out
+    view.list.scrollToBottom()
+    qtbot.waitUntil(lambda: view.model.rowCount() > 150, timeout=10_000)  # scrolling fetches more
+    assert view.model.rowCount() < view.model.total()
+    row = view.model.find(lambda r: isinstance(r, Episode))
+    view.list.setCurrentIndex(view.model.index(row))
+    qtbot.waitUntil(lambda: view.detail.model.total() == 10, timeout=10_000)

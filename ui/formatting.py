@@ -1,0 +1,55 @@
+"""How times, durations and sizes read in the window (local time, short and plain)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+
+def clock(dt: datetime | None) -> str:
+    return dt.astimezone().strftime("%H:%M") if dt is not None else ""
+
+
+def duration(minutes: float) -> str:
+    if minutes < 1:
+        return "under a minute"
+    whole = round(minutes)
+    if whole < 60:
+        return f"{whole} min"
+    hours, rest = divmod(whole, 60)
+    return f"{hours} h {rest} min" if rest else f"{hours} h"
+
+
+def day_title(day: date, today: date | None = None) -> str:
+    today = today or date.today()
+    name = f"{day:%A}, {day.day} {day:%B %Y}"
+    if day == today:
+        return f"Today — {name}"
+    if (today - day).days == 1:
+        return f"Yesterday — {name}"
+    return name
+
+
+def moment(dt: datetime | None, today: date | None = None) -> str:
+    """'10:42' today, 'Yesterday 10:42', else '4 Mar 2025, 10:42'."""
+    if dt is None:
+        return ""
+    local = dt.astimezone()
+    today = today or date.today()
+    if local.date() == today:
+        return f"Today {local:%H:%M}"
+    if (today - local.date()).days == 1:
+        return f"Yesterday {local:%H:%M}"
+    return f"{local.day} {local:%b %Y, %H:%M}"
+
+
+def size(n: int) -> str:
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} TB"
+
+
+def one_line(text: str, limit: int = 200) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

@@ -1,0 +1,273 @@
+"""First run: passphrase, what to capture, which model, and what is stored where."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+    QWizard,
+    QWizardPage,
+)
+
+from app import firstrun
+from app.firstrun import FirstRun, MonitorChoice
+from app.worker import Worker, describe
+from ui import theme
+from ui.passphrase import PassphraseFields
+
+if TYPE_CHECKING:
+    from app.paths import Paths
+
+
+def _paragraph(text: str, muted: bool = False) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if muted:
+        label.setObjectName("muted")
+    return label
+
+
+class WelcomePage(QWizardPage):
+    def __init__(self, paths: Paths) -> None:
+        super().__init__()
+        self.setTitle("Welcome to Engram")
+        self.setSubTitle("A private memory of what you see on your screen.")
+        layout = QVBoxLayout(self)
+        layout.setSpacing(12)
+        layout.addWidget(_paragraph(
+            "Engram reads the text on your screen every few seconds, lays it out as a timeline of your "
+            "day, and distils it into memories you can search and ask questions about."))
+        where = _paragraph(firstrun.where_things_are(paths))
+        where.setObjectName("where")
+        layout.addWidget(where)
+        layout.addWidget(_paragraph(
+            "You can pause capture from the tray icon at any time, keep apps out of it, and delete "
+            "anything: one memory, an app, a time range, or everything.", muted=True))
+        layout.addStretch(1)
+
+
+class PassphrasePage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Choose a passphrase")
+        self.setSubTitle("It encrypts everything Engram keeps. It cannot be recovered if you forget it.")
+        self.fields = PassphraseFields()
+        self.fields.changed.connect(self.completeChanged)
+        self.remember = QCheckBox("Remember the key in this computer's keyring, so Engram opens without asking")
+        if not firstrun.keyring_available():
+            self.remember.setEnabled(False)
+            self.remember.setText("Remember the key in the keyring (no keyring is available on this system)")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.fields)
+        layout.addSpacing(8)
+        layout.addWidget(self.remember)
+        layout.addStretch(1)
+
+    def isComplete(self) -> bool:
+        return self.fields.acceptable()
+
+
+class CapturePage(QWizardPage):
+    def __init__(self, defaults: dict[str, object], monitors: list[MonitorChoice], problem: str | None) -> None:
+        super().__init__()
+        self.setTitle("What to capture")
+        self.setSubTitle("You can change all of this later in Settings.")
+        self.monitor_boxes: list[tuple[int, QCheckBox]] = []
+        monitor_row = QVBoxLayout()
+        if problem:
+            monitor_row.addWidget(_paragraph(f"Capture cannot run here: {problem}.", muted=True))
+        elif len(monitors) <= 1:
+            monitor_row.addWidget(QLabel(monitors[0].label if monitors else "The whole screen"))
+        else:
+            for m in monitors:
+                box = QCheckBox(m.label, checked=True)
+                self.monitor_boxes.append((m.index, box))
+                monitor_row.addWidget(box)
+        self.interval = QDoubleSpinBox(minimum=1.0, maximum=120.0, decimals=0, suffix=" s")
+        self.interval.setValue(float(defaults.get("interval", 3.0)))
+        self.keep_frames = QCheckBox("Keep screenshots, encrypted, for", checked=bool(defaults.get("keep_frames", True)))
+        self.retention = QSpinBox(minimum=1, maximum=3650, suffix=" days")
+        self.retention.setValue(int(float(defaults.get("retention_days", 30))))
+        self.keep_frames.toggled.connect(self.retention.setEnabled)
+        keep_row = QHBoxLayout()
+        keep_row.addWidget(self.keep_frames)
+        keep_row.addWidget(self.retention)
+        keep_row.addStretch(1)
+        self.excluded = QPlainTextEdit("\n".join(defaults.get("excluded_apps", ())))
+        self.excluded.setMinimumHeight(110)
+        self.start_now = QCheckBox("Start capturing when Engram opens", checked=True)
+        form = QFormLayout(self)
+        form.addRow("Monitors", monitor_row)
+        form.addRow("Look every", self.interval)
+        form.addRow("Screenshots", keep_row)
+        form.addRow("Never capture", self.excluded)
+        form.addRow("", _paragraph("One app per line. Password managers and lock screens are there already; "
+                                   "banking and private browsing windows are skipped by their title.", muted=True))
+        form.addRow("", self.start_now)
+
+    def choices(self) -> dict[str, object]:
+        out: dict[str, object] = {
+            "interval": float(self.interval.value()),
+            "keep_frames": self.keep_frames.isChecked(),
+            "retention_days": float(self.retention.value()),
+            "excluded_apps": tuple(a.strip() for a in self.excluded.toPlainText().splitlines() if a.strip()),
+        }
+        chosen = tuple(i for i, box in self.monitor_boxes if box.isChecked())
+        if self.monitor_boxes and len(chosen) != len(self.monitor_boxes):
+            out["monitors"] = chosen
+        return out
+
+
+class ModelPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Choose the language model")
+        self.setSubTitle("It turns what you see into memories and answers your questions, on this computer.")
+        self.embedded = QRadioButton("The small built-in model (works right away, offline)", checked=True)
+        self.gguf = QRadioButton("A GGUF model file on this computer (better memories and answers)")
+        group = QButtonGroup(self)
+        group.addButton(self.embedded)
+        group.addButton(self.gguf)
+        self.path = QLineEdit()
+        self.path.setPlaceholderText("/path/to/model.gguf")
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.setContentsMargins(24, 0, 0, 0)
+        row.addWidget(self.path, 1)
+        row.addWidget(browse)
+        self.path.textChanged.connect(lambda _t: self.gguf.setChecked(True) if self.path.text() else None)
+        self.path.textChanged.connect(self.completeChanged)
+        group.buttonToggled.connect(lambda *_: self.completeChanged.emit())
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.embedded)
+        layout.addWidget(_paragraph("A tiny model: memories and answers are modest, but search always works, "
+                                    "because everything seen is indexed without a model.", muted=True))
+        layout.addSpacing(10)
+        layout.addWidget(self.gguf)
+        layout.addLayout(row)
+        layout.addWidget(_paragraph("Any instruction-tuned GGUF file works with llama.cpp; a 1–4 B parameter "
+                                    "model is a good balance on a laptop.", muted=True))
+        layout.addStretch(1)
+
+    def _browse(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model", str(Path.home()),
+                                                "GGUF models (*.gguf);;All files (*)")
+        if chosen:
+            self.path.setText(chosen)
+
+    def isComplete(self) -> bool:
+        return self.embedded.isChecked() or bool(self.path.text().strip())
+
+    def model_path(self) -> Path | None:
+        return Path(self.path.text().strip()) if self.gguf.isChecked() and self.path.text().strip() else None
+
+
+class ReadyPage(QWizardPage):
+    def __init__(self) -> None:
+        super().__init__()
+        self.setTitle("Ready")
+        self.setSubTitle("Engram will create its encrypted store now.")
+        self.summary = _paragraph("")
+        self.error = _paragraph("")
+        self.error.hide()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.summary)
+        layout.addWidget(self.error)
+        layout.addStretch(1)
+
+    def show_error(self, message: str) -> None:
+        self.error.setText(message)
+        self.error.setStyleSheet(f"color: {theme.current().danger}")
+        self.error.show()
+
+
+class OnboardingWizard(QWizard):
+    """Emits `created(engram)` once the data directory exists; the wizard then closes."""
+
+    created = Signal(object)
+
+    def __init__(self, paths: Paths, worker: Worker, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.worker = worker
+        self.kdf = None  # tests pass a cheaper Argon2id cost
+        self._busy = False
+        self.setWindowTitle("Set up Engram")
+        self.setWizardStyle(QWizard.WizardStyle.ClassicStyle)
+        self.setOption(QWizard.WizardOption.NoBackButtonOnStartPage, True)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Create my Engram")
+        self.button(QWizard.WizardButton.FinishButton).setProperty("primary", True)
+        self.setMinimumSize(680, 560)
+        monitors, problem = firstrun.monitors()
+        self.welcome = WelcomePage(paths)
+        self.passphrase = PassphrasePage()
+        self.capture = CapturePage(firstrun.capture_defaults(), monitors, problem)
+        self.model = ModelPage()
+        self.ready = ReadyPage()
+        for page in (self.welcome, self.passphrase, self.capture, self.model, self.ready):
+            self.addPage(page)
+        self.currentIdChanged.connect(self._page_changed)
+
+    def choices(self) -> FirstRun:
+        return FirstRun(
+            passphrase=self.passphrase.fields.value(),
+            remember_key=self.passphrase.remember.isChecked(),
+            capture=self.capture.choices(),
+            model_path=self.model.model_path(),
+            capture_at_start=self.capture.start_now.isChecked(),
+        )
+
+    def _page_changed(self, _id: int) -> None:
+        if self.currentPage() is self.ready:
+            c = self.choices()
+            cap = c.capture
+            frames = (f"kept, encrypted, for {int(cap['retention_days'])} days" if cap["keep_frames"]
+                      else "not kept (only the text is)")
+            self.ready.summary.setText(
+                f"• Data directory: {self.paths.root}\n"
+                f"• The screen is read every {int(cap['interval'])} s; screenshots are {frames}.\n"
+                f"• {len(cap['excluded_apps'])} apps are never captured.\n"
+                f"• Model: {c.model_path or 'the small built-in model'}.\n"
+                f"• Capture starts {'when Engram opens' if c.capture_at_start else 'when you resume it from the tray'}.\n"
+                f"• The key is {'remembered in the keyring' if c.remember_key else 'unlocked with your passphrase each time'}.")
+
+    def accept(self) -> None:
+        if self._busy:
+            return
+        self._busy = True
+        self.ready.error.hide()
+        self.button(QWizard.WizardButton.FinishButton).setEnabled(False)
+        self.button(QWizard.WizardButton.BackButton).setEnabled(False)
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Creating…")
+        self.worker.submit("create the data directory", firstrun.create, self.paths, self.choices(), self.kdf,
+                           done=self._created, failed=self._failed)
+
+    def _created(self, engram) -> None:
+        self._busy = False
+        self.created.emit(engram)
+        super().accept()
+
+    def _failed(self, error: Exception) -> None:
+        self._busy = False
+        self.setButtonText(QWizard.WizardButton.FinishButton, "Create my Engram")
+        self.button(QWizard.WizardButton.FinishButton).setEnabled(True)
+        self.button(QWizard.WizardButton.BackButton).setEnabled(True)
+        self.ready.show_error(describe(error))

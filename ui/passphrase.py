@@ -1,0 +1,110 @@
+"""Choosing a passphrase: typed twice, with an honest strength hint."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QProgressBar, QWidget
+
+from ui import theme
+
+COMMON = ("password", "passwort", "123456", "qwerty", "letmein", "welcome", "iloveyou", "admin", "engram",
+          "abc123", "monkey", "dragon", "sunshine", "azerty")
+LEVELS = ("very weak", "weak", "fair", "good", "strong")
+MIN_LEVEL = 2  # fair: onboarding and the passphrase change refuse less
+
+
+def strength(passphrase: str) -> tuple[int, str]:
+    """A rough 0–4 score and a hint. Not a guarantee: it only catches the obvious."""
+    p = passphrase
+    if not p:
+        return 0, "Four or more unrelated words make a strong passphrase that is easy to remember."
+    lowered = p.lower()
+    pool = 0
+    pool += 26 if any(c.islower() for c in p) else 0
+    pool += 26 if any(c.isupper() for c in p) else 0
+    pool += 10 if any(c.isdigit() for c in p) else 0
+    pool += 33 if any(not c.isalnum() for c in p) else 0
+    distinct = len(set(p))
+    bits = min(len(p), distinct * 2) * math.log2(max(pool, 2))
+    words = [w for w in p.split() if len(w) >= 3]
+    if len(words) >= 3:
+        bits = max(bits, 11 * len(words))
+    if any(c in lowered for c in COMMON):
+        bits = min(bits, 20)
+    score = 0 if bits < 28 else 1 if bits < 40 else 2 if bits < 60 else 3 if bits < 80 else 4
+    if score >= 3:
+        hint = "A good passphrase. Keep it somewhere safe: it cannot be recovered."
+    elif any(c in lowered for c in COMMON):
+        hint = "It contains a very common password; choose something less guessable."
+    elif len(p) < 12:
+        hint = "Longer is stronger: use 12 characters or more, or four unrelated words."
+    else:
+        hint = "Add another word, or mix in digits and symbols."
+    return score, hint
+
+
+class PassphraseFields(QWidget):
+    """Passphrase, confirmation, a strength bar and a hint."""
+
+    changed = Signal()
+
+    def __init__(self, first_label: str = "Passphrase", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.first = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.first.setObjectName("passphrase")
+        self.second = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.second.setObjectName("confirmation")
+        self.meter = QProgressBar(minimum=0, maximum=4, textVisible=False)
+        self.meter.setFixedHeight(8)
+        self.verdict = QLabel("")
+        self.hint = QLabel("")
+        self.hint.setObjectName("muted")
+        self.hint.setWordWrap(True)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow(first_label, self.first)
+        form.addRow("Again", self.second)
+        form.addRow("", self.meter)
+        form.addRow("", self.verdict)
+        form.addRow("", self.hint)
+        self.first.textChanged.connect(self._update)
+        self.second.textChanged.connect(self._update)
+        self._update()
+
+    def value(self) -> str:
+        return self.first.text()
+
+    def problem(self) -> str | None:
+        """Why the passphrase cannot be used yet, or None."""
+        score, _ = strength(self.first.text())
+        if not self.first.text():
+            return "Choose a passphrase."
+        if score < MIN_LEVEL:
+            return f"This passphrase is {LEVELS[score]}; choose a stronger one."
+        if self.first.text() != self.second.text():
+            return "The two passphrases differ." if self.second.text() else "Type the passphrase again."
+        return None
+
+    def acceptable(self) -> bool:
+        return self.problem() is None
+
+    def _update(self) -> None:
+        s = theme.current()
+        score, hint = strength(self.first.text())
+        color = (s.danger, s.danger, s.warning, s.success, s.success)[score]
+        self.meter.setValue(score if self.first.text() else 0)
+        self.meter.setStyleSheet(
+            f"QProgressBar {{ border: none; background: {s.border}; border-radius: 4px; }}"
+            f"QProgressBar::chunk {{ background: {color}; border-radius: 4px; }}")
+        problem = self.problem()
+        if self.first.text():
+            verdict = f"Strength: {LEVELS[score]}"
+            if problem and score >= MIN_LEVEL:
+                verdict += f" — {problem}"
+            self.verdict.setText(verdict)
+        else:
+            self.verdict.setText("")
+        self.hint.setText(hint)
+        self.changed.emit()

@@ -1,0 +1,503 @@
+"""Settings: general, capture, privacy, model, security, and the data itself."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QSizePolicy,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app import archive, firstrun, preferences, storage
+from app.services import change_passphrase
+from app.session import Session
+from app.worker import describe
+from ui import theme
+from ui.formatting import size
+from ui.passphrase import PassphraseFields
+
+
+def _note(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setObjectName("muted")
+    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+    return label
+
+
+def _page(*rows: QWidget | QFormLayout | QHBoxLayout) -> QScrollArea:
+    body = QWidget()
+    column = QVBoxLayout(body)
+    column.setContentsMargins(18, 16, 18, 16)
+    column.setSpacing(12)
+    for row in rows:
+        if isinstance(row, QWidget):
+            column.addWidget(row)
+        else:
+            column.addLayout(row)
+    column.addStretch(1)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(body)
+    return scroll
+
+
+def _section(title: str) -> QLabel:
+    label = QLabel(title)
+    label.setFont(theme.heading_font(QLabel().font(), 1.5))
+    label.setContentsMargins(0, 8, 0, 0)
+    return label
+
+
+def _form() -> QFormLayout:
+    form = QFormLayout()
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    form.setHorizontalSpacing(16)
+    form.setVerticalSpacing(10)
+    return form
+
+
+class Feedback(QLabel):
+    """A line under a form that says what happened (green) or went wrong (red)."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.setWordWrap(True)
+
+    def ok(self, text: str) -> None:
+        self.setStyleSheet(f"color: {theme.current().success}")
+        self.setText(text)
+
+    def error(self, text: str) -> None:
+        self.setStyleSheet(f"color: {theme.current().danger}")
+        self.setText(text)
+
+
+class SettingsView(QWidget):
+    """The Settings page."""
+
+    theme_chosen = Signal(str)
+    erased = Signal()  # everything was deleted: the app goes back to onboarding
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self._capture = None  # the CaptureSettings last loaded
+        title = QLabel("Settings")
+        title.setObjectName("pageTitle")
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(False)
+        self.tabs.addTab(self._general(), "General")
+        self.tabs.addTab(self._capture_tab(), "Capture")
+        self.tabs.addTab(self._privacy(), "Privacy")
+        self.tabs.addTab(self._model(), "Model")
+        self.tabs.addTab(self._security(), "Passphrase")
+        self.tabs.addTab(self._data(), "Data")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(20, 16, 20, 12)
+        layout.setSpacing(10)
+        layout.addWidget(title)
+        layout.addWidget(self.tabs, 1)
+
+    def start(self) -> None:
+        self.session.run("load settings", storage.settings_snapshot, done=self._loaded)
+
+    # -- general -----------------------------------------------------------------------------------
+    def _general(self) -> QWidget:
+        self.theme_box = QComboBox()
+        for name, label in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
+            self.theme_box.addItem(label, name)
+        self.theme_box.activated.connect(self._theme_changed)
+        self.autostart = QCheckBox("Start capturing when Engram opens")
+        self.autostart.toggled.connect(lambda on: self.session.run(
+            "save a preference", preferences.set_capture_at_start, on))
+        form = _form()
+        form.addRow("Appearance", self.theme_box)
+        form.addRow("", self.autostart)
+        return _page(_section("General"), form)
+
+    def _theme_changed(self, index: int) -> None:
+        name = self.theme_box.itemData(index)
+        self.session.run("save a preference", preferences.set_theme, name)
+        self.theme_chosen.emit(name)
+
+    # -- capture -----------------------------------------------------------------------------------
+    def _capture_tab(self) -> QWidget:
+        self.interval = QDoubleSpinBox(minimum=1, maximum=300, decimals=0, suffix=" s")
+        self.monitor_boxes: list[tuple[int, QCheckBox]] = []
+        monitors, problem = firstrun.monitors()
+        monitor_column = QVBoxLayout()
+        if problem:
+            monitor_column.addWidget(_note(f"Capture cannot run here: {problem}."))
+        elif len(monitors) <= 1:
+            monitor_column.addWidget(QLabel(monitors[0].label if monitors else "The whole screen"))
+        for m in monitors if len(monitors) > 1 else []:
+            box = QCheckBox(m.label)
+            self.monitor_boxes.append((m.index, box))
+            monitor_column.addWidget(box)
+        self.keep_frames = QCheckBox("Keep screenshots (encrypted)")
+        self.retention_days = QSpinBox(minimum=1, maximum=3650, suffix=" days")
+        self.retention_gb = QDoubleSpinBox(minimum=0.1, maximum=10000, decimals=1, suffix=" GB")
+        self.keep_frames.toggled.connect(self.retention_days.setEnabled)
+        self.keep_frames.toggled.connect(self.retention_gb.setEnabled)
+        keep = QHBoxLayout()
+        keep.addWidget(QLabel("for up to"))
+        keep.addWidget(self.retention_days)
+        keep.addWidget(QLabel("and at most"))
+        keep.addWidget(self.retention_gb)
+        keep.addStretch(1)
+        self.excluded_apps = QPlainTextEdit()
+        self.excluded_apps.setMinimumHeight(120)
+        self.excluded_titles = QPlainTextEdit()
+        self.excluded_titles.setMinimumHeight(90)
+        self.capture_feedback = Feedback()
+        save = QPushButton("Save capture settings")
+        save.setProperty("primary", True)
+        save.clicked.connect(self.save_capture)
+        row = QHBoxLayout()
+        row.addWidget(save)
+        row.addWidget(self.capture_feedback, 1)
+        form = _form()
+        form.addRow("Look at the screen every", self.interval)
+        form.addRow("Monitors", monitor_column)
+        form.addRow("Screenshots", self.keep_frames)
+        form.addRow("", keep)
+        form.addRow("Never capture these apps", self.excluded_apps)
+        form.addRow("", _note("One app name per line, as the system names it (case does not matter)."))
+        form.addRow("…or windows whose title matches", self.excluded_titles)
+        form.addRow("", _note("One pattern per line (regular expressions, case does not matter)."))
+        return _page(_section("Capture"), form, row)
+
+    def save_capture(self) -> None:
+        if self._capture is None:
+            return
+        monitors = tuple(i for i, b in self.monitor_boxes if b.isChecked())
+        if self.monitor_boxes and not monitors:
+            self.capture_feedback.error("Choose at least one monitor (or pause capture from the tray).")
+            return
+        changes = {
+            "interval": float(self.interval.value()),
+            "monitors": () if len(monitors) == len(self.monitor_boxes) else monitors,
+            "keep_frames": self.keep_frames.isChecked(),
+            "retention_days": float(self.retention_days.value()),
+            "retention_gb": float(self.retention_gb.value()),
+            "excluded_apps": _lines(self.excluded_apps),
+            "excluded_titles": _lines(self.excluded_titles),
+            "idle_seconds": float(self.idle.value() * 60),
+        }
+        self.session.run("save capture settings", storage.save_capture, changes, self.session.capture,
+                         done=lambda s: (self._show_capture(s), self.capture_feedback.ok("Saved.")),
+                         failed=lambda e: self.capture_feedback.error(describe(e)))
+
+    def _show_capture(self, s) -> None:
+        self._capture = s
+        self.interval.setValue(s.interval)
+        for index, box in self.monitor_boxes:
+            box.setChecked(not s.monitors or index in s.monitors)
+        self.keep_frames.setChecked(s.keep_frames)
+        self.retention_days.setValue(int(s.retention_days))
+        self.retention_gb.setValue(s.retention_gb)
+        self.retention_days.setEnabled(s.keep_frames)
+        self.retention_gb.setEnabled(s.keep_frames)
+        self.excluded_apps.setPlainText("\n".join(s.excluded_apps))
+        self.excluded_titles.setPlainText("\n".join(s.excluded_titles))
+        self.idle.setValue(int(s.idle_seconds // 60))
+
+    # -- privacy -----------------------------------------------------------------------------------
+    def _privacy(self) -> QWidget:
+        self.idle = QSpinBox(minimum=0, maximum=240, suffix=" min", specialValueText="never")
+        self.privacy_feedback = Feedback()
+        save = QPushButton("Save")
+        save.clicked.connect(self.save_capture)
+        idle_row = QHBoxLayout()
+        idle_row.addWidget(self.idle)
+        idle_row.addWidget(save)
+        idle_row.addStretch(1)
+        form = _form()
+        form.addRow("Pause when I am away for", idle_row)
+        always = _note(
+            "Always, whatever the settings: capture pauses while the screen is locked and in private or "
+            "incognito browser windows; passwords shown in clear, API keys, card numbers, IBANs, one-time "
+            "codes and private keys are replaced by [REDACTED] before anything is stored, and blacked out "
+            "in kept screenshots. This cannot be turned off.")
+        self.forget_app = QComboBox()
+        self.forget_app.setMinimumWidth(200)
+        forget_app = QPushButton("Forget this app…")
+        forget_app.setProperty("destructive", True)
+        forget_app.clicked.connect(self._forget_app)
+        app_row = QHBoxLayout()
+        app_row.addWidget(self.forget_app)
+        app_row.addWidget(forget_app)
+        app_row.addStretch(1)
+        self.forget_since = QDateTimeEdit(calendarPopup=True, displayFormat="d MMM yyyy HH:mm")
+        self.forget_until = QDateTimeEdit(calendarPopup=True, displayFormat="d MMM yyyy HH:mm")
+        now = QDateTime.currentDateTime()
+        self.forget_since.setDateTime(now.addSecs(-3600))
+        self.forget_until.setDateTime(now)
+        forget_range = QPushButton("Forget this time…")
+        forget_range.setProperty("destructive", True)
+        forget_range.clicked.connect(self._forget_range)
+        range_row = QHBoxLayout()
+        range_row.addWidget(QLabel("from"))
+        range_row.addWidget(self.forget_since)
+        range_row.addWidget(QLabel("to"))
+        range_row.addWidget(self.forget_until)
+        range_row.addWidget(forget_range)
+        range_row.addStretch(1)
+        forget = _form()
+        forget.addRow("Everything seen in", app_row)
+        forget.addRow("Everything seen", range_row)
+        return _page(_section("Privacy"), form, always, _section("Forget"),
+                     _note("Erases what was seen, its screenshots, and every memory made from it, from every "
+                           "layer. It cannot be undone."), forget, self.privacy_feedback)
+
+    def _forget_app(self) -> None:
+        app = self.forget_app.currentData()
+        if app is None:
+            return
+        self._forget(f"everything Engram saw in {app or 'an unknown app'}", app=app)
+
+    def _forget_range(self) -> None:
+        since = self.forget_since.dateTime().toPython().astimezone()
+        until = self.forget_until.dateTime().toPython().astimezone()
+        if until <= since:
+            self.privacy_feedback.error("The end of the time range must come after its start.")
+            return
+        self._forget(f"everything Engram saw from {since:%d %b %Y %H:%M} to {until:%d %b %Y %H:%M}",
+                     since=since, until=until)
+
+    def _forget(self, what: str, **where) -> None:
+        if QMessageBox.warning(self, "Forget", f"Erase {what}, with every memory made from it? This cannot be "
+                               "undone.", QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                               QMessageBox.StandardButton.Cancel) != QMessageBox.StandardButton.Yes:
+            return
+
+        def done(report) -> None:
+            self.privacy_feedback.ok(report.summary().capitalize() + ".")
+            self.session.events.observations_changed.emit()
+            self.session.events.memories_changed.emit()
+            self.start()
+
+        self.session.run("forget", lambda engram: engram.forget(**where), done=done,
+                         failed=lambda e: self.privacy_feedback.error(describe(e)))
+
+    # -- model -------------------------------------------------------------------------------------
+    def _model(self) -> QWidget:
+        self.embedded = QRadioButton("The small built-in model (SmolLM2, works offline)")
+        self.gguf = QRadioButton("A GGUF model file")
+        group = QButtonGroup(self)
+        group.addButton(self.embedded)
+        group.addButton(self.gguf)
+        self.model_path = QLineEdit()
+        self.model_path.setPlaceholderText("/path/to/model.gguf")
+        self.model_path.textEdited.connect(lambda _t: self.gguf.setChecked(True))
+        browse = QPushButton("Browse…")
+        browse.clicked.connect(self._browse_model)
+        path_row = QHBoxLayout()
+        path_row.setContentsMargins(24, 0, 0, 0)
+        path_row.addWidget(self.model_path, 1)
+        path_row.addWidget(browse)
+        self.model_feedback = Feedback()
+        save = QPushButton("Use this model")
+        save.setProperty("primary", True)
+        save.clicked.connect(self._save_model)
+        row = QHBoxLayout()
+        row.addWidget(save)
+        row.addWidget(self.model_feedback, 1)
+        return _page(_section("Language model"), self.embedded, self.gguf, path_row,
+                     _note("The model runs on this computer. A bigger model makes better memories and answers, "
+                           "and needs more memory and time. Search works without any model."), row)
+
+    def _browse_model(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model", str(Path.home()),
+                                                "GGUF models (*.gguf);;All files (*)")
+        if chosen:
+            self.model_path.setText(chosen)
+            self.gguf.setChecked(True)
+
+    def _save_model(self) -> None:
+        path = Path(self.model_path.text().strip()) if self.gguf.isChecked() else None
+        if self.gguf.isChecked() and not self.model_path.text().strip():
+            self.model_feedback.error("Choose a model file first.")
+            return
+        self.session.run("choose the model", preferences.set_model_path, path,
+                         done=lambda _r: self.model_feedback.ok("Saved. It is loaded for the next question or batch of memories."),
+                         failed=lambda e: self.model_feedback.error(describe(e)))
+
+    # -- security ----------------------------------------------------------------------------------
+    def _security(self) -> QWidget:
+        self.current_passphrase = QLineEdit(echoMode=QLineEdit.EchoMode.Password)
+        self.current_passphrase.setObjectName("current")
+        self.new_passphrase = PassphraseFields("New passphrase")
+        self.passphrase_feedback = Feedback()
+        change = QPushButton("Change passphrase")
+        change.setProperty("primary", True)
+        change.clicked.connect(self._change_passphrase)
+        self.passphrase_button = change
+        row = QHBoxLayout()
+        row.addWidget(change)
+        row.addWidget(self.passphrase_feedback, 1)
+        form = _form()
+        form.addRow("Current passphrase", self.current_passphrase)
+        self.remember = QCheckBox("Remember the key in this computer's keyring")
+        self.remember.setEnabled(firstrun.keyring_available())
+        self.remember.clicked.connect(self._remember)
+        return _page(_section("Passphrase"), _note(
+            "Changing it re-protects the key; the data itself is not re-encrypted, so it is quick."),
+            form, self.new_passphrase, row, _section("Keyring"), self.remember,
+            _note("With the key in the keyring, anyone who can log in as you can open Engram without the "
+                  "passphrase." if firstrun.keyring_available() else "No keyring is available on this system."))
+
+    def _change_passphrase(self) -> None:
+        problem = self.new_passphrase.problem()
+        if not self.current_passphrase.text():
+            self.passphrase_feedback.error("Type the current passphrase.")
+            return
+        if problem:
+            self.passphrase_feedback.error(problem)
+            return
+        self.passphrase_button.setEnabled(False)
+
+        def done(_r) -> None:
+            self.passphrase_button.setEnabled(True)
+            for field in (self.current_passphrase, self.new_passphrase.first, self.new_passphrase.second):
+                field.clear()
+            self.passphrase_feedback.ok("The passphrase was changed.")
+
+        def failed(error: Exception) -> None:
+            self.passphrase_button.setEnabled(True)
+            message = describe(error)
+            self.passphrase_feedback.error("The current passphrase is wrong; nothing was changed."
+                                           if "wrong passphrase" in message else message)
+
+        old, new = self.current_passphrase.text(), self.new_passphrase.value()
+        self.session.worker.submit("change the passphrase", change_passphrase, self.session.engram.paths, old, new,
+                                   done=done, failed=failed)
+
+    def _remember(self, on: bool) -> None:
+        self.session.run("keyring", lambda engram: engram.remember_key(on),
+                         done=lambda ok: None if ok or not on else self.remember.setChecked(False))
+
+    # -- data --------------------------------------------------------------------------------------
+    def _data(self) -> QWidget:
+        self.storage = QLabel("…")
+        self.storage.setWordWrap(True)
+        self.storage.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.data_feedback = Feedback()
+        export = QPushButton("Export an encrypted archive…")
+        export.clicked.connect(self._export)
+        import_ = QPushButton("Import an archive…")
+        import_.clicked.connect(self._import)
+        archive_row = QHBoxLayout()
+        archive_row.addWidget(export)
+        archive_row.addWidget(import_)
+        archive_row.addStretch(1)
+        erase = QPushButton("Delete everything…")
+        erase.setProperty("destructive", True)
+        erase.clicked.connect(self._erase)
+        erase_row = QHBoxLayout()
+        erase_row.addWidget(erase)
+        erase_row.addStretch(1)
+        return _page(_section("Storage"), self.storage, _section("Archive"), _note(
+            "An archive holds every observation, kept screenshot and memory, encrypted with a passphrase you "
+            "choose. Importing one adds what is not here yet."), archive_row, self.data_feedback,
+            _section("Delete everything"), _note(
+                "Removes the key, the database, every screenshot and the cached key: nothing can be recovered "
+                "afterwards. Engram then starts over with a new setup."), erase_row)
+
+    def _export(self) -> None:
+        name = f"engram-{datetime.now():%Y-%m-%d}{archive.SUFFIX}"
+        chosen, _ = QFileDialog.getSaveFileName(self, "Export an archive", str(Path.home() / name),
+                                                f"Engram archives (*{archive.SUFFIX})")
+        if not chosen:
+            return
+        passphrase, ok = QInputDialog.getText(self, "Archive passphrase", "Passphrase for the archive "
+                                              "(you need it to import it):", QLineEdit.EchoMode.Password)
+        if not ok or not passphrase:
+            return
+        self.data_feedback.ok("Exporting…")
+        self.session.run("export an archive", archive.export_archive, Path(chosen), passphrase,
+                         progress=self.session.events.progress.emit,
+                         done=lambda r: self.data_feedback.ok(r.summary("Exported") + f" to {r.path}."),
+                         failed=lambda e: self.data_feedback.error(describe(e)))
+
+    def _import(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "Import an archive", str(Path.home()),
+                                                f"Engram archives (*{archive.SUFFIX});;All files (*)")
+        if not chosen:
+            return
+        passphrase, ok = QInputDialog.getText(self, "Archive passphrase", "The archive's passphrase:",
+                                              QLineEdit.EchoMode.Password)
+        if not ok:
+            return
+        self.data_feedback.ok("Importing…")
+
+        def done(report) -> None:
+            self.data_feedback.ok(report.summary("Imported") + ".")
+            self.session.events.observations_changed.emit()
+            self.session.events.memories_changed.emit()
+            self.start()
+
+        self.session.run("import an archive", archive.import_archive, Path(chosen), passphrase,
+                         progress=self.session.events.progress.emit, done=done,
+                         failed=lambda e: self.data_feedback.error(describe(e)))
+
+    def _erase(self) -> None:
+        word, ok = QInputDialog.getText(
+            self, "Delete everything",
+            "This erases every observation, screenshot, memory and setting, and the key.\n"
+            "Nothing can be recovered. Type DELETE to confirm:")
+        if not ok:
+            return
+        if word.strip() != "DELETE":
+            self.data_feedback.error("Nothing was deleted (the confirmation word did not match).")
+            return
+        self.erased.emit()
+
+    # -- loading -----------------------------------------------------------------------------------
+    def _loaded(self, snap: storage.SettingsSnapshot) -> None:
+        self.theme_box.setCurrentIndex(max(0, self.theme_box.findData(snap.theme)))
+        self.autostart.blockSignals(True)
+        self.autostart.setChecked(snap.capture_at_start)
+        self.autostart.blockSignals(False)
+        self._show_capture(snap.capture)
+        self.embedded.setChecked(snap.model_path is None)
+        self.gguf.setChecked(snap.model_path is not None)
+        self.model_path.setText(str(snap.model_path or ""))
+        self.remember.setChecked(snap.key_remembered)
+        self.forget_app.clear()
+        for app, n in snap.apps:
+            self.forget_app.addItem(f"{app or 'unknown app'} ({n})", app)
+        u = snap.usage
+        self.storage.setText(
+            f"{size(u.total_bytes)} on disk in {u.root}\n"
+            f"• database: {size(u.database_bytes)} ({u.observations} observations, {u.memories} memories)\n"
+            f"• screenshots: {size(u.frame_bytes)} ({u.frames} kept)\n"
+            "Everything is encrypted.")
+
+
+def _lines(edit: QPlainTextEdit) -> tuple[str, ...]:
+    return tuple(line.strip() for line in edit.toPlainText().splitlines() if line.strip())
