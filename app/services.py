@@ -207,6 +207,8 @@ class Engram:
         return cls(paths, store, key)
 
     def close(self) -> None:
+        if isinstance(self._model, LlamaModel):  # free llama.cpp before the interpreter shuts down
+            self._model.unload()
         self.store.close()
 
     def __enter__(self) -> Engram:

@@ -42,18 +42,26 @@ _STOP = object()
 
 
 class Worker(QObject):
-    """The app's single worker thread (Vorta's jobs manager, smaller)."""
+    """The app's single worker thread (Vorta's jobs manager, smaller).
+
+    The worker thread never holds the last reference to a job's callbacks or arguments (often
+    bound methods of widgets): Qt objects must be released on the GUI thread. So jobs live in a
+    table owned by the GUI thread; the worker gets copies of the references, drops them before it
+    reports, and a second queued signal tells the GUI thread when the job may be forgotten."""
 
     job_failed = Signal(str, str)  # job name, one-line message (for jobs without `failed`)
     busy_changed = Signal(bool)
-    _delivered = Signal(object, object, object)  # job, result, error: worker thread -> GUI thread
+    _delivered = Signal(int, object, object)  # job id, result, error: worker thread -> GUI thread
+    _released = Signal(int)  # job id: the worker thread holds nothing of it any more
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._queue: queue.Queue = queue.Queue()
-        self._pending = 0
+        self._jobs: dict[int, Job] = {}
+        self._next = 0
         self._lock = threading.Lock()
         self._delivered.connect(self._deliver)
+        self._released.connect(self._release)
         self._thread = threading.Thread(target=self._run, name="engram-worker", daemon=True)
         self._thread.start()
 
@@ -62,65 +70,78 @@ class Worker(QObject):
         """Queue `fn(*args, **kwargs)`; `done(result)` or `failed(error)` follow on the GUI thread."""
         job = Job(name, fn, args, kwargs, done, failed)
         with self._lock:
-            self._pending += 1
-            first = self._pending == 1
+            self._next += 1
+            number = self._next
+            self._jobs[number] = job
+            first = len(self._jobs) == 1
         if first:
             self.busy_changed.emit(True)
-        self._queue.put(job)
+        self._queue.put((number, fn, args, kwargs))
         return job
 
     def busy(self) -> bool:
         with self._lock:
-            return self._pending > 0
+            return any(not j.finished for j in self._jobs.values())
 
     def stop(self, timeout: float = 5.0) -> bool:
         """Finish the running job, drop the queued ones, and end the thread; False on timeout."""
         while True:
             try:
-                dropped = self._queue.get_nowait()
+                self._queue.get_nowait()
             except queue.Empty:
                 break
-            if isinstance(dropped, Job):
-                dropped.cancel()
+        with self._lock:
+            for job in self._jobs.values():
+                job.cancel()
         self._queue.put(_STOP)
         self._thread.join(timeout)
         return not self._thread.is_alive()
 
+    def _cancelled(self, number: int) -> bool:
+        with self._lock:
+            return self._jobs[number].cancelled
+
     def _run(self) -> None:
         while True:
-            job = self._queue.get()
-            if job is _STOP:
+            item = self._queue.get()
+            if item is _STOP:
                 return
-            if job.cancelled:
-                self._delivered.emit(job, None, None)
-                continue
-            try:
-                result = job.fn(*job.args, **job.kwargs)
-            except Exception as exc:  # reported to the GUI thread, never lost
-                if not isinstance(exc, AppError):
-                    log.exception("job %s failed", job.name)
-                self._delivered.emit(job, None, exc)
-            else:
-                self._delivered.emit(job, result, None)
+            number, fn, args, kwargs = item
+            del item
+            result = error = None
+            if not self._cancelled(number):
+                try:
+                    result = fn(*args, **kwargs)
+                except Exception as exc:  # reported to the GUI thread, never lost
+                    if not isinstance(exc, AppError):
+                        log.exception("job %d failed", number)
+                    error = exc
+            del fn, args, kwargs
+            self._delivered.emit(number, result, error)
+            del result, error
+            self._released.emit(number)
 
-    def _deliver(self, job: Job, result: Any, error: Exception | None) -> None:
-        job.finished = True
+    def _deliver(self, number: int, result: Any, error: Exception | None) -> None:
         with self._lock:
-            self._pending -= 1
-            idle = self._pending == 0
-        try:
-            if job.cancelled:
-                return
-            if error is None:
-                if job.done is not None:
-                    job.done(result)
-            elif job.failed is not None:
-                job.failed(error)
-            else:
-                self.job_failed.emit(job.name, describe(error))
-        finally:
-            if idle:
-                self.busy_changed.emit(False)
+            job = self._jobs[number]
+        job.finished = True
+        if job.cancelled:
+            return
+        if error is None:
+            if job.done is not None:
+                job.done(result)
+        elif job.failed is not None:
+            job.failed(error)
+        else:
+            self.job_failed.emit(job.name, describe(error))
+
+    def _release(self, number: int) -> None:
+        with self._lock:
+            job = self._jobs.pop(number, None)
+            idle = not self._jobs
+        del job  # the last reference to the job's callbacks and arguments goes here, on the GUI thread
+        if idle:
+            self.busy_changed.emit(False)
 
 
 def describe(error: Exception) -> str:

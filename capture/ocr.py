@@ -5,8 +5,10 @@ process (the app starts it), reading `OcrJob`s from a pipe and answering `OcrRes
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import time
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +39,19 @@ def model_paths() -> tuple[Path, Path]:
 
 
 class OcrEngine:
-    """Reads text from RGB images. Loads the shipped models on first use."""
+    """Reads text from RGB images. Loads the shipped models on first use.
 
-    def __init__(self, threads: int = 1) -> None:
+    Lines are found by the detection model; each line image is then recognised, unless a line
+    with the same ink was recognised before (recognition is most of the cost of a full frame,
+    and a window shown again, or a band around one new line, is mostly lines already read)."""
+
+    def __init__(self, threads: int = 1, cache_lines: int = 20_000) -> None:
         self._threads = max(1, threads)
         self._engine = None
+        self._known: OrderedDict[bytes, tuple[str, float]] = OrderedDict()
+        self._cache_lines = cache_lines
+        self.recognised = 0  # line images run through the recognition model
+        self.reused = 0  # line images whose text came from the cache
 
     def _load(self):
         if self._engine is None:
@@ -50,11 +60,15 @@ class OcrEngine:
 
             # Explicit model paths: rapidocr never looks for (or fetches) anything else.
             # No angle classifier: screen text is upright, and it would cost a third model.
+            # Detection shrinks big images to 1280 px (screen text stays legible to it), and
+            # never enlarges thin bands (the default would blow a 40 px band up to 736 px).
             self._engine = RapidOCR(params={
                 "Global.log_level": "error",
                 "Global.use_cls": False,
                 "Det.model_path": str(det),
                 "Rec.model_path": str(rec),
+                "Det.limit_type": "max",
+                "Det.limit_side_len": 1280,
                 "EngineConfig.onnxruntime.intra_op_num_threads": self._threads,
                 "EngineConfig.onnxruntime.inter_op_num_threads": 1,
             })
@@ -65,24 +79,47 @@ class OcrEngine:
         if image.ndim != 3 or image.shape[0] < _MIN_SIDE or image.shape[1] < _MIN_SIDE:
             return []
         engine = self._load()
+        bgr = np.ascontiguousarray(image[:, :, ::-1])  # rapidocr takes OpenCV's BGR order
         try:
-            # rapidocr expects OpenCV's BGR order for arrays
-            out = engine(np.ascontiguousarray(image[:, :, ::-1]))
+            found = engine(bgr, use_det=True, use_cls=False, use_rec=False)
         except Exception as exc:  # the engine's own errors are many and untyped
             raise OcrError(f"OCR failed on a {image.shape[1]}x{image.shape[0]} image: {exc}") from None
-        if out.txts is None or out.boxes is None:
+        boxes = getattr(found, "boxes", None)
+        if boxes is None:
             return []
         lines = []
         ox, oy = origin
-        for text, box, score in zip(out.txts, out.boxes, out.scores, strict=False):
+        h, w = bgr.shape[:2]
+        for box in boxes:
+            x0, y0 = max(0, int(np.floor(box[:, 0].min()))), max(0, int(np.floor(box[:, 1].min())))
+            x1, y1 = min(w, int(np.ceil(box[:, 0].max()))), min(h, int(np.ceil(box[:, 1].max())))
+            if x1 - x0 < 4 or y1 - y0 < 4:
+                continue
+            text, score = self._recognise(bgr[y0:y1, x0:x1])
             text = text.strip()
             if not text or score < _MIN_SCORE:
                 continue
-            xs, ys = box[:, 0], box[:, 1]
-            x0, y0 = int(xs.min()), int(ys.min())
-            lines.append(TextLine(text, Region(ox + x0, oy + y0, int(xs.max()) - x0,
-                                               int(ys.max()) - y0), float(score)))
+            lines.append(TextLine(text, Region(ox + x0, oy + y0, x1 - x0, y1 - y0), score))
         return lines
+
+    def _recognise(self, crop: np.ndarray) -> tuple[str, float]:
+        key = _ink_key(crop)
+        if key is not None and key in self._known:
+            self._known.move_to_end(key)
+            self.reused += 1
+            return self._known[key]
+        try:
+            out = self._engine(np.ascontiguousarray(crop), use_det=False, use_cls=False, use_rec=True)
+        except Exception as exc:
+            raise OcrError(f"OCR failed on a {crop.shape[1]}x{crop.shape[0]} line: {exc}") from None
+        self.recognised += 1
+        txts, scores = getattr(out, "txts", None), getattr(out, "scores", None)
+        result = (str(txts[0]), float(scores[0])) if txts else ("", 0.0)
+        if key is not None:
+            self._known[key] = result
+            while len(self._known) > self._cache_lines:
+                self._known.popitem(last=False)
+        return result
 
     def run(self, job: OcrJob) -> OcrResult:
         cpu, wall = time.process_time(), time.perf_counter()
@@ -94,6 +131,23 @@ class OcrEngine:
             return OcrResult(job.seq, (), error=str(exc))
         return OcrResult(job.seq, tuple(lines), (time.process_time() - cpu) * 1000,
                          (time.perf_counter() - wall) * 1000)
+
+
+def _ink_key(crop: np.ndarray) -> bytes | None:
+    """A fingerprint of the ink in a line image, trimmed to the ink's bounding box, so that the
+    same text in the same style gives the same key wherever the detector drew its box."""
+    grey = crop[:, :, 1].astype(np.int16)
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    background = int(np.median(border))
+    ink = np.abs(grey - background) > 40
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return None
+    trimmed = crop[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h = hashlib.blake2b(digest_size=16)
+    h.update(np.int32(trimmed.shape).tobytes())
+    h.update(np.ascontiguousarray(trimmed).tobytes())
+    return h.digest()
 
 
 def serve(conn, threads: int = 1) -> None:

@@ -369,7 +369,8 @@ class MemoryManagers:
                     continue
                 known.add(value)
                 line = next((ln for ln in o.text.splitlines() if value in ln), "")
-                label = " ".join(line.replace(value, "").strip(" :-<>").split())[:60]
+                before = re.sub(r"[^\w\s'.-]", " ", line[: line.find(value)]).split()[-4:]
+                label = " ".join(before)
                 caption = f"{o.title or o.app}: {label}".strip(": ") if label else (o.title or o.app)
                 entry = VaultEntry(entry_type="contact", caption=caption or "contact", value=value,
                                    sensitivity="medium")

@@ -55,7 +55,11 @@ def apply(app: QApplication, name: str = "system") -> Scheme:
     if name == "system":
         name = "dark" if system_prefers_dark() else "light"
     scheme = DARK if name == "dark" else LIGHT
-    app.setStyle("Fusion")
+    # Set the style once: replacing it under live widgets and a style sheet crashes Qt (and once a
+    # style sheet is set, app.style() is the style sheet's proxy, so its name cannot tell).
+    if not app.property("engram_styled"):
+        app.setStyle("Fusion")
+        app.setProperty("engram_styled", True)
     app.setProperty("engram_scheme", scheme.name)
     app.setPalette(palette(scheme))
     font = app.font()

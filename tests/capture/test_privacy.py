@@ -7,7 +7,8 @@ from capture import PrivacyGate, WindowInfo, iban_ok, luhn_ok, redact, secret_li
 
 # Built by concatenation, so that secret scanners do not take the test corpus for leaks.
 GITHUB = "ghp_" + "16C7e42F292c6912E7710c838347Ae178B4a"
-GITHUB_PAT = "github_pat_" + "11ABCDEFG0" + "123456789_" + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678"
+GITHUB_PAT = ("github_pat_" + "11ABCDEFG0" + "123456789_"
+              + "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678")
 OPENAI = "sk-" + "proj-" + "Xh3kQ9vLm2Rt7Yp4Wz8Nc1Bd6Fg5Hj0Ks3La9Qe2Ui7Oo4Pa"
 ANTHROPIC = "sk-ant-" + "api03-" + "Zx9Cv8Bn7Mm6Ll5Kk4Jj3Hh2Gg1Ff0Dd"
 SLACK = "xox" + "b-" + "2-123456789012-1234567890123-AbCdEfGhIjKlMnOpQrStUvWx"

@@ -8,7 +8,6 @@ import shutil
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 _TK_WINDOW = r'''
 import sys, tkinter as tk
@@ -57,34 +56,46 @@ def usable() -> str | None:
     return None
 
 
-def _free_display() -> int:
-    for n in range(90, 400):
-        if not Path(f"/tmp/.X{n}-lock").exists() and not Path(f"/tmp/.X11-unix/X{n}").exists():
-            return n
-    raise RuntimeError("no free X display number")
-
-
 class XServer:
     """Xvfb on a free display, with openbox; `window(...)` opens a Tk text window."""
 
     def __init__(self, width: int = 1280, height: int = 800) -> None:
-        self.number = _free_display()
-        self.display = f":{self.number}"
         self._procs: list[subprocess.Popen] = []
+        # -displayfd: Xvfb picks a free display number itself and tells it (no race with other
+        # X servers started at the same time on this machine).
+        read_end, write_end = os.pipe()
         self._xvfb = subprocess.Popen(
-            ["Xvfb", self.display, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            ["Xvfb", "-displayfd", str(write_end), "-screen", "0", f"{width}x{height}x24",
+             "-nolisten", "tcp"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, pass_fds=(write_end,))
+        os.close(write_end)
+        with os.fdopen(read_end) as f:
+            number = f.readline().strip()
+        if not number.isdigit():
+            self._xvfb.kill()
+            raise RuntimeError("Xvfb did not start")
+        self.number = int(number)
+        self.display = f":{self.number}"
         self.env = {**os.environ, "DISPLAY": self.display}
         self.env.pop("WAYLAND_DISPLAY", None)
         try:
             self._wait(self._answers, "Xvfb did not start")
-            wm = subprocess.Popen(["openbox", "--sm-disable"], env=self.env,
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            self._procs.append(wm)
-            self._wait(self._has_wm, "openbox did not start")
+            self._start_wm()
         except BaseException:
             self.close()
             raise
+
+    def _start_wm(self) -> None:
+        # openbox now and then exits at once with status 1 and no message when several X
+        # servers start together on one machine; a second try works.
+        for _ in range(3):
+            wm = subprocess.Popen(["openbox", "--sm-disable"], env=self.env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            self._procs.append(wm)
+            self._wait(lambda wm=wm: self._has_wm() or wm.poll() is not None, "openbox did not start")
+            if wm.poll() is None:
+                return
+        raise RuntimeError(f"openbox did not start (exit code {wm.returncode})")
 
     @staticmethod
     def _wait(check, message: str, timeout: float = 15.0) -> None:

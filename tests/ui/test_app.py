@@ -1,0 +1,113 @@
+"""The app as a whole: first run and later runs, routing between views, one instance, the CLI."""
+
+import sys
+
+import pytest
+from click.testing import CliRunner
+from PySide6.QtCore import QEvent
+from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
+
+from app.cli import main
+from app.gui import Controller, SingleInstance, display_available
+from app.services import Engram
+from tests.conftest import FAST_KDF
+from tests.ui.conftest import PASSPHRASE, FakeCapture, idle
+from ui.onboarding import OnboardingWizard
+from ui.unlock import UnlockDialog
+from ui.window import MainWindow
+
+
+@pytest.fixture
+def controller(qapp, paths):
+    c = Controller(qapp, paths, capture_factory=lambda engram: FakeCapture())
+    c.kdf = FAST_KDF
+    yield c
+    c.close()
+    QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+
+
+def test_first_run_onboards_then_opens_the_window(qtbot, controller, paths):
+    controller.begin()
+    wizard = controller.dialog
+    assert isinstance(wizard, OnboardingWizard)
+    wizard.next()
+    wizard.passphrase.fields.first.setText(PASSPHRASE)
+    wizard.passphrase.fields.second.setText(PASSPHRASE)
+    for _ in range(3):
+        wizard.next()
+    with qtbot.waitSignal(controller.session_opened, timeout=10_000):
+        wizard.button(QWizard.WizardButton.FinishButton).click()
+    assert controller.window.isVisible()  # no tray offscreen: the window opens
+    assert controller.window.badge.text.text() == "Capturing"
+    assert paths.is_initialized()
+    idle(qtbot, controller.worker)
+
+
+def test_later_runs_ask_for_the_passphrase(qtbot, controller, paths):
+    Engram.create(paths, PASSPHRASE, FAST_KDF).close()
+    controller.begin()
+    qtbot.waitUntil(lambda: isinstance(controller.dialog, UnlockDialog), timeout=10_000)
+    controller.dialog.passphrase.setText(PASSPHRASE)
+    with qtbot.waitSignal(controller.session_opened, timeout=10_000):
+        controller.dialog.unlock_button.click()
+    assert controller.window.isVisible()
+    idle(qtbot, controller.worker)
+
+
+def test_delete_everything_returns_to_onboarding(qtbot, controller, paths, monkeypatch):
+    Engram.create(paths, PASSPHRASE, FAST_KDF).close()
+    controller.begin()
+    qtbot.waitUntil(lambda: isinstance(controller.dialog, UnlockDialog), timeout=10_000)
+    controller.dialog.passphrase.setText(PASSPHRASE)
+    with qtbot.waitSignal(controller.session_opened, timeout=10_000):
+        controller.dialog.unlock_button.click()
+    idle(qtbot, controller.worker)
+    monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: QMessageBox.StandardButton.Ok)
+    controller.window.settings.erased.emit()
+    qtbot.waitUntil(lambda: isinstance(controller.dialog, OnboardingWizard), timeout=10_000)
+    assert not paths.is_initialized()
+    assert controller.window is None and controller.session is None
+
+
+def test_sources_open_in_the_timeline_or_memories(qtbot, session):
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    idle(qtbot, session.worker)
+    target = session.engram.observations(app="Zoom")[1]
+    window.go(1)
+    window.open_ref(f"obs:{target.id}")
+    qtbot.waitUntil(lambda: (o := window.timeline.detail.current_observation()) is not None
+                    and o.id == target.id, timeout=10_000)
+    assert window.pages.currentWidget() is window.timeline
+    anna = next(m for m in session.engram.memories() if m.headline().startswith("Anna Keller"))
+    window.open_ref(anna.id)
+    qtbot.waitUntil(lambda: window.memories.detail.details is not None
+                    and window.memories.detail.details.memory.id == anna.id, timeout=10_000)
+    assert window.pages.currentWidget() is window.memories
+    idle(qtbot, session.worker)
+
+
+def test_a_second_instance_wakes_the_first(qtbot, qapp, paths):
+    first = SingleInstance(paths)
+    assert first.claim()
+    try:
+        with qtbot.waitSignal(first.activated, timeout=5_000):
+            assert not SingleInstance(paths).claim()
+    finally:
+        first.release()
+    again = SingleInstance(paths)
+    assert again.claim()  # the name is free once the first has gone
+    again.release()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="display detection is about X11/Wayland")
+def test_engram_alone_without_a_display_prints_the_status(tmp_path, monkeypatch):
+    for name in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(name, raising=False)
+    assert not display_available()
+    result = CliRunner().invoke(main, [], env={"ENGRAM_HOME": str(tmp_path / "d")})
+    assert result.exit_code == 0, result.output
+    assert "not set up" in result.output and "engram app" in result.output
+    assert "app " in CliRunner().invoke(main, ["--help"]).output

@@ -1,0 +1,46 @@
+"""The tray shows the capture state; pausing and resuming change it."""
+
+from ui.tray import Tray
+from ui.window import CaptureBadge
+
+
+def action(tray: Tray, text: str):
+    return next(a for a in tray.menu.actions() if a.text() == text)
+
+
+def test_pause_changes_the_tray_state_and_resume_restores_it(qtbot, session):
+    tray = Tray(session)
+    assert tray.state == "capturing"
+    assert tray.icon.toolTip().startswith("Engram — Capturing")
+    assert not action(tray, "Resume capture").isEnabled()
+    action(tray, "Pause for 15 minutes").trigger()
+    qtbot.waitUntil(lambda: tray.state == "paused", timeout=5_000)
+    assert session.capture.pauses == [900.0]
+    assert "Paused until" in tray.icon.toolTip()
+    assert action(tray, "Resume capture").isEnabled()
+    assert not action(tray, "Pause for 1 hour").isEnabled()
+    action(tray, "Resume capture").trigger()
+    qtbot.waitUntil(lambda: tray.state == "capturing", timeout=5_000)
+    action(tray, "Pause until resumed").trigger()
+    qtbot.waitUntil(lambda: tray.state == "paused", timeout=5_000)
+    assert session.capture.pauses[-1] is None
+    assert "Paused until resumed" in tray.status_action.text()
+
+
+def test_a_state_reported_by_the_capture_thread_reaches_tray_and_window(qtbot, session):
+    tray = Tray(session)
+    badge = CaptureBadge(session)
+    qtbot.addWidget(badge)
+    session.capture._state = "stalled"
+    session.capture._report()  # from another thread, as the daemon does
+    qtbot.waitUntil(lambda: tray.state == "stalled", timeout=5_000)
+    assert "Needs attention" in tray.icon.toolTip()
+    assert "Needs attention" in badge.text.text()
+
+
+def test_open_and_quit_are_offered(qtbot, session):
+    tray = Tray(session)
+    with qtbot.waitSignal(tray.open_requested):
+        action(tray, "Open Engram").trigger()
+    with qtbot.waitSignal(tray.quit_requested):
+        action(tray, "Quit Engram").trigger()
