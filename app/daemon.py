@@ -54,6 +54,7 @@ from capture import (
     redact,
     release,
     screen_problem,
+    screen_warning,
     secret_lines,
     serve,
     visible_windows,
@@ -179,7 +180,7 @@ def _read_pause(value: object) -> tuple[bool, datetime | None]:
 def capture_status_lines(engram) -> dict[str, object]:
     """What `engram status` shows about capture, read from the daemon's heartbeat."""
     lines: dict[str, object] = {}
-    problem = screen_problem() if wayland_only() else None
+    problem = screen_problem() if wayland_only() else screen_warning()
     if problem:
         lines["display"] = problem
     health = engram.store.setting(HEALTH_KEY, None)
@@ -210,6 +211,8 @@ def capture_status_lines(engram) -> dict[str, object]:
     share = health.get("indexed_share")
     lines["health"] = ("no active time in the last hour" if share is None else
                        f"{float(share):.0%} of active time in the last hour captured and indexed")
+    if not health.get("running"):
+        lines["health"] += " (when it last ran)"
     lines["queue"] = f"{health.get('queue_depth', 0)} waiting, {health.get('dropped', 0)} dropped"
     last = _parse(health.get("last_capture"))
     lines["last capture"] = last.astimezone().strftime("%Y-%m-%d %H:%M:%S") if last else "none"
@@ -296,6 +299,17 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
+def _cut(box: Region, band: Region, frame_height: int) -> bool:
+    top_cut = band.y > 0 and box.y <= band.y + 1
+    bottom_cut = band.y + band.height < frame_height and box.y + box.height >= band.y + band.height - 1
+    return top_cut or bottom_cut
+
+
+def _centred_in(box: Region, band: Region) -> bool:
+    cy = box.y + box.height // 2
+    return band.y <= cy < band.y + band.height and box.overlaps(band)
+
+
 def _reading_order(lines: list[TextLine]) -> list[TextLine]:
     return sorted(lines, key=lambda ln: (ln.box.y // 12, ln.box.x))
 
@@ -374,7 +388,10 @@ class CaptureDaemon:
             self._started_at = _now()
             self._last_tick = self._last_progress = time.monotonic()
         self._poll_pause()
-        self._set_state(CaptureState.CAPTURING, "")
+        if self._paused():
+            self._set_state(CaptureState.PAUSED, "paused by the user")
+        else:
+            self._set_state(CaptureState.CAPTURING, "")
         for name, target in (("engram-capture", self._capture_loop),
                              ("engram-index", self._index_loop),
                              ("engram-heartbeat", self._heartbeat_loop)):
@@ -403,7 +420,6 @@ class CaptureDaemon:
                     self._flush_unsaved()
             except StoreError as exc:
                 self._record_error(f"{len(self._unsaved)} observations could not be saved: {exc}")
-        self._source.close()
         self._set_state(CaptureState.PAUSED, "capture is stopped")
         self._write_health(running=False)
 
@@ -781,7 +797,7 @@ class CaptureDaemon:
         child.close()
         self._worker, self._conn = proc, parent
         deadline = time.monotonic() + WORKER_START_SECONDS
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and not self._closing:
             if parent.poll(0.2):
                 try:
                     ready = parent.recv()
@@ -846,9 +862,11 @@ class CaptureDaemon:
         if job.kind is Change.FULL:
             text.lines = list(lines)
         else:
-            def inside(ln: TextLine) -> bool:
-                return any(ln.box.overlaps(r) for r in job.regions)
-            text.lines = [ln for ln in text.lines if not inside(ln)] + list(lines)
+            height = job.frame.height
+            # A line cut by a band's edge is a neighbour of the change, read whole before.
+            lines = tuple(ln for ln in lines if not any(_cut(ln.box, r, height) for r in job.regions))
+            text.lines = [ln for ln in text.lines
+                          if not any(_centred_in(ln.box, r) for r in job.regions)] + list(lines)
         new = []
         for ln in _reading_order(list(lines)):
             n = _norm(ln.text)

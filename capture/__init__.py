@@ -20,7 +20,14 @@ from capture.models import (
 )
 from capture.ocr import OcrEngine, model_paths, serve
 from capture.privacy import PrivacyGate, iban_ok, luhn_ok, redact, secret_lines
-from capture.screen import FakeFrameSource, FrameSource, MssFrameSource, screen_problem, wayland_only
+from capture.screen import (
+    FakeFrameSource,
+    FrameSource,
+    MssFrameSource,
+    screen_problem,
+    screen_warning,
+    wayland_only,
+)
 from capture.window import active_window, idle_seconds, release, visible_windows
 
 __all__ = [
@@ -54,6 +61,7 @@ __all__ = [
     "redact",
     "release",
     "screen_problem",
+    "screen_warning",
     "secret_lines",
     "serve",
     "thumbnail",

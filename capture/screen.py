@@ -42,9 +42,18 @@ def screen_problem() -> str | None:
 
 
 def wayland_only() -> bool:
-    """True when only a Wayland display is usable (XWayland windows would show as black)."""
+    """True when only a Wayland display is usable: nothing can be captured."""
     return bool(sys.platform.startswith("linux") and os.environ.get("WAYLAND_DISPLAY")
                 and not os.environ.get("DISPLAY"))
+
+
+def screen_warning() -> str | None:
+    """A limit of capture in this session that the user should know of, or None."""
+    wayland = os.environ.get("WAYLAND_DISPLAY") or os.environ.get("XDG_SESSION_TYPE") == "wayland"
+    if sys.platform.startswith("linux") and wayland and os.environ.get("DISPLAY"):
+        return ("this is a Wayland session: only X11 (XWayland) apps can be captured; windows of "
+                "Wayland-native apps show as black and are not read")
+    return None
 
 
 def _now() -> datetime:

@@ -29,11 +29,13 @@ def capture(ctx: click.Context, interval: float | None, duration: float | None, 
             as_json: bool) -> None:
     """Capture the screen into the encrypted log (headless; the tray app runs the same daemon)."""
     from app.daemon import CaptureDaemon, CaptureState, load_capture_settings
-    from capture import screen_problem
+    from capture import screen_problem, screen_warning
 
     problem = screen_problem()
     if problem:
         raise AppError(problem)
+    if screen_warning():
+        click.echo(f"note: {screen_warning()}", err=True)
     with open_engram(ctx) as engram:
         settings = load_capture_settings(engram)
         if once:
@@ -47,6 +49,7 @@ def capture(ctx: click.Context, interval: float | None, duration: float | None, 
                        + (f" for {duration:g} s" if duration else "") + " (Ctrl-C to stop)"
                        if not once else "capturing once", err=True)
         daemon.start()
+        h = daemon.health()
         try:
             while True:
                 time.sleep(0.2)
@@ -78,8 +81,8 @@ def capture(ctx: click.Context, interval: float | None, duration: float | None, 
         click.echo(f"dropped {health.dropped} frames (OCR could not keep up)")
     if health.last_error:
         click.echo(f"last error: {health.last_error}")
-    if health.detail and health.state is not CaptureState.CAPTURING:
-        click.echo(f"state: {health.state.value}: {health.detail}")
+    if h.state is not CaptureState.CAPTURING:  # how it was before it was stopped
+        click.echo(f"state: {h.state.value}" + (f": {h.detail}" if h.detail else ""))
 
 
 def _utc(epoch: float) -> datetime:

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from app.cli import main
-from tests.capture.xserver import XServer, usable
+from tests.capture.xserver import serve_for_tests
 
 
 def run(home, *args, **env):
@@ -23,12 +23,7 @@ def home(tmp_path):
 
 @pytest.fixture(scope="module")
 def xserver():
-    reason = usable()
-    if reason:
-        pytest.skip(reason)
-    server = XServer()
-    yield server
-    server.close()
+    yield from serve_for_tests(set_display=False)
 
 
 def test_capture_once_prints_what_it_stored(home, xserver):

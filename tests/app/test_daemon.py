@@ -31,7 +31,7 @@ from app.paths import Paths
 from app.services import Engram
 from capture import CaptureSettings, FakeFrameSource, Monitor, ScreenError, WindowInfo
 from memory import FrameStore, StoreError
-from tests.capture.xserver import XServer, usable
+from tests.capture.xserver import serve_for_tests
 from tests.conftest import FAST_KDF
 
 FAST = CaptureSettings(interval=0.2, idle_seconds=0)
@@ -73,16 +73,7 @@ def run(engram):
 
 @pytest.fixture(scope="module")
 def xserver():
-    reason = usable()
-    if reason:
-        pytest.skip(reason)
-    server = XServer()
-    mp = pytest.MonkeyPatch()
-    mp.setenv("DISPLAY", server.display)
-    mp.delenv("WAYLAND_DISPLAY", raising=False)
-    yield server
-    mp.undo()
-    server.close()
+    yield from serve_for_tests()
 
 
 def texts(engram) -> list[str]:
@@ -343,6 +334,12 @@ def test_status_reports_wayland_plainly(engram, monkeypatch):
     monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
     monkeypatch.delenv("DISPLAY", raising=False)
     assert "Wayland" in capture_status_lines(engram)["display"]
+
+
+def test_status_warns_of_xwayland_limits(engram, monkeypatch):
+    monkeypatch.setenv("WAYLAND_DISPLAY", "wayland-0")
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert "only X11 (XWayland) apps" in capture_status_lines(engram)["display"]
 
 
 def test_a_daemon_under_wayland_is_unavailable(engram, run, monkeypatch):

@@ -168,3 +168,23 @@ class TkWindow:
     def close(self) -> None:
         self.proc.stdin.close()
         self.proc.wait(5)
+
+
+def serve_for_tests(set_display: bool = True):
+    """The body of an `xserver` fixture: skip where Xvfb cannot run, else yield a server
+    (with DISPLAY pointing at it meanwhile, when `set_display`) and close it afterwards."""
+    import pytest
+
+    reason = usable()
+    if reason:
+        pytest.skip(reason)
+    server = XServer()
+    mp = pytest.MonkeyPatch()
+    if set_display:
+        mp.setenv("DISPLAY", server.display)
+        mp.delenv("WAYLAND_DISPLAY", raising=False)
+    try:
+        yield server
+    finally:
+        mp.undo()
+        server.close()
