@@ -720,7 +720,7 @@ class CaptureDaemon:
             self._ensure_worker()  # load the models before the first frame arrives
         while True:
             try:
-                job = self._queue.get(timeout=0.2)
+                job = self._queue.get(timeout=0.5)
             except queue.Empty:
                 if self._stop.is_set():
                     return

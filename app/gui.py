@@ -3,8 +3,8 @@ window, the tray, capture, and the background work that keeps memories up to dat
 
 from __future__ import annotations
 
-import hashlib
 import getpass
+import hashlib
 import logging
 import os
 import sys
@@ -15,6 +15,7 @@ from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import archive, preferences
+from app.cli._common import ENV_PASSPHRASE
 from app.errors import AppError
 from app.events import Events
 from app.paths import Paths
@@ -88,6 +89,16 @@ def default_capture(engram: Engram) -> CaptureControl | None:
     return daemon
 
 
+def _unlock_quietly(paths: Paths) -> Engram:
+    """Unlock without asking: the key cached in the keyring, else $ENGRAM_PASSPHRASE."""
+    try:
+        return Engram.unlock(paths)
+    except AppError:
+        if not os.environ.get(ENV_PASSPHRASE):
+            raise
+    return Engram.unlock(paths, os.environ[ENV_PASSPHRASE], use_keyring=False)
+
+
 class Controller(QObject):
     """Walks the app through its states: onboarding or unlock, then the running window."""
 
@@ -116,8 +127,9 @@ class Controller(QObject):
         if not self.paths.is_initialized():
             self._ask(OnboardingWizard(self.paths, self.worker))
             return
-        # The keyring may hold the key (the user chose "remember"): try it before asking.
-        self.worker.submit("unlock with the keyring", Engram.unlock, self.paths, done=self.open_session,
+        # The keyring may hold the key (the user chose "remember"), or a script may pass the passphrase
+        # in the environment as for the CLI: try those before asking.
+        self.worker.submit("unlock", _unlock_quietly, self.paths, done=self.open_session,
                            failed=lambda _e: self._ask(UnlockDialog(self.paths, self.worker)))
 
     def _ask(self, dialog: OnboardingWizard | UnlockDialog) -> None:

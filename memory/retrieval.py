@@ -21,6 +21,7 @@ from memory.store import MemoryStore
 from memory.vectors import ExactIndex
 
 RRF_K = 60
+MIN_COSINE = 0.3  # MiniLM: below this, a neighbour is unrelated
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
     "a an and are as at be been but by can could did do does for from had has have he her hers him his "
@@ -132,6 +133,11 @@ class Retriever:
             hits = self.store.search_observations(words, depth, since=since, until=until, app=f.app)
             ranked.append([f"obs:{o.id}" for o, _ in hits])
             items.update({f"obs:{o.id}": o for o, _ in hits})
+        if want_obs and (since is not None or until is not None):
+            # The time layer: a named range ("yesterday") ranks what happened in it, newest first.
+            in_range = self.store.observations(since=since, until=until, app=f.app, limit=depth, newest_first=True)
+            ranked.append([f"obs:{o.id}" for o in in_range])
+            items.update({f"obs:{o.id}": o for o in in_range})
         if kinds:
             mem_hits = self.store.search_memories(words, depth, kinds=kinds)
             ranked.append([m.id for m, _ in mem_hits])
@@ -139,7 +145,8 @@ class Retriever:
         if self.embedder is not None and len(self.index):
             prefixes = tuple((["obs:"] if want_obs else []) + [f"{x.value}:" for x in kinds])
             vec_hits = self.index.query(self.embedder.embed([query])[0], depth, prefixes)
-            ranked.append([ref for ref, _ in vec_hits])
+            # Nearest neighbours always exist; unrelated ones must not count as "found".
+            ranked.append([ref for ref, sim in vec_hits if sim >= MIN_COSINE])
         scores: dict[str, float] = {}
         for ranking in ranked:
             for rank, ref in enumerate(ranking):

@@ -102,7 +102,8 @@ class CapturePage(QWizardPage):
                 monitor_row.addWidget(box)
         self.interval = QDoubleSpinBox(minimum=1.0, maximum=120.0, decimals=0, suffix=" s")
         self.interval.setValue(float(defaults.get("interval", 3.0)))
-        self.keep_frames = QCheckBox("Keep screenshots, encrypted, for", checked=bool(defaults.get("keep_frames", True)))
+        self.keep_frames = QCheckBox("Keep screenshots, encrypted, for")
+        self.keep_frames.setChecked(bool(defaults.get("keep_frames", True)))
         self.retention = QSpinBox(minimum=1, maximum=3650, suffix=" days")
         self.retention.setValue(int(float(defaults.get("retention_days", 30))))
         self.keep_frames.toggled.connect(self.retention.setEnabled)
@@ -241,13 +242,15 @@ class OnboardingWizard(QWizard):
             cap = c.capture
             frames = (f"kept, encrypted, for {int(cap['retention_days'])} days" if cap["keep_frames"]
                       else "not kept (only the text is)")
+            start = "when Engram opens" if c.capture_at_start else "when you resume it from the tray"
+            key = "remembered in the keyring" if c.remember_key else "unlocked with your passphrase each time"
             self.ready.summary.setText(
                 f"• Data directory: {self.paths.root}\n"
                 f"• The screen is read every {int(cap['interval'])} s; screenshots are {frames}.\n"
                 f"• {len(cap['excluded_apps'])} apps are never captured.\n"
                 f"• Model: {c.model_path or 'the small built-in model'}.\n"
-                f"• Capture starts {'when Engram opens' if c.capture_at_start else 'when you resume it from the tray'}.\n"
-                f"• The key is {'remembered in the keyring' if c.remember_key else 'unlocked with your passphrase each time'}.")
+                f"• Capture starts {start}.\n"
+                f"• The key is {key}.")
 
     def accept(self) -> None:
         if self._busy:

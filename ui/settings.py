@@ -344,7 +344,8 @@ class SettingsView(QWidget):
             self.model_feedback.error("Choose a model file first.")
             return
         self.session.run("choose the model", preferences.set_model_path, path,
-                         done=lambda _r: self.model_feedback.ok("Saved. It is loaded for the next question or batch of memories."),
+                         done=lambda _r: self.model_feedback.ok(
+                             "Saved. It is loaded for the next question or batch of memories."),
                          failed=lambda e: self.model_feedback.error(describe(e)))
 
     # -- security ----------------------------------------------------------------------------------

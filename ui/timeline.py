@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from app import timeline
-from app.session import Session
 from app.services import Observation
+from app.session import Session
 from app.timeline import Day, Episode
 from app.worker import Job
 from ui import theme

@@ -41,6 +41,10 @@ def test_hybrid_search_finds_words_and_meanings(seeded):
     assert hits[0].sources == (1,)
 
 
+def test_unrelated_queries_find_nothing(seeded):
+    assert seeded.search("zebra xylophone quasar", 5) == []
+
+
 def test_filters_by_kind_app_and_time(seeded):
     assert {h.kind for h in seeded.search("Luigi", 5, Filters(kinds=("semantic",)))} == {"semantic"}
     assert [h.app for h in seeded.search("Luigi sofa login", 5, Filters(app="Slack"))] == ["Slack"]

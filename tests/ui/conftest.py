@@ -7,6 +7,8 @@ import threading
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
+from datetime import UTC
+
 import pytest  # noqa: E402
 
 from app.events import Events  # noqa: E402
@@ -52,11 +54,11 @@ class FakeCapture:
         return self.Health(self._state, self._until)
 
     def pause(self, seconds: float | None = None) -> None:
-        from datetime import datetime, timedelta, timezone
+        from datetime import datetime, timedelta
 
         self.pauses.append(seconds)
         self._state = "paused"
-        self._until = None if seconds is None else datetime.now(timezone.utc) + timedelta(seconds=seconds)
+        self._until = None if seconds is None else datetime.now(UTC) + timedelta(seconds=seconds)
         self._report()
 
     def resume(self) -> None:
