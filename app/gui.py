@@ -21,6 +21,7 @@ from app.events import Events
 from app.paths import Paths
 from app.services import Engram
 from app.session import CaptureControl, Session
+from app.storage import running_settings
 from app.worker import Worker
 from ui import theme
 from ui.onboarding import OnboardingWizard
@@ -80,9 +81,9 @@ class SingleInstance(QObject):
 
 def default_capture(engram: Engram) -> CaptureControl | None:
     """The real capture daemon, started (and paused if the user chose not to capture at start)."""
-    from app.daemon import CaptureDaemon
+    from app.daemon import CaptureDaemon, load_capture_settings
 
-    daemon = CaptureDaemon(engram)
+    daemon = CaptureDaemon(engram, running_settings(load_capture_settings(engram)))
     daemon.start()
     if not preferences.capture_at_start(engram):
         daemon.pause(None)
@@ -106,12 +107,13 @@ class Controller(QObject):
 
     def __init__(self, app: QApplication, paths: Paths, *,
                  capture_factory: Callable[[Engram], CaptureControl | None] = default_capture,
-                 show_window: bool = True) -> None:
+                 show_window: bool = True, build_index: bool = True) -> None:
         super().__init__()
         self.app = app
         self.paths = paths
         self.capture_factory = capture_factory
         self.show_window = show_window
+        self.build_index = build_index
         self.events = Events()
         self.worker = Worker()
         self.session: Session | None = None
@@ -173,6 +175,7 @@ class Controller(QObject):
         self.window = MainWindow(self.session)
         self.window.settings.theme_chosen.connect(self._theme_chosen)
         self.window.erase_requested.connect(self.erase_everything)
+        self.window.quit_requested.connect(self.quit)
         self.tray = Tray(self.session)
         self.tray.open_requested.connect(self.show_front)
         self.tray.quit_requested.connect(self.quit)
@@ -181,8 +184,19 @@ class Controller(QObject):
         if self.show_window or not has_tray:
             self.window.show()
         self.window.start()
+        if self.build_index:
+            self.prepare_index()
         self._process_timer.start()
         self.session_opened.emit(self.session)
+
+    def prepare_index(self) -> None:
+        """Embed what is new and load the in-memory vector index (it is never kept on disk)."""
+        if self.session is None:
+            return
+        self.events.progress.emit("Preparing search", 0, 0)
+        self.session.run("prepare the search index", lambda engram: engram.prepare_index(),
+                         done=lambda n: self.events.progress.emit("Search is ready", 1, 1),
+                         failed=lambda e: self.events.job_failed.emit(f"Semantic search is unavailable: {e}"))
 
     def _theme_chosen(self, name: str) -> None:
         theme.apply(self.app, name)
@@ -229,13 +243,9 @@ class Controller(QObject):
     def close(self, keep_worker: bool = False) -> None:
         """Stop capture, close the window and tray, and (unless kept) the worker and the data."""
         self._process_timer.stop()
-        session = self.session
-        if session is None:
-            return
-        if session.capture is not None:
-            stop = getattr(session.capture, "stop", None)
-            if stop is not None:
-                stop(timeout=10)
+        session, self.session = self.session, None
+        if session is not None and session.capture is not None:
+            session.capture.stop(timeout=10)
         if self.tray is not None:
             self.tray.hide()
             self.tray.deleteLater()
@@ -245,10 +255,10 @@ class Controller(QObject):
             self.window.close()
             self.window.deleteLater()
             self.window = None
-        self.session = None
         if not keep_worker:
             self.worker.stop()
-            session.engram.close()
+            if session is not None:
+                session.engram.close()
 
     def quit(self) -> None:
         self.close()

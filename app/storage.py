@@ -56,6 +56,17 @@ def settings_snapshot(engram: Engram) -> SettingsSnapshot:
     )
 
 
+OWN_APP = "engram"
+
+
+def running_settings(settings: CaptureSettings) -> CaptureSettings:
+    """The settings capture runs with: the user's, and never Engram's own window (a revealed vault
+    value or an answer on screen must not be read back into the log)."""
+    if OWN_APP in (a.lower() for a in settings.excluded_apps):
+        return settings
+    return dataclasses.replace(settings, excluded_apps=(*settings.excluded_apps, OWN_APP))
+
+
 def save_capture(engram: Engram, changes: dict[str, object], daemon=None) -> CaptureSettings:
     """Store changed capture settings and hand them to the running daemon, if any."""
     try:
@@ -64,5 +75,5 @@ def save_capture(engram: Engram, changes: dict[str, object], daemon=None) -> Cap
         raise AppError(f"capture settings not saved: {exc}") from None
     save_capture_settings(engram, settings)
     if daemon is not None:
-        daemon.update_settings(settings)
+        daemon.update_settings(running_settings(settings))
     return settings

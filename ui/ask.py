@@ -119,6 +119,7 @@ class Exchange(QFrame):
     def append_token(self, token: str) -> None:
         if not self._text:
             self.status.setText("Answering…")
+            self.status.show()
         self._text += token
         self.answer.setText(self._text)
 
@@ -260,7 +261,10 @@ class AskView(QWidget):
             return
         self.input.clear()
         self._set_busy(True)
+        waiting = self.session.worker.busy()
         self._current = self._add(text)
+        if waiting:
+            self._current.status.setText("Waiting for the work in progress to finish…")
         self.session.run("answer a question", conversation.ask, text, on_token=self.session.events.answer_token.emit,
                          done=self._answered, failed=self._failed)
 

@@ -71,6 +71,12 @@ def _section(title: str) -> QLabel:
     return label
 
 
+def _hbox() -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.setSpacing(8)  # inside a form the inherited spacing is none (its two spacings differ)
+    return row
+
+
 def _form() -> QFormLayout:
     form = QFormLayout()
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -163,7 +169,7 @@ class SettingsView(QWidget):
         self.retention_gb = QDoubleSpinBox(minimum=0.1, maximum=10000, decimals=1, suffix=" GB")
         self.keep_frames.toggled.connect(self.retention_days.setEnabled)
         self.keep_frames.toggled.connect(self.retention_gb.setEnabled)
-        keep = QHBoxLayout()
+        keep = _hbox()
         keep.addWidget(QLabel("for up to"))
         keep.addWidget(self.retention_days)
         keep.addWidget(QLabel("and at most"))
@@ -177,7 +183,7 @@ class SettingsView(QWidget):
         save = QPushButton("Save capture settings")
         save.setProperty("primary", True)
         save.clicked.connect(self.save_capture)
-        row = QHBoxLayout()
+        row = _hbox()
         row.addWidget(save)
         row.addWidget(self.capture_feedback, 1)
         form = _form()
@@ -232,7 +238,7 @@ class SettingsView(QWidget):
         self.privacy_feedback = Feedback()
         save = QPushButton("Save")
         save.clicked.connect(self.save_capture)
-        idle_row = QHBoxLayout()
+        idle_row = _hbox()
         idle_row.addWidget(self.idle)
         idle_row.addWidget(save)
         idle_row.addStretch(1)
@@ -248,7 +254,7 @@ class SettingsView(QWidget):
         forget_app = QPushButton("Forget this app…")
         forget_app.setProperty("destructive", True)
         forget_app.clicked.connect(self._forget_app)
-        app_row = QHBoxLayout()
+        app_row = _hbox()
         app_row.addWidget(self.forget_app)
         app_row.addWidget(forget_app)
         app_row.addStretch(1)
@@ -260,7 +266,7 @@ class SettingsView(QWidget):
         forget_range = QPushButton("Forget this time…")
         forget_range.setProperty("destructive", True)
         forget_range.clicked.connect(self._forget_range)
-        range_row = QHBoxLayout()
+        range_row = _hbox()
         range_row.addWidget(QLabel("from"))
         range_row.addWidget(self.forget_since)
         range_row.addWidget(QLabel("to"))
@@ -316,7 +322,7 @@ class SettingsView(QWidget):
         self.model_path.textEdited.connect(lambda _t: self.gguf.setChecked(True))
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_model)
-        path_row = QHBoxLayout()
+        path_row = _hbox()
         path_row.setContentsMargins(24, 0, 0, 0)
         path_row.addWidget(self.model_path, 1)
         path_row.addWidget(browse)
@@ -324,7 +330,7 @@ class SettingsView(QWidget):
         save = QPushButton("Use this model")
         save.setProperty("primary", True)
         save.clicked.connect(self._save_model)
-        row = QHBoxLayout()
+        row = _hbox()
         row.addWidget(save)
         row.addWidget(self.model_feedback, 1)
         return _page(_section("Language model"), self.embedded, self.gguf, path_row,
@@ -358,7 +364,7 @@ class SettingsView(QWidget):
         change.setProperty("primary", True)
         change.clicked.connect(self._change_passphrase)
         self.passphrase_button = change
-        row = QHBoxLayout()
+        row = _hbox()
         row.addWidget(change)
         row.addWidget(self.passphrase_feedback, 1)
         form = _form()
@@ -412,14 +418,14 @@ class SettingsView(QWidget):
         export.clicked.connect(self._export)
         import_ = QPushButton("Import an archive…")
         import_.clicked.connect(self._import)
-        archive_row = QHBoxLayout()
+        archive_row = _hbox()
         archive_row.addWidget(export)
         archive_row.addWidget(import_)
         archive_row.addStretch(1)
         erase = QPushButton("Delete everything…")
         erase.setProperty("destructive", True)
         erase.clicked.connect(self._erase)
-        erase_row = QHBoxLayout()
+        erase_row = _hbox()
         erase_row.addWidget(erase)
         erase_row.addStretch(1)
         return _page(_section("Storage"), self.storage, _section("Archive"), _note(

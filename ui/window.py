@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
     """Emits `erase_requested` when the user confirmed "delete everything" in Settings."""
 
     erase_requested = Signal()
+    quit_requested = Signal()  # Ctrl+Q, or the window closed where there is no tray to stay in
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -133,6 +134,7 @@ class MainWindow(QMainWindow):
         session.events.progress.connect(self.show_progress)
         for n in range(len(PAGES)):
             QShortcut(QKeySequence(f"Ctrl+{n + 1}"), self, activated=lambda n=n: self.go(n))
+        QShortcut(QKeySequence.StandardKey.Quit, self, activated=self.quit_requested)
         self.nav.setCurrentRow(0)
 
     def _fill_nav(self) -> None:
@@ -199,3 +201,5 @@ class MainWindow(QMainWindow):
             self.hide()
             return
         super().closeEvent(event)
+        if not self.quitting:
+            self.quit_requested.emit()

@@ -46,7 +46,7 @@ root.mainloop()
 
 def usable() -> str | None:
     """Why an X server cannot be run here, or None."""
-    for tool in ("Xvfb", "openbox"):
+    for tool in ("Xvfb", "openbox", "xprop", "xdotool"):
         if shutil.which(tool) is None:
             return f"{tool} is not installed"
     try:

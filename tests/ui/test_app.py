@@ -19,11 +19,21 @@ from ui.window import MainWindow
 
 @pytest.fixture
 def controller(qapp, paths):
-    c = Controller(qapp, paths, capture_factory=lambda engram: FakeCapture())
+    c = Controller(qapp, paths, capture_factory=lambda engram: FakeCapture(), build_index=False)
     c.kdf = FAST_KDF
     yield c
     c.close()
     QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+
+
+def unlock(qtbot, controller, paths) -> None:
+    """A later run: the data exists; the passphrase is typed into the unlock dialog."""
+    Engram.create(paths, PASSPHRASE, FAST_KDF).close()
+    controller.begin()
+    qtbot.waitUntil(lambda: isinstance(controller.dialog, UnlockDialog), timeout=10_000)
+    controller.dialog.passphrase.setText(PASSPHRASE)
+    with qtbot.waitSignal(controller.session_opened, timeout=10_000):
+        controller.dialog.unlock_button.click()
 
 
 def test_first_run_onboards_then_opens_the_window(qtbot, controller, paths):
@@ -43,24 +53,21 @@ def test_first_run_onboards_then_opens_the_window(qtbot, controller, paths):
     idle(qtbot, controller.worker)
 
 
+def test_closing_the_window_without_a_tray_quits(qtbot, controller, paths):
+    unlock(qtbot, controller, paths)
+    idle(qtbot, controller.worker)
+    controller.window.close()
+    assert controller.window is None and controller.session is None  # closed with the app
+
+
 def test_later_runs_ask_for_the_passphrase(qtbot, controller, paths):
-    Engram.create(paths, PASSPHRASE, FAST_KDF).close()
-    controller.begin()
-    qtbot.waitUntil(lambda: isinstance(controller.dialog, UnlockDialog), timeout=10_000)
-    controller.dialog.passphrase.setText(PASSPHRASE)
-    with qtbot.waitSignal(controller.session_opened, timeout=10_000):
-        controller.dialog.unlock_button.click()
+    unlock(qtbot, controller, paths)
     assert controller.window.isVisible()
     idle(qtbot, controller.worker)
 
 
 def test_delete_everything_returns_to_onboarding(qtbot, controller, paths, monkeypatch):
-    Engram.create(paths, PASSPHRASE, FAST_KDF).close()
-    controller.begin()
-    qtbot.waitUntil(lambda: isinstance(controller.dialog, UnlockDialog), timeout=10_000)
-    controller.dialog.passphrase.setText(PASSPHRASE)
-    with qtbot.waitSignal(controller.session_opened, timeout=10_000):
-        controller.dialog.unlock_button.click()
+    unlock(qtbot, controller, paths)
     idle(qtbot, controller.worker)
     monkeypatch.setattr(QMessageBox, "information", lambda *a, **k: QMessageBox.StandardButton.Ok)
     controller.window.settings.erased.emit()
