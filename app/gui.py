@@ -7,6 +7,7 @@ import getpass
 import hashlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Callable
 
@@ -69,7 +70,7 @@ class SingleInstance(QObject):
     def _knock(self) -> None:
         while self.server is not None and self.server.hasPendingConnections():
             conn = self.server.nextPendingConnection()
-            conn.readyRead.connect(conn.readAll)
+            conn.readyRead.connect(lambda c=conn: c.readAll())
             conn.disconnected.connect(conn.deleteLater)
             self.activated.emit()
 
@@ -291,6 +292,12 @@ def run(paths: Paths, *, hidden: bool = False) -> int:
     controller = Controller(app, paths, show_window=not hidden)
     instance.activated.connect(controller.show_front)
     app.aboutToQuit.connect(instance.release)
+    # Ctrl+C or a logout's SIGTERM: stop capture and close the data cleanly. Python only sees the
+    # signal when it runs, so a timer wakes it now and then.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: QTimer.singleShot(0, controller.quit))
+    wake = QTimer(interval=500, timeout=lambda: None)
+    wake.start()
     controller.begin()
     code = app.exec()
     controller.close()
