@@ -1,7 +1,6 @@
 """The one exception family of `memory/`."""
 
 
-
 class StoreError(Exception):
     """Base of every error `memory/` raises on purpose. The message is one clear line."""
 

@@ -21,7 +21,7 @@ import numpy as np
 
 from assets import read_text
 from memory.embed import Embedder
-from memory.errors import ModelError, StoreError
+from memory.errors import ModelError
 from memory.llm import LanguageModel, Message
 from memory.models import (
     CoreBlock,
@@ -349,11 +349,12 @@ class MemoryManagers:
                 resource_type="web_page" if o.url else "file",
                 summary=(lines[0] if lines else "")[:200], content_excerpt=" ".join(o.text.split())[:1000])
             old = by_location.get(location)
+            cause = f"batch {batch.key}: seen"
             if old is None:
-                by_location[location] = stored = self.store.add(item, sources=[o.id], cause=f"batch {batch.key}: seen")
+                by_location[location] = stored = self.store.add(item, sources=[o.id], cause=cause)
                 done.append(f"ADD {stored.id}")
             elif old.content() != item.content():
-                by_location[location] = self.store.update(old.id, item, sources=[o.id], cause=f"batch {batch.key}: seen again")
+                by_location[location] = self.store.update(old.id, item, sources=[o.id], cause=cause + " again")
                 done.append(f"UPDATE {old.id}")
         return done
 
@@ -509,4 +510,4 @@ def _prompt_line(memory: Memory) -> str:
     return " ".join(memory.headline().split())[:200]
 
 
-__all__ = ["Batch", "BatchResult", "MemoryManagers", "ProcessReport", "StoreError", "make_batches"]
+__all__ = ["Batch", "BatchResult", "MemoryManagers", "ProcessReport", "make_batches"]

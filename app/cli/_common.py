@@ -26,12 +26,16 @@ def paths_of(ctx: click.Context) -> Paths:
     return ctx.find_root().obj
 
 
+class PassphraseUnavailable(AppError):
+    """No terminal to ask on and no passphrase in the environment."""
+
+
 def read_passphrase(prompt: str = "Passphrase", *, confirm: bool = False, env: str = ENV_PASSPHRASE) -> str:
     """From the environment (scripts) or a hidden prompt (people); never from an argument."""
     if os.environ.get(env):
         return os.environ[env]
     if not sys.stdin.isatty():
-        raise AppError(f"no passphrase: run in a terminal, or set {env} for scripts")
+        raise PassphraseUnavailable(f"no passphrase: run in a terminal, or set {env} for scripts")
     return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
 
 

@@ -8,6 +8,7 @@ import click
 
 from app.cli._common import (
     ENV_NEW_PASSPHRASE,
+    PassphraseUnavailable,
     friendly,
     local,
     open_engram,
@@ -53,9 +54,7 @@ def status(ctx: click.Context, as_json: bool = False) -> None:
     else:
         try:
             engram = open_engram(ctx)
-        except AppError as exc:
-            if "wrong passphrase" in str(exc) or "damaged" in str(exc) or "missing" in str(exc):
-                raise
+        except PassphraseUnavailable:
             result = locked_status(paths)
         else:
             with engram:
