@@ -23,8 +23,7 @@ def process(ctx, as_json) -> None:
         pending = engram.store.counts().pending_observations
         if not as_json:
             click.echo(f"{pending} observations waiting; model: {engram.model.name}")
-        with click.progressbar(length=1, label="batches", file=None if not as_json else open("/dev/null", "w"),
-                               show_pos=True) as bar:
+        with click.progressbar(length=1, label="batches", hidden=as_json, show_pos=True) as bar:
             def progress(done: int, total: int) -> None:
                 bar.length = total
                 bar.update(1)
