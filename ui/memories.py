@@ -295,7 +295,30 @@ class MemoryDetail(QWidget):
     # -- vault ---------------------------------------------------------------------------------------
     def _toggle_reveal(self) -> None:
         self._revealed = not self._revealed
-        self._show(self.details)
+        old = self._editors.get("value")
+        if old is None:  # reading, not editing
+            self._show(self.details)
+            return
+        # Editing: swap the value's editor in place, keeping what was typed so far.
+        text = old.toPlainText() if isinstance(old, QPlainTextEdit) else old.text()
+        editor = self._vault_editor(text)
+        self.form.replaceWidget(old, editor)
+        old.deleteLater()
+        self._editors["value"] = editor
+        self.reveal_button.setText("Hide value" if self._revealed else "Reveal value")
+
+    def _vault_editor(self, text: str) -> QLineEdit | QPlainTextEdit:
+        """The editor of a vault value: masked (a password field) until the user reveals it."""
+        if self._revealed:
+            editor: QLineEdit | QPlainTextEdit = QPlainTextEdit(text)
+            editor.setMinimumHeight(70)
+            editor.setTabChangesFocus(True)
+        else:
+            editor = QLineEdit(text)
+            editor.setEchoMode(QLineEdit.EchoMode.Password)
+            editor.setToolTip("Masked: press “Reveal value” to see it, or type a new value.")
+        editor.setObjectName("edit_value")
+        return editor
 
     # -- editing -------------------------------------------------------------------------------------
     def _editing(self, on: bool) -> None:
@@ -304,7 +327,7 @@ class MemoryDetail(QWidget):
         self.save_button.setVisible(on)
         self.cancel_button.setVisible(on)
         if on:
-            self.reveal_button.hide()
+            self.reveal_button.setVisible(isinstance(self.details.memory if self.details else None, VaultEntry))
 
     def start_edit(self) -> None:
         if self.details is None:
@@ -313,8 +336,11 @@ class MemoryDetail(QWidget):
         self._clear_form()
         for name, value in m.content().items():
             text = edit_value(value)
-            if name in MULTILINE:
-                editor: QLineEdit | QPlainTextEdit = QPlainTextEdit(text)
+            editor: QLineEdit | QPlainTextEdit
+            if isinstance(m, VaultEntry) and name == "value":
+                editor = self._vault_editor(text)
+            elif name in MULTILINE:
+                editor = QPlainTextEdit(text)
                 editor.setMinimumHeight(70 if name != "details" else 110)
                 editor.setTabChangesFocus(True)
             else:

@@ -1,7 +1,7 @@
 """Memories: browse by type, search, provenance and history, edit, delete everywhere, vault masking."""
 
 import pytest
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QLabel, QLineEdit, QMessageBox, QPlainTextEdit
 
 from app.services import MemoryType
 from memory import ValidationError
@@ -126,3 +126,25 @@ def test_vault_values_are_masked_until_revealed(qtbot, session):
     assert value.text() == "4471#"
     view.detail.reveal_button.click()
     assert view.detail.findChild(type(view.detail.title), "field_value").text() == MASK
+
+
+def test_a_vault_value_stays_masked_in_the_edit_form_until_revealed(qtbot, session):
+    door = by_headline(session, "Office door code")
+    view = open_memories(qtbot, session)
+    choose(qtbot, view, door.id)
+    view.detail.edit_button.click()
+    editor = view.detail.editor("value")
+    assert isinstance(editor, QLineEdit) and editor.echoMode() == QLineEdit.EchoMode.Password
+    assert "4471#" not in editor.displayText()
+    assert not any("4471#" in label.text() for label in view.detail.findChildren(QLabel))
+    assert view.detail.reveal_button.isVisible()
+    view.detail.reveal_button.click()
+    shown = view.detail.editor("value")
+    assert isinstance(shown, QPlainTextEdit) and shown.toPlainText() == "4471#"
+    shown.setPlainText("4472#")
+    view.detail.reveal_button.click()  # masked again; what was typed stays
+    editor = view.detail.editor("value")
+    assert editor.echoMode() == QLineEdit.EchoMode.Password and editor.text() == "4472#"
+    with qtbot.waitSignal(view.detail.saved, timeout=10_000):
+        view.detail.save_button.click()
+    assert session.engram.store.get(door.id).value == "4472#"
