@@ -60,7 +60,7 @@ def day_timeline(engram: Engram, day: date, *, app: str | None = None, hour: int
     since, until = day_bounds(day, hour)
     seen = engram.observations(since=since, until=until)
     apps = tuple(a for a, _ in Counter(o.app for o in seen).most_common())
-    events = [m for m in engram.store.memories(MemoryType.EPISODIC)
+    events = [m for m in engram.store.memories_between(since, until, [MemoryType.EPISODIC])
               if isinstance(m, EpisodicEvent) and since <= m.occurred_at < until]
     gap = HOUR_GAP if hour is not None else DAY_GAP
     runs = _runs(seen, gap)

@@ -1,8 +1,10 @@
 """How long the timeline takes for a busy day: load on the worker, then show on the GUI thread.
 
-    .venv/bin/python bench/timeline.py [--observations 5000]
+    .venv/bin/python bench/timeline.py [--observations 5000] [--memories 10000]
 
 Prints milliseconds for the query (worker side) and for filling and painting the list (GUI side).
+The store also holds `--memories` episodic memories spread over the 100 days up to the day
+shown (a long history the day's query must not read).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from app.services import Engram  # noqa: E402
 from app.session import Session  # noqa: E402
 from app.timeline import day_timeline  # noqa: E402
 from app.worker import Worker  # noqa: E402
-from memory import KdfParams, NewObservation  # noqa: E402
+from memory import EpisodicEvent, KdfParams, NewObservation  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.timeline import TimelineView  # noqa: E402
 
@@ -36,6 +38,7 @@ from ui.timeline import TimelineView  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--observations", type=int, default=5000)
+    parser.add_argument("--memories", type=int, default=10000)
     args = parser.parse_args()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     theme.apply(app, "light")
@@ -48,6 +51,11 @@ def main() -> None:
                            title=f"Window {i // 25}", text=f"line {i} " + "lorem ipsum dolor " * 40,
                            source_kind="bench", source_id=str(i))
             for i in range(args.observations)])
+        with engram.store.transaction():
+            for i in range(args.memories):
+                engram.store.add(EpisodicEvent(
+                    occurred_at=start - timedelta(days=99) + timedelta(days=100) * i / args.memories,
+                    summary=f"Worked on task {i} " + "details " * 20, app=apps[i % 5]), cause="bench")
         t0 = time.perf_counter()
         day = day_timeline(engram, start.date())
         query_ms = (time.perf_counter() - t0) * 1000

@@ -364,6 +364,27 @@ class MemoryStore:
         out.sort(key=lambda m: m.updated_at, reverse=True)
         return out[:limit] if limit is not None else out
 
+    def memories_between(
+        self, since: datetime, until: datetime, kinds: Sequence[MemoryType] | None = None
+    ) -> list[Memory]:
+        """Memories about the time [since, until): those made from an observation seen then, and
+        episodic events that occurred then. Most recently updated first. Uses the time indexes of
+        observations and episodic events; never reads the other memories."""
+        found: list[Memory] = []
+        span = [ts(since), ts(until)]
+        for kind in kinds or list(MemoryType):
+            # CROSS JOIN keeps observations outside: the time index picks the rows, then each
+            # one's provenance is found by its observation id.
+            linked = ("SELECT p.memory_row FROM observations o CROSS JOIN provenance p "
+                      "ON p.observation_id = o.id AND p.memory_type = ? WHERE o.time >= ? AND o.time < ?")
+            params: list = [kind.value, *span]
+            if kind is MemoryType.EPISODIC:
+                linked += " UNION SELECT id FROM mem_episodic WHERE occurred_at >= ? AND occurred_at < ?"
+                params += span
+            found += self._load(kind, f"id IN ({linked})", params)
+        found.sort(key=lambda m: m.updated_at, reverse=True)
+        return found
+
     def search_memories(
         self, query: str, k: int = 10, kinds: Sequence[MemoryType] | None = None
     ) -> list[tuple[Memory, float]]:

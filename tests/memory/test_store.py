@@ -208,3 +208,20 @@ def test_a_damaged_database_names_the_file_and_is_not_overwritten(tmp_path, key,
 def test_a_missing_database_is_named(tmp_path, key):
     with pytest.raises(StoreError, match="e.db is missing"):
         MemoryStore.open(tmp_path / "e.db", key)
+
+
+def test_memories_between_finds_by_own_time_or_by_the_time_of_their_observations(store):
+    morning, evening = store.add_observations([obs("standup", minutes=0), obs("film", minutes=600)])
+    day_event = store.add(EpisodicEvent(occurred_at=T0 + timedelta(hours=2), summary="Lunch"), cause="t")
+    late_event = store.add(EpisodicEvent(occurred_at=T0 + timedelta(days=3), summary="Later"),
+                           sources=[morning], cause="t")
+    fact = store.add(SemanticFact(name="Anna", summary="Colleague"), sources=[morning], cause="t")
+    store.add(SemanticFact(name="Film", summary="Watched"), sources=[evening], cause="t")
+    store.add(EpisodicEvent(occurred_at=T0 - timedelta(days=1), summary="Yesterday"), cause="t")
+    since, until = T0 - timedelta(minutes=1), T0 + timedelta(hours=3)
+    assert {m.id for m in store.memories_between(since, until)} == {day_event.id, late_event.id, fact.id}
+    assert {m.id for m in store.memories_between(since, until, [MemoryType.EPISODIC])} == \
+        {day_event.id, late_event.id}
+    assert store.memories_between(T0 + timedelta(days=5), T0 + timedelta(days=6)) == []
+    assert store.memories_between(since, until, [MemoryType.SEMANTIC])[0].sources == (morning,)
+
