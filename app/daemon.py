@@ -60,7 +60,7 @@ from capture import (
     visible_windows,
     wayland_only,
 )
-from memory import DiskFull, FrameStore, NewObservation, StoreError
+from memory import DiskFull, FrameStore, NewObservation, PruneReport, StoreError
 
 SETTINGS_KEY = "capture"
 HEALTH_KEY = "capture_health"
@@ -262,6 +262,19 @@ def _disk_full(exc: BaseException) -> bool:
     return False
 
 
+def prune_frames(engram, frames: FrameStore, settings: CaptureSettings) -> PruneReport:
+    """Apply the retention limits (days, GB) to kept frames. The observations that showed a
+    deleted frame lose the link first and say "retention", so the timeline never points at a
+    missing file; links to files already gone (an older Engram pruned them) are cleared too."""
+    report = frames.prune(max_age_days=settings.retention_days or None,
+                          max_bytes=int(settings.retention_gb * 1e9) if settings.retention_gb else None,
+                          unlink=lambda ids: engram.store.unlink_frames(ids, "retention"))
+    missing = engram.store.linked_frames() - set(frames.ids())
+    if missing:
+        engram.store.unlink_frames(sorted(missing), "missing")
+    return report
+
+
 # -- internal values --------------------------------------------------------------------------------
 @dataclass
 class _Tick:
@@ -325,8 +338,10 @@ class CaptureDaemon:
                  frame_source: FrameSource | None = None,
                  window_query: Callable[[], WindowInfo] | None = None, *,
                  idle_query: Callable[[], float] | None = None,
-                 visible_query: Callable[[], list[WindowInfo]] | None = None) -> None:
+                 visible_query: Callable[[], list[WindowInfo]] | None = None,
+                 caption: Callable[[np.ndarray], str] | None = None) -> None:
         self.engram = engram
+        self._caption = caption  # a vision model's words for a frame (app.vision), when one is configured
         self.settings = settings or load_capture_settings(engram)
         self.on_state_changed: Callable[[CaptureState], None] | None = None
         self.on_observation: Callable[[int], None] | None = None
@@ -884,7 +899,9 @@ class CaptureDaemon:
             text.stored.popitem(last=False)
 
     def _store(self, job: _Job, new_lines: list[TextLine], all_lines: list[TextLine]) -> None:
-        body, _ = redact("\n".join(ln.text for ln in new_lines))
+        text = "\n".join(ln.text for ln in new_lines)
+        caption = self._describe(job.frame, all_lines)
+        body, _ = redact(f"{text}\n[Screen: {caption}]" if caption else text)
         title, _ = redact(job.window.title)
         png = self._png(job.frame, all_lines) if self.settings.keep_frames else None
         obs = NewObservation(time=job.frame.time, text=body, app=job.window.app, title=title,
@@ -946,8 +963,19 @@ class CaptureDaemon:
                 f"{DISK_FULL_RETRY_SECONDS:.0f} s (free some space, or resume)"
                 + (f"; {kept} observations wait in memory" if kept else ""))
 
-    def _png(self, frame: Frame, lines: list[TextLine]) -> bytes:
-        """The frame as PNG, with every line that holds a secret blacked out."""
+    def _describe(self, frame: Frame, lines: list[TextLine]) -> str:
+        """The vision model's caption of the frame (secrets blacked out first); "" without one."""
+        if self._caption is None:
+            return ""
+        try:
+            return self._caption(self._without_secrets(frame, lines)).strip()
+        except Exception as exc:  # a caption is extra: the text is stored without it
+            self._record_error(f"the vision model could not caption a frame: {exc}")
+            return ""
+
+    @staticmethod
+    def _without_secrets(frame: Frame, lines: list[TextLine]) -> np.ndarray:
+        """The frame's pixels with every line that holds a secret blacked out."""
         pixels = frame.pixels
         lines = _reading_order(lines)
         hidden = secret_lines([ln.text for ln in lines])
@@ -956,10 +984,14 @@ class CaptureDaemon:
             for i in hidden:
                 r = lines[i].box.clip(frame.width, frame.height)
                 pixels[max(0, r.y - 2):r.y + r.height + 2, max(0, r.x - 2):r.x + r.width + 2] = 0
+        return pixels
+
+    def _png(self, frame: Frame, lines: list[TextLine]) -> bytes:
+        """The frame as PNG, with every line that holds a secret blacked out."""
         from PIL import Image
 
         buf = io.BytesIO()
-        Image.fromarray(pixels).save(buf, "PNG", compress_level=_PNG_LEVEL)
+        Image.fromarray(self._without_secrets(frame, lines)).save(buf, "PNG", compress_level=_PNG_LEVEL)
         return buf.getvalue()
 
     # -- heartbeat thread ----------------------------------------------------------------------
@@ -1010,10 +1042,8 @@ class CaptureDaemon:
                 self._record_error(f"could not save observations: {exc}")
 
     def _prune(self) -> None:
-        s = self.settings
         try:
-            self._frames.prune(max_age_days=s.retention_days or None,
-                               max_bytes=int(s.retention_gb * 1e9) if s.retention_gb else None)
+            prune_frames(self.engram, self._frames, self.settings)
         except (OSError, StoreError) as exc:
             self._record_error(f"could not prune old frames: {exc}")
 
@@ -1039,6 +1069,6 @@ class CaptureDaemon:
 
 __all__ = [
     "CaptureDaemon", "CaptureHealth", "CaptureSettings", "CaptureState", "CaptureStats",
-    "capture_status_lines", "load_capture_settings", "pause_capture", "resume_capture",
+    "capture_status_lines", "load_capture_settings", "pause_capture", "prune_frames", "resume_capture",
     "save_capture_settings",
 ]

@@ -137,6 +137,15 @@ def latest_day(engram: Engram) -> date | None:
     return newest[0].time.astimezone().date() if newest else None
 
 
+def missing_frame(o: Observation) -> str:
+    """Why an observation shows no frame (for one without `frame_id`)."""
+    if o.frame_removed == "retention":
+        return "The frame was removed by retention (the days and space limits under Settings › Capture)."
+    if o.frame_removed:
+        return "The frame file is gone (it was deleted outside Engram, or by an earlier clean-up)."
+    return "No frame was kept for this observation."
+
+
 def frame_image(engram: Engram, frame_id: str) -> bytes:
     """A kept frame's PNG bytes, decrypted in memory (never written anywhere in clear)."""
     try:

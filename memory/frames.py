@@ -11,6 +11,7 @@ import os
 import re
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ class PruneReport:
     freed_bytes: int
     kept: int
     kept_bytes: int
+    ids: tuple[str, ...] = ()  # the frames deleted
 
 
 class FrameStore:
@@ -105,9 +107,13 @@ class FrameStore:
         return [p.name for p in self.folder.iterdir() if _ID.match(p.name)]
 
     def prune(self, *, max_age_days: float | None = None, max_bytes: int | None = None,
-              now: float | None = None) -> PruneReport:
+              now: float | None = None,
+              unlink: Callable[[list[str]], object] | None = None) -> PruneReport:
         """Delete frames older than `max_age_days`, then the oldest until the rest fit in
-        `max_bytes`. Ages come from file times (a frame file is written once)."""
+        `max_bytes`. Ages come from file times (a frame file is written once).
+
+        `unlink(ids)` is called with the frames about to go before any is deleted (so the
+        observations that show them can say so); if it raises, nothing is deleted."""
         now = time.time() if now is None else now
         files = []
         for frame_id in self.ids():
@@ -115,26 +121,24 @@ class FrameStore:
                 st = (self.folder / frame_id).stat()
                 files.append((st.st_mtime, st.st_size, frame_id))
         files.sort()
-        deleted = freed = 0
         total = sum(size for _, size, _ in files)
-        keep = []
+        doomed: list[tuple[int, str]] = []
         for mtime, size, frame_id in files:
             too_old = max_age_days is not None and now - mtime > max_age_days * 86400
-            if too_old:
-                self.delete(frame_id)
-                deleted, freed, total = deleted + 1, freed + size, total - size
-            else:
-                keep.append((mtime, size, frame_id))
-        if max_bytes is not None:
-            for _, size, frame_id in keep:
-                if total <= max_bytes:
-                    break
-                self.delete(frame_id)
-                deleted, freed, total = deleted + 1, freed + size, total - size
+            too_big = max_bytes is not None and total > max_bytes
+            if not (too_old or too_big):
+                break  # oldest first: the rest are newer, and they fit
+            doomed.append((size, frame_id))
+            total -= size
+        if doomed and unlink is not None:
+            unlink([frame_id for _, frame_id in doomed])
+        for _, frame_id in doomed:
+            self.delete(frame_id)
         # stale temp files from a crash mid-write
         if self.folder.is_dir():
             for p in self.folder.glob("*.tmp"):
                 with contextlib.suppress(OSError):
                     if now - p.stat().st_mtime > 3600:
                         p.unlink()
-        return PruneReport(deleted, freed, len(files) - deleted, total)
+        return PruneReport(len(doomed), sum(size for size, _ in doomed), len(files) - len(doomed), total,
+                           tuple(frame_id for _, frame_id in doomed))

@@ -34,6 +34,7 @@ class Observation(NewObservation):
 
     id: int = 0
     processed: bool = False
+    frame_removed: str = ""  # why a frame kept for it is gone ("retention"); "" if none was removed
 
 
 class MemoryType(StrEnum):

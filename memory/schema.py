@@ -112,4 +112,11 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
                 retries INTEGER NOT NULL DEFAULT 0, error TEXT, at TEXT NOT NULL)""",
         ],
     ),
+    (
+        "frames removed by retention are unlinked from their observations, which say why",
+        [
+            "ALTER TABLE observations ADD COLUMN frame_removed TEXT NOT NULL DEFAULT ''",
+            "CREATE INDEX observations_frame ON observations(frame_id) WHERE frame_id IS NOT NULL",
+        ],
+    ),
 ]

@@ -279,6 +279,22 @@ class MemoryStore:
 
     # -- memories ------------------------------------------------------------------------------
     def add(self, memory: Memory, *, sources: Sequence[int] = (), cause: str) -> Memory:
+    def unlink_frames(self, frame_ids: Sequence[str], reason: str) -> int:
+        """Drop the link from observations to these frames (about to be deleted, or gone), noting
+        `reason` ("retention", "missing") so they can say why no frame is shown. Returns how many
+        observations changed."""
+        with self.transaction():
+            return self._conn.execute(
+                "UPDATE observations SET frame_id = NULL, frame_removed = ? "
+                "WHERE frame_id IN (SELECT value FROM json_each(?))", (reason, json.dumps(list(frame_ids)))
+            ).rowcount
+
+    def linked_frames(self) -> set[str]:
+        """The ids of every frame an observation links to."""
+        with self._lock:
+            return {r[0] for r in self._conn.execute(
+                "SELECT frame_id FROM observations WHERE frame_id IS NOT NULL")}
+
         """Store a new memory with its provenance and an ADD history entry; returns it stored."""
         _validate(memory)
         kind = memory.type
@@ -641,7 +657,7 @@ def _observation(r: dict) -> Observation:
     return Observation(
         id=r["id"], time=from_ts(r["time"]), app=r["app"], title=r["title"], url=r["url"],
         text=r["text"], source_kind=r["source_kind"], source_id=r["source_id"],
-        frame_id=r["frame_id"], processed=bool(r["processed"]),
+        frame_id=r["frame_id"], processed=bool(r["processed"]), frame_removed=r["frame_removed"],
     )
 
 

@@ -347,7 +347,7 @@ class EpisodeDetail(QWidget):
             header += f"\n{o.url}"
         self.text.setPlainText(f"{header}\n\n{o.text}")
         if not o.frame_id:
-            self.frame.show_message("No frame was kept for this observation.")
+            self.frame.show_message(timeline.missing_frame(o))
             return
         self.frame.show_message("Decrypting the frame…")
         self._frame_job = self.session.run("open frame", timeline.frame_image, o.frame_id,

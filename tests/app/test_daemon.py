@@ -24,13 +24,15 @@ from app.daemon import (
     capture_status_lines,
     load_capture_settings,
     pause_capture,
+    prune_frames,
     resume_capture,
     save_capture_settings,
 )
 from app.paths import Paths
 from app.services import Engram
+from app.timeline import missing_frame
 from capture import CaptureSettings, FakeFrameSource, Monitor, ScreenError, WindowInfo
-from memory import FrameStore, StoreError
+from memory import FrameStore, NewObservation, StoreError
 from tests.capture.xserver import serve_for_tests
 from tests.conftest import FAST_KDF
 
@@ -348,6 +350,26 @@ def test_a_daemon_under_wayland_is_unavailable(engram, run, monkeypatch):
     daemon = run(FAST, window_query=lambda: NOTES)
     wait_for(lambda: daemon.state() is CaptureState.UNAVAILABLE, 10, "the unavailable state")
     assert "Wayland" in daemon.health().detail
+
+
+def test_retention_unlinks_pruned_frames_so_the_timeline_says_why(engram):
+    frames = FrameStore(engram.paths.frames, engram.data_key)
+    png = b"\x89PNG fake frame"
+    old, new, gone = frames.put(png), frames.put(png), frames.put(png)
+    t = time.time() - 40 * 86400
+    os.utime(engram.paths.frames / old, (t, t))
+    now = datetime.now(UTC)
+    engram.store.add_observations([NewObservation(time=now, text=f"seen {f}", frame_id=f, source_id=f)
+                                   for f in (old, new, gone)])
+    frames.delete(gone)  # pruned by an earlier Engram, which left the link behind
+    report = prune_frames(engram, frames, CaptureSettings(retention_days=30, retention_gb=5))
+    assert report.ids == (old,)
+    by_frame = {o.text.split()[1]: o for o in engram.observations()}
+    assert (by_frame[old].frame_id, by_frame[old].frame_removed) == (None, "retention")
+    assert (by_frame[gone].frame_id, by_frame[gone].frame_removed) == (None, "missing")
+    assert (by_frame[new].frame_id, by_frame[new].frame_removed) == (new, "")
+    assert "removed by retention" in missing_frame(by_frame[old])
+    assert missing_frame(replace(by_frame[new], frame_id=None)) == "No frame was kept for this observation."
 
 
 def test_settings_round_trip_and_bad_stored_settings_fall_back(engram):

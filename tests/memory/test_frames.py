@@ -49,6 +49,25 @@ def test_prune_by_age_then_by_size(tmp_path, key):
     assert sorted(frames.ids()) == sorted(ids[2:])  # the oldest went first
 
 
+def test_prune_tells_which_frames_go_before_deleting_them(tmp_path, key):
+    frames = FrameStore(tmp_path, key)
+    old, new = frames.put(PNG), frames.put(PNG)
+    t = time.time() - 40 * 86400
+    os.utime(tmp_path / old, (t, t))
+    told = []
+    report = frames.prune(max_age_days=30, unlink=lambda ids: told.append((ids, sorted(frames.ids()))))
+    assert told == [([old], sorted([old, new]))]  # told while the file was still there
+    assert report.ids == (old,) and frames.ids() == [new]
+
+    def refuse(ids):
+        raise StoreError("database is locked")
+
+    os.utime(tmp_path / new, (t, t))
+    with pytest.raises(StoreError):
+        frames.prune(max_age_days=30, unlink=refuse)
+    assert frames.ids() == [new]  # nothing deleted when the links could not be dropped
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
 def test_a_full_disk_is_a_clear_error_and_leaves_no_file(tmp_path, key, monkeypatch):
     frames = FrameStore(tmp_path, key)

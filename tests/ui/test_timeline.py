@@ -102,3 +102,13 @@ def test_a_day_with_5000_observations_is_shown_lazily(qtbot, session):
     row = view.model.find(lambda r: isinstance(r, Episode))
     view.list.setCurrentIndex(view.model.index(row))
     qtbot.waitUntil(lambda: view.detail.model.total() == 10, timeout=10_000)
+
+
+def test_an_observation_whose_frame_retention_removed_says_so(qtbot, session):
+    kept = next(o for o in session.engram.observations(app="Slack") if o.frame_id)
+    session.engram.store.unlink_frames([kept.frame_id], "retention")
+    view = open_timeline(qtbot, session)
+    view.show_observation(kept.id)
+    qtbot.waitUntil(lambda: (o := view.detail.current_observation()) is not None and o.id == kept.id,
+                    timeout=10_000)
+    assert "removed by retention" in view.detail.frame.text()
