@@ -272,13 +272,6 @@ class MemoryStore:
                 (status, json.dumps(list(ids))),
             )
 
-    def apps(self) -> list[tuple[str, int]]:
-        """Apps in the raw log with their observation counts, most frequent first."""
-        rows = self._rows("SELECT app, count(*) AS n FROM observations GROUP BY app ORDER BY n DESC")
-        return [(r["app"], r["n"]) for r in rows]
-
-    # -- memories ------------------------------------------------------------------------------
-    def add(self, memory: Memory, *, sources: Sequence[int] = (), cause: str) -> Memory:
     def unlink_frames(self, frame_ids: Sequence[str], reason: str) -> int:
         """Drop the link from observations to these frames (about to be deleted, or gone), noting
         `reason` ("retention", "missing") so they can say why no frame is shown. Returns how many
@@ -295,6 +288,13 @@ class MemoryStore:
             return {r[0] for r in self._conn.execute(
                 "SELECT frame_id FROM observations WHERE frame_id IS NOT NULL")}
 
+    def apps(self) -> list[tuple[str, int]]:
+        """Apps in the raw log with their observation counts, most frequent first."""
+        rows = self._rows("SELECT app, count(*) AS n FROM observations GROUP BY app ORDER BY n DESC")
+        return [(r["app"], r["n"]) for r in rows]
+
+    # -- memories ------------------------------------------------------------------------------
+    def add(self, memory: Memory, *, sources: Sequence[int] = (), cause: str) -> Memory:
         """Store a new memory with its provenance and an ADD history entry; returns it stored."""
         _validate(memory)
         kind = memory.type
