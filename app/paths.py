@@ -42,6 +42,12 @@ class Paths:
         return self.root / "vectors"
 
     @property
+    def models(self) -> Path:
+        """Recommended models downloaded by `engram models download` (outside the encrypted store:
+        they are public files, checked by their SHA-256)."""
+        return self.root / "models"
+
+    @property
     def instance_lock(self) -> Path:
         return self.root / "engram.lock"
 
@@ -55,7 +61,8 @@ class Paths:
             os.chmod(folder, 0o700)
 
     def size_bytes(self) -> int:
-        """Bytes used by every file under the data directory."""
+        """Bytes used by the user's data: every file under the data directory but downloaded models."""
         if not self.root.exists():
             return 0
-        return sum(p.stat().st_size for p in self.root.rglob("*") if p.is_file())
+        return sum(p.stat().st_size for p in self.root.rglob("*")
+                   if p.is_file() and self.models not in p.parents)

@@ -8,6 +8,8 @@ from app.errors import AppError
 from app.services import Engram
 
 MODEL_PATH = "model_path"  # Engram.model reads it: a GGUF file the user chose; None: the embedded default
+IDLE_UNLOAD = "model.idle_unload_minutes"  # free a model's memory after this long unused; 0: never
+IDLE_UNLOAD_DEFAULT = 10.0
 THEME = "ui.theme"  # system | light | dark
 CAPTURE_AT_START = "capture.autostart"
 THEMES = ("system", "light", "dark")
@@ -34,6 +36,17 @@ def check_model_file(path: Path) -> Path:
 def set_model_path(engram: Engram, path: Path | None) -> None:
     """Use the GGUF file at `path` from the next question on (None: the embedded default model)."""
     engram.use_model_file(check_model_file(path) if path is not None else None)
+
+
+def idle_unload_minutes(engram: Engram) -> float:
+    value = engram.store.setting(IDLE_UNLOAD, IDLE_UNLOAD_DEFAULT)
+    return float(value) if isinstance(value, (int, float)) and value >= 0 else IDLE_UNLOAD_DEFAULT
+
+
+def set_idle_unload_minutes(engram: Engram, minutes: float) -> None:
+    if minutes < 0:
+        raise AppError("the idle time before a model is unloaded cannot be negative")
+    engram.store.set_setting(IDLE_UNLOAD, float(minutes))
 
 
 def theme(engram: Engram) -> str:

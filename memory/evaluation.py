@@ -46,7 +46,7 @@ def parse_sample(sample: dict) -> Conversation:
             text = f"{turn['speaker']}: {turn['text']}"
             if turn.get("blip_caption"):
                 text += f" [shares an image: {turn['blip_caption']}]"
-            turns.append(NewObservation(time=when, text=text, app="LoCoMo", title=f"session {n}",
+            turns.append(NewObservation(time=when, text=text, app="LoCoMo", title="",
                                         source_kind="eval", source_id=turn["dia_id"]))
         sessions.append((when, tuple(turns)))
     questions = []

@@ -10,7 +10,7 @@ import importlib.util
 import json
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -45,11 +45,13 @@ def default_model_path() -> Path | None:
 class LlamaModel:
     """A local GGUF model through llama-cpp-python."""
 
-    def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int | None = None) -> None:
+    def __init__(self, path: Path, *, n_ctx: int = 4096, n_threads: int | None = None,
+                 chat_handler: Callable[[], object] | None = None) -> None:
         self.path = Path(path)
         self.name = self.path.stem
         self._n_ctx = n_ctx
         self._n_threads = n_threads
+        self._chat_handler = chat_handler  # makes a llama_cpp chat handler at load (multimodal models)
         self._llm = None
         self._lock = threading.Lock()
         self.last_used = 0.0
@@ -70,8 +72,9 @@ class LlamaModel:
         try:
             from llama_cpp import Llama
 
+            extra = {"chat_handler": self._chat_handler()} if self._chat_handler is not None else {}
             self._llm = Llama(model_path=str(self.path), n_ctx=self._n_ctx,
-                              n_threads=self._n_threads, verbose=False)
+                              n_threads=self._n_threads, verbose=False, **extra)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"cannot load model {self.path.name}: {exc}") from None
 
@@ -89,6 +92,7 @@ class LlamaModel:
             kwargs = {"response_format": {"type": "json_object", "schema": schema}} if schema else {}
             reply = self._llm.create_chat_completion(
                 list(messages), max_tokens=max_tokens, temperature=0.0, **kwargs)
+            self.last_used = time.monotonic()  # idleness counts from the end of a call
             return reply["choices"][0]["message"]["content"] or ""
 
     def stream(self, messages, *, max_tokens=256) -> Iterator[str]:
@@ -101,6 +105,7 @@ class LlamaModel:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
+            self.last_used = time.monotonic()
 
 
 class FakeModel:

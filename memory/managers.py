@@ -292,16 +292,17 @@ class MemoryManagers:
         memory = self._build(kind, op, batch)
         if memory is None or not grounded(memory, text_of(batch)):
             return None
+        sources = batch.ids if kind == MemoryType.EPISODIC else supporting(memory, batch)
         if target is None:
             target = self._duplicate_of(memory, shown)
             if target is not None and target.text() == memory.text():
-                self.store.update(target.id, target, sources=batch.ids, cause=f"batch {batch.key}")
+                self.store.update(target.id, target, sources=sources, cause=f"batch {batch.key}")
                 return None
         if target is not None:
             merged = self._merge(target, memory)
-            self.store.update(target.id, merged, sources=batch.ids, cause=f"batch {batch.key}")
+            self.store.update(target.id, merged, sources=sources, cause=f"batch {batch.key}")
             return f"UPDATE {target.id}"
-        stored = self.store.add(memory, sources=batch.ids, cause=f"batch {batch.key}")
+        stored = self.store.add(memory, sources=sources, cause=f"batch {batch.key}")
         return f"ADD {stored.id}"
 
     def _fallback_episode(self, batch: Batch) -> str:
@@ -497,6 +498,18 @@ def grounded(memory: Memory, source: str) -> bool:
     seen = set(_WORD.findall(source.lower()))
     support = sum(w in seen for w in set(words)) / len(set(words))
     return support >= 0.6
+
+
+def supporting(memory: Memory, batch: Batch) -> list[int]:
+    """The batch's observations that state a memory, best first: provenance points at the lines a
+    fact came from, not at the whole episode around them."""
+    words = {w for w in _WORD.findall(memory.text().lower()) if w not in _STOP and len(w) > 2}
+    support = {o.id: len(words & set(_WORD.findall(o.text.lower()))) for o in batch.observations}
+    best = max(support.values(), default=0)
+    if best == 0:
+        return list(batch.ids)
+    keep = [i for i in support if support[i] >= max(1, best // 2)]
+    return sorted(keep, key=lambda i: -support[i])
 
 
 def text_of(batch: Batch) -> str:

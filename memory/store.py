@@ -264,6 +264,13 @@ class MemoryStore:
         rows = self._rows(sql, [match, *params, k])
         return [(_observation(r), r["score"]) for r in rows]
 
+    def leading_tags(self, min_count: int = 2) -> dict[str, int]:
+        """Short "Tag: " prefixes that start several observations (chat speakers, headers), counted."""
+        rows = self._rows(
+            "SELECT substr(text, 1, instr(text, ': ') - 1) AS tag, count(*) AS n FROM observations "
+            "WHERE instr(text, ': ') BETWEEN 2 AND 32 GROUP BY tag HAVING n >= ?", [min_count])
+        return {r["tag"]: r["n"] for r in rows}
+
     def mark_observations(self, ids: Sequence[int], status: int) -> None:
         """Set the processing status of observations: 0 pending, 1 done, 2 failed."""
         with self.transaction():

@@ -29,6 +29,7 @@ def capture(ctx: click.Context, interval: float | None, duration: float | None, 
             as_json: bool) -> None:
     """Capture the screen into the encrypted log (headless; the tray app runs the same daemon)."""
     from app.daemon import CaptureDaemon, CaptureState, load_capture_settings
+    from app.vision import frame_captioner
     from capture import screen_problem, screen_warning
 
     problem = screen_problem()
@@ -42,7 +43,7 @@ def capture(ctx: click.Context, interval: float | None, duration: float | None, 
             settings = dataclasses.replace(settings, interval=3600.0, idle_seconds=0)
         elif interval is not None:
             settings = dataclasses.replace(settings, interval=interval)
-        daemon = CaptureDaemon(engram, settings)
+        daemon = CaptureDaemon(engram, settings, caption=frame_captioner(engram))
         started = time.time()
         if not as_json:
             click.echo(f"capturing every {settings.interval:g} s"

@@ -149,3 +149,17 @@ def test_the_embedded_model_turns_realistic_batches_into_typed_memories(store, e
     pages = [m for m in store.memories(MemoryType.RESOURCE) if m.location == "https://wiki.example.org/reset"]
     assert len(pages) == 1
     assert [h.operation for h in store.history(pages[0].id)] == ["ADD", "UPDATE"]
+
+
+def test_a_fact_cites_the_lines_that_state_it_not_the_whole_episode(store, embedder):
+    ids = [add(store, text, app="Slack", minutes=n)[0] for n, text in enumerate([
+        "Dana: morning! coffee first", "Alice: the Apollo launch slipped to June 12",
+        "Dana: ouch, who decided?", "Alice: the steering committee, yesterday"])]
+    model = FakeModel([
+        ROUTE_SEMANTIC, {"operations": []},
+        {"operations": [{"op": "ADD", "id": 0, "name": "Apollo launch",
+                         "summary": "Apollo launch slipped to June 12"}]},
+    ])
+    MemoryManagers(store, model, embedder).process_pending()
+    assert store.memories(MemoryType.SEMANTIC)[0].sources == (ids[1],)
+    assert store.memories(MemoryType.EPISODIC)[0].sources == tuple(ids)  # an episode is the whole batch

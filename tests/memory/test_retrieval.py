@@ -1,6 +1,7 @@
 import json
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 
 from memory import NewObservation, SemanticFact, VaultEntry
@@ -8,7 +9,7 @@ from memory.answer import NOTHING_FOUND, answer
 from memory.embed import MiniLMEmbedder
 from memory.evaluation import answer_f1, evidence_recall, parse_sample, token_f1
 from memory.llm import FakeModel
-from memory.retrieval import Filters, Retriever, time_range, topic
+from memory.retrieval import Filters, Retriever, speaker_tag, time_range, topic
 from memory.vectors import ChromaIndex
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=timezone.utc)  # a Wednesday
@@ -118,3 +119,38 @@ def test_locomo_scoring():
     ids = {7: "D1:1", 8: "D1:2", 9: "D1:3"}
     assert evidence_recall(hits, ("D1:3",), 2, ids) == 0.0  # the memory's two turns used up k=2
     assert evidence_recall(hits, ("D1:3", "D1:1"), 3, ids) == 1.0
+
+
+def test_speaker_tags_are_people_not_headers():
+    assert speaker_tag("Alice: see you at 5") == "Alice"
+    assert speaker_tag("Mary Jane: hi") == "Mary Jane"
+    assert speaker_tag("Subject: budget") is None
+    assert speaker_tag("alice: lower case is not a tag") is None
+    assert speaker_tag("no tag here") is None
+
+
+def test_a_named_person_ranks_their_own_lines_first(store, embedder):
+    # The two lines look alike to the embedder; only who said it tells them apart.
+    store.add_observations([NewObservation(time=NOW - timedelta(minutes=m), app="Chat", text=t) for m, t in [
+        (9, "Alice: I went hiking in the Alps last weekend"), (8, "Bob: I went hiking in the Rockies last weekend"),
+        (7, "Alice: the weather was lovely"), (6, "Bob: mine was rainy"), (5, "Carol: welcome back both")]])
+    retriever = Retriever(store, embedder)
+    retriever.sync_index()
+    assert retriever.speakers == {"Alice", "Bob"}  # Carol spoke once: not yet a known speaker
+    assert retriever.search("Where did Bob go hiking?", 1)[0].text.startswith("Bob: I went hiking")
+    assert retriever.search("Where did Alice go hiking?", 1)[0].text.startswith("Alice: I went hiking")
+    # Who said it is left out of the embedded text: the embedder would see mostly the name.
+    stored = dict(store.embeddings(f"{embedder.name}/v2"))
+    np.testing.assert_allclose(np.frombuffer(stored["obs:2"], np.float32),
+                               embedder.embed(["I went hiking in the Rockies last weekend"])[0], atol=1e-5)
+
+
+def test_a_memory_hit_lists_its_most_relevant_source_first(store, embedder):
+    ids = store.add_observations([NewObservation(time=NOW, app="Mail", text=t) for t in [
+        "Weekly newsletter: office plants", "The quarterly budget review is on Thursday", "Lunch menu: soup"]])
+    store.add(SemanticFact(name="Office week", summary="Newsletter, budget review and lunch menu"),
+              sources=ids, cause="t")
+    retriever = Retriever(store, embedder)
+    retriever.sync_index()
+    hit = next(h for h in retriever.search("quarterly budget review", 5) if h.memory is not None)
+    assert hit.sources[0] == ids[1] and sorted(hit.sources) == sorted(ids)
