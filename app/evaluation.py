@@ -28,6 +28,8 @@ class EvalReport:
     memories_created: dict[str, int] = field(default_factory=dict)
     model_calls: int = 0
     failed_batches: int = 0
+    evidence_turns: int = 0
+    evidence_in_memories: int = 0  # evidence turns that are in some memory's provenance
 
     def table(self) -> str:
         cols = [*CATEGORIES.values(), "overall"]
@@ -39,6 +41,10 @@ class EvalReport:
         lines.append(f"ingestion: {self.ingest_seconds:.0f} s, {self.model_calls} model calls, "
                      f"{self.failed_batches} batches kept raw; memories: "
                      + (", ".join(f"{k} {n}" for k, n in sorted(self.memories_created.items())) or "none"))
+        if not self.raw_only:
+            share = 100.0 * self.evidence_in_memories / max(1, self.evidence_turns)
+            lines.append(f"evidence turns in some memory's provenance: {self.evidence_in_memories} of "
+                         f"{self.evidence_turns} ({share:.1f}%)")
         return "\n".join(lines)
 
 
@@ -65,9 +71,12 @@ def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answer
                 engram.set_model(model)
             with engram:
                 start = time.perf_counter()
-                for _, turns in conv.sessions:
+                for number, (_, turns) in enumerate(conv.sessions, start=1):
                     engram.store.add_observations(list(turns))
                     if not raw_only:
+                        if progress:
+                            progress(f"{conv.sample_id}: session {number} of {len(conv.sessions)}, "
+                                     f"{time.perf_counter() - start:.0f} s")
                         result = engram.process_pending()
                         report.model_calls += result.model_calls
                         report.failed_batches += result.failed
@@ -76,6 +85,10 @@ def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answer
                 engram.prepare_index()
                 ingest += time.perf_counter() - start
                 source_ids = {o.id: o.source_id for o in engram.store.observations()}
+                remembered = {source_ids.get(i) for m in engram.store.memories() for i in m.sources}
+                evidence = {e for q in conv.questions for e in q.evidence}
+                report.evidence_turns += len(evidence)
+                report.evidence_in_memories += len(evidence & remembered)
                 for q in conv.questions:
                     hits = engram.search(q.text, max(cutoffs), now=conv.last_time)
                     for k in cutoffs:

@@ -35,20 +35,23 @@ def _note(hit: SearchHit) -> str:
     return f"({when}; {source}) {neutralise(body)}"
 
 
-def build_messages(question: str, hits: list[SearchHit], store: MemoryStore) -> list[dict[str, str]]:
+def build_messages(question: str, hits: list[SearchHit],
+                   store: MemoryStore) -> tuple[list[dict[str, str]], list[SearchHit]]:
+    """The prompt, and the hits that fit in it (the answer cites those, and only those)."""
     core = [m for m in store.memories(MemoryType.CORE) if isinstance(m, CoreBlock)]
-    lines, used = [], 0
-    for n, hit in enumerate(hits, start=1):
-        note = f"[{n}] {_note(hit)}"
+    lines, used, shown = [], 0, []
+    for hit in hits:
+        note = f"[{len(shown) + 1}] {_note(hit)}"
         if used + len(note) > CONTEXT_CHARS:
-            break
+            continue  # a shorter note further down may still fit
         lines.append(note)
+        shown.append(hit)
         used += len(note)
     profile = " ".join(neutralise(b.value) for b in core)[:600]
     system = read_text("prompts/answer.txt")
     user = (f"About the user: {profile}\n\n" if profile else "") + "Notes:\n" + "\n".join(lines) + (
         f"\n\nQuestion: {question}")
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    return [{"role": "system", "content": system}, {"role": "user", "content": user}], shown
 
 
 def answer(question: str, hits: list[SearchHit], store: MemoryStore, model: LanguageModel,
@@ -58,12 +61,12 @@ def answer(question: str, hits: list[SearchHit], store: MemoryStore, model: Lang
         if on_token:
             on_token(NOTHING_FOUND)
         return Answer(question=question, text=NOTHING_FOUND, citations=(), found_anything=False)
-    messages = build_messages(question, hits, store)
+    messages, shown = build_messages(question, hits, store)
     parts: list[str] = []
     for piece in model.stream(messages, max_tokens=max_tokens):
         parts.append(piece)
         if on_token:
             on_token(piece)
     text = "".join(parts).strip() or NOTHING_FOUND
-    return Answer(question=question, text=text, citations=tuple(hits),
+    return Answer(question=question, text=text, citations=tuple(shown),
                   found_anything=True)

@@ -78,6 +78,18 @@ def test_an_answer_streams_with_its_sources(seeded, store):
     assert result.citations and result.citations[0].ref in {"obs:1", "semantic:1"}
 
 
+def test_an_answer_cites_only_the_notes_its_model_saw(store):
+    long_ids = store.add_observations([NewObservation(time=NOW, app="Docs", text=f"Report {n}: " + "words " * 500)
+                                       for n in range(10)])
+    hits = Retriever(store, None).search("report words", 10)
+    assert len(hits) == 10
+    model = FakeModel(["The reports."])
+    result = answer("What reports?", hits, store, model)
+    shown = model.prompts[0][1]["content"].count("Report ")
+    assert 0 < shown < 10 and len(result.citations) == shown
+    assert {c.sources[0] for c in result.citations} < set(long_ids)
+
+
 def test_nothing_found_is_said_without_the_model(store):
     model = FakeModel([])
     result = answer("Where are my keys?", [], store, model)
