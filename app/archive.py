@@ -3,8 +3,10 @@
 An archive is one file: a short header (format, version, Argon2id salt and cost), then records,
 each AES-GCM sealed under a key derived from the archive's passphrase, numbered in the associated
 data so that records cannot be dropped, reordered or swapped unnoticed, and closed by an end record
-so a cut-off file is refused. Records hold observations and memories (compressed JSON) and kept
-frames (PNG bytes). Nothing in an archive is readable without the passphrase.
+so a cut-off file is refused. Records hold observations, memories with their change history, and
+settings (compressed JSON), and kept frames (PNG bytes). Nothing in an archive is readable without
+the passphrase. Settings that describe one machine (the keyring, the capture daemon's heartbeat
+and pause) stay out.
 """
 
 from __future__ import annotations
@@ -28,17 +30,22 @@ from typing import BinaryIO
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from app import keycache
+from app import conversation, keycache
 from app.errors import AppError
-from app.services import MEMORY_CLASSES, Engram, Memory, MemoryType, Observation
+from app.services import MEMORY_CLASSES, Engram, HistoryEntry, Memory, MemoryType, Observation
 from memory import FrameMissing, FrameStore, KdfParams, NewObservation, StoreError
 
 MAGIC = b"ENGRAM-ARCHIVE\n"
-VERSION = 1
+VERSION = 2  # 2 adds settings, memory history and ids, and the processed flag; 1 is still read
+READABLE = (1, 2)
 SUFFIX = ".engram-archive"
 _CHUNK = 500  # observations per record
 _MAX_RECORD = 256 * 1024 * 1024
 IMPORT_CAUSE = "imported from an archive"
+# Settings of this machine and this run, never exported: the key cached in this keyring, the capture
+# daemon's heartbeat and pause (app.daemon HEALTH_KEY, PAUSE_KEY).
+LOCAL_SETTINGS = frozenset({"keyring_cache", "capture_health", "capture_pause"})
+MODEL_PATH = "model_path"  # a file on the exporting machine: restored only where it exists
 
 Progress = Callable[[str, int, int], None]
 
@@ -50,10 +57,22 @@ class ArchiveReport:
     memories: int = 0
     frames: int = 0
     skipped: int = 0  # already present (imports only)
+    settings: int = 0
 
     def summary(self, verb: str) -> str:
-        text = f"{verb} {self.observations} observations, {self.memories} memories and {self.frames} frames"
+        text = (f"{verb} {self.observations} observations, {self.memories} memories, {self.frames} frames "
+                f"and {self.settings} settings")
         return text + (f" ({self.skipped} already present, skipped)" if self.skipped else "")
+
+
+@dataclass(frozen=True)
+class ArchiveContents:
+    """What an archive holds, decrypted and checked (JSON documents, frames by id)."""
+
+    observations: list[dict]
+    memories: list[dict]
+    frames: dict[str, bytes]
+    settings: dict[str, object]
 
 
 # -- sealing ------------------------------------------------------------------------------------
@@ -124,9 +143,11 @@ def export_archive(engram: Engram, path: Path, passphrase: str, *, include_frame
                     progress("Exporting observations", n_obs, total)
             memories = engram.memories()
             for start in range(0, len(memories), _CHUNK):
-                out.write(sealer.seal(_json_record("memories", [_memory_doc(m) for m in
-                                                                memories[start:start + _CHUNK]])))
-            end = {"observations": n_obs, "memories": len(memories), "frames": n_frames}
+                out.write(sealer.seal(_json_record("memories", [
+                    _memory_doc(m, engram.store.history(m.id)) for m in memories[start:start + _CHUNK]])))
+            settings = {k: v for k, v in engram.store.settings().items() if k not in LOCAL_SETTINGS}
+            out.write(sealer.seal(_json_record("settings", [{"key": k, "value": v} for k, v in settings.items()])))
+            end = {"observations": n_obs, "memories": len(memories), "frames": n_frames, "settings": len(settings)}
             out.write(sealer.seal(b"E" + json.dumps(end).encode(), last=True))
             out.flush()
             os.fsync(out.fileno())
@@ -139,7 +160,8 @@ def export_archive(engram: Engram, path: Path, passphrase: str, *, include_frame
         with contextlib.suppress(OSError):
             os.remove(tmp)
         raise AppError(str(exc)) from None
-    return ArchiveReport(path, observations=n_obs, memories=len(memories), frames=n_frames)
+    return ArchiveReport(path, observations=n_obs, memories=len(memories), frames=n_frames,
+                         settings=len(settings))
 
 
 def _write_frame(out: BinaryIO, sealer: _Sealer, frames: FrameStore, frame_id: str) -> bool:
@@ -153,13 +175,16 @@ def _write_frame(out: BinaryIO, sealer: _Sealer, frames: FrameStore, frame_id: s
 
 def _obs_doc(o: Observation) -> dict:
     return {"id": o.id, "time": o.time.isoformat(), "app": o.app, "title": o.title, "url": o.url,
-            "text": o.text, "source_kind": o.source_kind, "source_id": o.source_id, "frame_id": o.frame_id}
+            "text": o.text, "source_kind": o.source_kind, "source_id": o.source_id, "frame_id": o.frame_id,
+            "processed": o.processed}
 
 
-def _memory_doc(m: Memory) -> dict:
+def _memory_doc(m: Memory, history: list[HistoryEntry] = ()) -> dict:
     content = {k: (v.isoformat() if isinstance(v, datetime) else list(v) if isinstance(v, tuple) else v)
                for k, v in m.content().items()}
-    return {"type": m.type.value, "content": content, "sources": list(m.sources)}
+    return {"type": m.type.value, "id": m.id, "content": content, "sources": list(m.sources),
+            "history": [{"operation": e.operation, "at": e.at.isoformat(), "cause": e.cause, "old": e.old,
+                         "new": e.new} for e in history]}
 
 
 # -- import -------------------------------------------------------------------------------------
@@ -172,7 +197,7 @@ def _records(fh: BinaryIO, passphrase: str) -> Iterator[bytes]:
     try:
         doc = json.loads(line)
         kdf = doc["kdf"]
-        if doc.get("version") != VERSION:
+        if doc.get("version") not in READABLE:
             raise AppError(f"this archive was written by a newer Engram (format {doc.get('version')})")
         params = KdfParams(int(kdf["iterations"]), int(kdf["lanes"]), int(kdf["memory_cost"]))
         salt = base64.b64decode(kdf["salt"], validate=True)
@@ -206,79 +231,135 @@ def _records(fh: BinaryIO, passphrase: str) -> Iterator[bytes]:
         yield payload
 
 
-def read_archive(path: Path, passphrase: str) -> tuple[list[dict], list[dict], dict[str, bytes]]:
-    """Observations, memories and frames of an archive, all checked before anything is stored."""
-    observations: list[dict] = []
-    memories: list[dict] = []
-    frames: dict[str, bytes] = {}
+def read_archive(path: Path, passphrase: str) -> ArchiveContents:
+    """What an archive holds, all checked before anything is stored."""
+    found = ArchiveContents([], [], {}, {})
     try:
         with open(path, "rb") as fh:
             for payload in _records(fh, passphrase):
                 kind, body = payload[:1], payload[1:]
                 if kind == b"J":
                     doc = json.loads(zlib.decompress(body))
-                    (observations if doc["kind"] == "observations" else memories).extend(doc["items"])
+                    if doc["kind"] == "settings":
+                        found.settings.update((item["key"], item["value"]) for item in doc["items"])
+                    elif doc["kind"] in ("observations", "memories"):
+                        getattr(found, doc["kind"]).extend(doc["items"])
+                    else:
+                        raise AppError("the archive holds a record this Engram does not know")
                 elif kind == b"F":
-                    frames[body[:32].decode("ascii")] = body[32:]
+                    found.frames[body[:32].decode("ascii")] = body[32:]
                 elif kind != b"E":
                     raise AppError("the archive holds a record this Engram does not know")
     except OSError as exc:
         raise AppError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (ValueError, KeyError, zlib.error):
         raise AppError("the archive is damaged; nothing was imported") from None
-    return observations, memories, frames
+    return found
 
 
 def import_archive(engram: Engram, path: Path, passphrase: str, *,
                    progress: Progress | None = None) -> ArchiveReport:
-    """Add an archive's observations, frames and memories to this Engram (what is already here
-    is skipped). The whole archive is decrypted and checked before anything is stored."""
-    observations, memories, frames = read_archive(Path(path), passphrase)
+    """Add an archive's observations, frames and memories (with their change history) to this
+    Engram, and restore its settings (what is already here is skipped; the Ask history is merged).
+    The whole archive is decrypted and checked before anything is stored."""
+    found = read_archive(Path(path), passphrase)
+    try:
+        added, n_frames, skipped, new_ids = _import_observations(engram, found, progress)
+        n_mem, skipped_mem, memory_ids = _import_memories(engram, found.memories, new_ids)
+        n_settings = _import_settings(engram, found.settings, new_ids, memory_ids)
+    except StoreError as exc:
+        raise AppError(f"the import stopped: {exc}") from None
+    except (TypeError, ValueError, KeyError) as exc:
+        raise AppError(f"the archive holds a value this Engram cannot read: {exc}") from None
+    return ArchiveReport(Path(path), observations=added, memories=n_mem, frames=n_frames,
+                         skipped=skipped + skipped_mem, settings=n_settings)
+
+
+def _import_observations(engram: Engram, found: ArchiveContents,
+                         progress: Progress | None) -> tuple[int, int, int, dict[int, int]]:
+    """(added, frames added, skipped, archive id -> id here)."""
     store = FrameStore(engram.paths.frames, engram.data_key)
     new_ids: dict[int, int] = {}
     added = skipped = n_frames = 0
-    try:
-        for start in range(0, len(observations), _CHUNK):
-            batch = observations[start:start + _CHUNK]
-            items, written = [], []
-            for doc in batch:
-                frame_id = None
-                png = frames.get(doc.get("frame_id") or "")
-                if png is not None:
-                    frame_id = store.put(png)
-                    written.append(frame_id)
-                items.append(_new_observation(doc, frame_id))
-            ids = engram.store.add_observations(items)
-            for doc, new_id, item in zip(batch, ids, items, strict=True):
-                if new_id is None:
-                    skipped += 1
-                    if item.frame_id:
-                        store.delete(item.frame_id)
-                    found = _existing(engram, item)
-                    if found is not None:
-                        new_ids[doc["id"]] = found
-                else:
-                    added += 1
-                    n_frames += 1 if item.frame_id else 0
-                    new_ids[doc["id"]] = new_id
-            if progress:
-                progress("Importing observations", start + len(batch), len(observations))
-        n_mem = 0
-        known = {(m.type, _fingerprint(_memory_doc(m)["content"])) for m in engram.memories()}
-        for doc in memories:
-            kind = MemoryType(doc["type"])
-            if (kind, _fingerprint(doc["content"])) in known:
+    observations = found.observations
+    for start in range(0, len(observations), _CHUNK):
+        batch = observations[start:start + _CHUNK]
+        items = []
+        for doc in batch:
+            png = found.frames.get(doc.get("frame_id") or "")
+            items.append(_new_observation(doc, store.put(png) if png is not None else None))
+        ids = engram.store.add_observations(items)
+        processed = []
+        for doc, new_id, item in zip(batch, ids, items, strict=True):
+            if new_id is None:
                 skipped += 1
-                continue
+                if item.frame_id:
+                    store.delete(item.frame_id)
+                existing = _existing(engram, item)
+                if existing is not None:
+                    new_ids[doc["id"]] = existing
+            else:
+                added += 1
+                n_frames += 1 if item.frame_id else 0
+                new_ids[doc["id"]] = new_id
+                if doc.get("processed"):  # its memories come with the archive: not made again
+                    processed.append(new_id)
+        if processed:
+            engram.store.mark_observations(processed, 1)
+        if progress:
+            progress("Importing observations", start + len(batch), len(observations))
+    return added, n_frames, skipped, new_ids
+
+
+def _import_memories(engram: Engram, docs: list[dict],
+                     new_ids: dict[int, int]) -> tuple[int, int, dict[str, str]]:
+    """(added, skipped, archive memory id -> id here)."""
+    known = {(m.type, _fingerprint(_memory_doc(m)["content"])): m.id for m in engram.memories()}
+    memory_ids: dict[str, str] = {}
+    added = skipped = 0
+    for doc in docs:
+        kind = MemoryType(doc["type"])
+        same = known.get((kind, _fingerprint(doc["content"])))
+        if same is not None:
+            skipped += 1
+        else:
             memory = _memory(kind, doc["content"])
             sources = [new_ids[i] for i in doc.get("sources", []) if i in new_ids]
-            engram.store.add(memory, sources=sources, cause=IMPORT_CAUSE)
-            n_mem += 1
-    except StoreError as exc:
-        raise AppError(f"the import stopped: {exc}") from None
-    except (TypeError, ValueError) as exc:
-        raise AppError(f"the archive holds a value this Engram cannot read: {exc}") from None
-    return ArchiveReport(Path(path), observations=added, memories=n_mem, frames=n_frames, skipped=skipped)
+            history = [HistoryEntry(memory_id="", operation=e["operation"], at=datetime.fromisoformat(e["at"]),
+                                    cause=e["cause"], old=e.get("old"), new=e.get("new"))
+                       for e in doc.get("history") or ()]
+            stored = (engram.store.restore(memory, sources=sources, history=history) if history
+                      else engram.store.add(memory, sources=sources, cause=IMPORT_CAUSE))
+            same = stored.id
+            added += 1
+        if doc.get("id"):
+            memory_ids[doc["id"]] = same
+    return added, skipped, memory_ids
+
+
+def _import_settings(engram: Engram, settings: dict[str, object], new_ids: dict[int, int],
+                     memory_ids: dict[str, str]) -> int:
+    """Restore the archive's settings; returns how many. The Ask history is merged, its sources
+    pointed at the imported items; a model file is kept only if it exists on this machine."""
+    def ref_here(ref: str) -> str | None:
+        kind, _, number = ref.partition(":")
+        if kind == "obs":
+            here = new_ids.get(int(number)) if number.isdigit() else None
+            return None if here is None else f"obs:{here}"
+        return memory_ids.get(ref)
+
+    restored = 0
+    for key, value in settings.items():
+        if key in LOCAL_SETTINGS:
+            continue
+        if key == conversation.KEY:
+            conversation.merge(engram, value if isinstance(value, list) else [], ref_here)
+        elif key == MODEL_PATH and value and not Path(str(value)).is_file():
+            continue
+        else:
+            engram.store.set_setting(key, value)
+        restored += 1
+    return restored
 
 
 def _new_observation(doc: dict, frame_id: str | None) -> NewObservation:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from app.services import Answer, Engram, SearchHit
 
-_KEY = "ask.history"
+KEY = "ask.history"
 MAX_TURNS = 200  # older turns are dropped; the memories themselves stay
 
 
@@ -49,16 +50,35 @@ class Turn:
 
 def history(engram: Engram) -> list[Turn]:
     """The kept turns, oldest first."""
-    return [_turn(d) for d in engram.store.setting(_KEY, []) or []]
+    return [_turn(d) for d in engram.store.setting(KEY, []) or []]
 
 
 def append(engram: Engram, turn: Turn) -> None:
-    kept = (engram.store.setting(_KEY, []) or []) + [_doc(turn)]
-    engram.store.set_setting(_KEY, kept[-MAX_TURNS:])
+    kept = (engram.store.setting(KEY, []) or []) + [_doc(turn)]
+    engram.store.set_setting(KEY, kept[-MAX_TURNS:])
+
+
+def merge(engram: Engram, docs: list[dict], ref_here: Callable[[str], str | None]) -> None:
+    """Add turns kept elsewhere (an archive's) to the history, in time order, without repeats.
+    `ref_here` gives each source's id in this Engram (None: not here, and the source is dropped)."""
+    kept = engram.store.setting(KEY, []) or []
+    seen = {(d["at"], d["question"]) for d in kept}
+    for doc in docs:
+        if (doc["at"], doc["question"]) in seen:
+            continue
+        sources = []
+        for source in doc.get("sources", []):
+            ref = ref_here(source["ref"])
+            if ref is not None:
+                sources.append({**source, "ref": ref})
+        kept.append({**doc, "sources": sources})
+        seen.add((doc["at"], doc["question"]))
+    kept.sort(key=lambda d: datetime.fromisoformat(d["at"]))
+    engram.store.set_setting(KEY, kept[-MAX_TURNS:])
 
 
 def clear(engram: Engram) -> None:
-    engram.store.set_setting(_KEY, [])
+    engram.store.set_setting(KEY, [])
 
 
 def ask(engram: Engram, question: str, on_token=None) -> Turn:

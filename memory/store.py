@@ -303,9 +303,24 @@ class MemoryStore:
     # -- memories ------------------------------------------------------------------------------
     def add(self, memory: Memory, *, sources: Sequence[int] = (), cause: str) -> Memory:
         """Store a new memory with its provenance and an ADD history entry; returns it stored."""
+        stamp = now()
+        return self._insert(memory, sources, stamp, stamp,
+                            [HistoryEntry("", "ADD", stamp, cause, None, memory.content())])
+
+    def restore(self, memory: Memory, *, sources: Sequence[int] = (),
+                history: Sequence[HistoryEntry]) -> Memory:
+        """Store a memory kept elsewhere (an archive) with its change history as it was recorded
+        there (times, causes, old and new values); its created and updated times come from that
+        history. Returns it stored, under a new id."""
+        if not history:
+            raise ValidationError("a restored memory needs its history")
+        entries = sorted(history, key=lambda e: e.at)
+        return self._insert(memory, sources, entries[0].at, entries[-1].at, entries)
+
+    def _insert(self, memory: Memory, sources: Sequence[int], created: datetime, updated: datetime,
+                history: Sequence[HistoryEntry]) -> Memory:
         _validate(memory)
         kind = memory.type
-        stamp = now()
         row = _to_row(memory)
         with self.transaction():
             try:
@@ -313,14 +328,15 @@ class MemoryStore:
                 cur = self._conn.execute(
                     f"INSERT INTO {memory_table(kind)} (created_at, updated_at, {columns}) "
                     f"VALUES (?, ?, {', '.join('?' for _ in row)})",
-                    (ts(stamp), ts(stamp), *row.values()),
+                    (ts(created), ts(updated), *row.values()),
                 )
             except sc.IntegrityError as exc:
                 raise ValidationError(f"cannot add {kind.value} memory: {exc}") from None
             number = cur.lastrowid
             self._link(kind, number, sources)
             self._index(kind, number, memory)
-            self._record(kind, number, "ADD", cause, None, memory.content())
+            for e in history:
+                self._record(kind, number, e.operation, e.cause, e.old, e.new, at=e.at)
         return self.get(f"{kind.value}:{number}")
 
     def update(
@@ -478,11 +494,11 @@ class MemoryStore:
     def _unindex(self, kind: MemoryType, number: int) -> None:
         self._conn.execute(f"DELETE FROM {memory_fts(kind)} WHERE rowid = ?", (number,))
 
-    def _record(self, kind, number, operation, cause, old, new) -> None:
+    def _record(self, kind, number, operation, cause, old, new, at: datetime | None = None) -> None:
         self._conn.execute(
             "INSERT INTO history (memory_type, memory_row, operation, at, cause, old, new) "
             "VALUES (?,?,?,?,?,?,?)",
-            (kind.value, number, operation, ts(now()), cause,
+            (kind.value, number, operation, ts(at or now()), cause,
              json.dumps(old, default=_json_default) if old is not None else None,
              json.dumps(new, default=_json_default) if new is not None else None),
         )
@@ -613,6 +629,11 @@ class MemoryStore:
         return obs, mems[:limit]
 
     # -- settings and figures ------------------------------------------------------------------
+    def settings(self) -> dict[str, object]:
+        """Every stored setting, by key."""
+        with self._lock:
+            return {k: json.loads(v) for k, v in self._conn.execute("SELECT key, value FROM settings")}
+
     def setting(self, key: str, default: object = None) -> object:
         value = self._one("SELECT value FROM settings WHERE key = ?", [key])
         return default if value is None else json.loads(value)

@@ -464,6 +464,8 @@ class SettingsView(QWidget):
 
         def done(report) -> None:
             self.data_feedback.ok(report.summary("Imported") + ".")
+            # The archive's capture settings (exclusions among them) apply now, not at the next start.
+            self.session.run("apply capture settings", storage.save_capture, {}, self.session.capture)
             self.session.events.observations_changed.emit()
             self.session.events.memories_changed.emit()
             self.start()

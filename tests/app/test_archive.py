@@ -1,8 +1,12 @@
 """Encrypted archives: a round trip keeps everything; a wrong passphrase or a cut file imports nothing."""
 
+from datetime import UTC, datetime
+
 import pytest
 
-from app import archive
+from app import archive, conversation, preferences
+from app.conversation import Source, Turn
+from app.daemon import HEALTH_KEY, PAUSE_KEY, CaptureSettings, load_capture_settings, save_capture_settings
 from app.errors import AppError
 from app.paths import Paths
 from app.services import Engram
@@ -48,6 +52,47 @@ def test_round_trip_keeps_observations_frames_memories_and_provenance(source, ta
     assert (again.observations, again.memories, again.skipped) == (0, 0, 137)
     assert len(target.observations()) == 125
     assert len(FrameStore(target.paths.frames, target.data_key).ids()) == 8  # no orphan frames
+
+
+def test_round_trip_restores_settings_memory_history_and_the_ask_history(source, target, tmp_path):
+    flight = next(m for m in source.memories() if m.headline().startswith("Booked a flight"))
+    seen = source.observations(app="Firefox")[0]
+    save_capture_settings(source, CaptureSettings(interval=7, excluded_apps=("Signal",)))
+    preferences.set_theme(source, "dark")
+    preferences.set_capture_at_start(source, False)
+    source.store.set_setting("keyring_cache", True)  # this machine's keyring: not exported
+    source.store.set_setting("capture_health", {"running": True, "pid": 1})
+    source.store.set_setting("model_path", str(tmp_path / "gone.gguf"))  # not on the new machine
+    conversation.append(source, Turn(question="When do I fly?", answer="Friday.", at=datetime.now(UTC),
+                                     sources=(Source(f"obs:{seen.id}", "observation", "flight page"),
+                                              Source(flight.id, "episodic", flight.headline()),
+                                              Source("obs:999999", "observation", "long gone"))))
+    source.store.mark_observations([seen.id], 1)
+    path = tmp_path / "all.engram-archive"
+    assert archive.export_archive(source, path, SECRET, kdf=FAST_KDF).settings == 5  # with model_path
+    report = archive.import_archive(target, path, SECRET)
+    assert report.settings == 4 and "and 4 settings" in report.summary("Imported")
+
+    assert load_capture_settings(target) == CaptureSettings(interval=7, excluded_apps=("Signal",))
+    assert preferences.theme(target) == "dark" and preferences.capture_at_start(target) is False
+    assert {"keyring_cache", "capture_health", "model_path"}.isdisjoint(target.store.settings())
+    assert {HEALTH_KEY, PAUSE_KEY} <= archive.LOCAL_SETTINGS
+
+    copy = next(m for m in target.memories() if m.headline().startswith("Booked a flight"))
+    old, new = source.store.history(flight.id), target.store.history(copy.id)
+    assert [(e.operation, e.at, e.cause, e.old, e.new) for e in new] == \
+        [(e.operation, e.at, e.cause, e.old, e.new) for e in old]
+    assert (copy.created_at, copy.updated_at) == (old[0].at, old[-1].at)
+    assert target.status().pending_observations == source.status().pending_observations
+
+    [turn] = conversation.history(target)
+    assert turn.question == "When do I fly?"
+    assert [s.ref for s in turn.sources] == [f"obs:{turn.sources[0].observation_id}", copy.id]
+    assert target.store.observations(ids=[turn.sources[0].observation_id])[0].text == seen.text
+
+    again = archive.import_archive(target, path, SECRET)
+    assert again.memories == 0 and len(conversation.history(target)) == 1
+    assert len(target.store.history(copy.id)) == len(old)
 
 
 def test_a_wrong_passphrase_imports_nothing(source, target, tmp_path):

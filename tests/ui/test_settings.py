@@ -88,11 +88,12 @@ def test_export_then_import_an_archive_from_settings(qtbot, session, tmp_path, m
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("archive pass phrase", True))
     view._export()
     qtbot.waitUntil(lambda: view.data_feedback.text().startswith("Exported"), timeout=20_000)
-    assert "125 observations, 12 memories and 8 frames" in view.data_feedback.text()
+    assert "125 observations, 12 memories, 8 frames and" in view.data_feedback.text()
     view._import()  # the same data again: everything is already here
     qtbot.waitUntil(lambda: view.data_feedback.text().startswith("Imported"), timeout=20_000)
     assert view.data_feedback.text().startswith("Imported 0 observations, 0 memories")
     idle(qtbot, session.worker)
+    assert session.capture.settings is not None  # the restored capture settings reach the daemon
 
 
 def test_delete_everything_needs_the_word(qtbot, session, monkeypatch):
