@@ -105,6 +105,7 @@ class Retriever:
         self.embedder = embedder
         self.index = index if index is not None else ExactIndex(embedder.dim if embedder else 384)
         self.speakers: frozenset[str] = frozenset()
+        self._loaded = False
 
     @property
     def _vector_model(self) -> str:
@@ -116,24 +117,31 @@ class Retriever:
 
     # -- the vector layer ---------------------------------------------------------------------
     def sync_index(self, batch: int = 512) -> int:
-        """Embed what has no vector yet (stored encrypted), and load every vector into the index."""
-        added = 0
+        """Load the stored vectors into the index (the first time), then embed what has no vector
+        yet (or changed), store it encrypted and add it; returns how many were embedded."""
         if self.embedder is None:
             return 0
+        if not self._loaded:
+            self.load_index()
+        added, new_observations = 0, False
         while True:
             obs, mems = self.store.unembedded(self._vector_model, batch)
             refs = [f"obs:{o.id}" for o in obs] + [m.id for m in mems]
             if not refs:
                 break
             texts = [_vector_text(o) for o in obs] + [m.text() for m in mems]
-            vectors = self.embedder.embed(texts)
+            vectors = self.embedder.embed(texts).astype(np.float32)
             self.store.put_embeddings(self._vector_model, {
-                r: v.astype(np.float32).tobytes() for r, v in zip(refs, vectors, strict=True)})
+                r: v.tobytes() for r, v in zip(refs, vectors, strict=True)})
+            self.index.add(refs, vectors)
             added += len(refs)
-        self.load_index()
+            new_observations = new_observations or bool(obs)
+        if new_observations:
+            self.refresh_speakers()
         return added
 
     def load_index(self) -> None:
+        """Every stored vector into the index (at unlock)."""
         self.refresh_speakers()
         if self.embedder is None:
             return
@@ -143,6 +151,7 @@ class Retriever:
             vecs.append(np.frombuffer(blob, dtype=np.float32))
         if refs:
             self.index.add(refs, np.stack(vecs))
+        self._loaded = True
 
     def forget(self, refs: Sequence[str]) -> None:
         self.index.remove(list(refs))

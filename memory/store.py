@@ -358,6 +358,8 @@ class MemoryStore:
             self._link(kind, number, sources)
             self._unindex(kind, number)
             self._index(kind, number, memory)
+            if memory.text() != old.text():  # its vector is re-embedded at the next index sync
+                self._conn.execute("DELETE FROM embeddings WHERE ref = ?", (memory_id,))
             self._record(kind, number, "UPDATE", cause, old.content(), memory.content())
         return self.get(memory_id)
 

@@ -166,3 +166,10 @@ def test_a_memory_hit_lists_its_most_relevant_source_first(store, embedder):
     retriever.sync_index()
     hit = next(h for h in retriever.search("quarterly budget review", 5) if h.memory is not None)
     assert hit.sources[0] == ids[1] and sorted(hit.sources) == sorted(ids)
+
+
+def test_an_updated_memory_is_found_by_its_new_meaning(seeded, store):
+    assert seeded.search("my dog destroyed furniture", 1)[0].ref == "obs:3"
+    store.update("semantic:1", SemanticFact(name="Luigi's", summary="the puppy's vet clinic"), cause="t")
+    assert seeded.sync_index() == 1  # only the changed memory is embedded again
+    assert "semantic:1" in {h.ref for h in seeded.search("veterinarian for pets", 3)}
