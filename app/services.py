@@ -40,7 +40,7 @@ from memory.answer import answer
 from memory.embed import Embedder, MiniLMEmbedder
 from memory.errors import ModelError
 from memory.llm import FakeModel, LanguageModel, LlamaModel, default_model_path
-from memory.managers import MemoryManagers, ProcessReport
+from memory.managers import BATCH_MAX_OBSERVATIONS, MemoryManagers, ProcessReport, make_batches
 from memory.retrieval import Filters, Retriever
 from memory.vectors import ChromaIndex
 from memory.vision import Captioner, FakeCaptioner, LlamaCaptioner
@@ -67,6 +67,9 @@ class Status:
     bytes_on_disk: int = 0
     schema_version: int = 0
     extra: dict[str, object] = field(default_factory=dict)
+
+
+STATUS_BATCH_SCAN = 5000  # above this many pending observations, status estimates the batches
 
 
 @dataclass(frozen=True)
@@ -300,8 +303,25 @@ class Engram:
             memories={k.value: n for k, n in counts.memories.items()},
             bytes_on_disk=self.paths.size_bytes(),
             schema_version=self.store.schema_version(),
-            extra=capture_status_lines(self),
+            extra={"memory": self._memory_line(counts.pending_observations), **capture_status_lines(self)},
         )
+
+    def _memory_line(self, pending: int) -> str:
+        """The memory worker's progress: what waits, and when it last finished a batch."""
+        figures = self.store.batch_figures()
+        last = self.store.last_batch_time()
+        if pending <= STATUS_BATCH_SCAN:
+            waiting = len(make_batches(self.store.observations(pending=True)))
+        else:
+            waiting = -(-pending // BATCH_MAX_OBSERVATIONS)  # at least this many
+        line = (f"{pending} observation{'s' if pending != 1 else ''} waiting "
+                f"({waiting} batch{'es' if waiting != 1 else ''})" if pending else "up to date")
+        line += f"; {figures.get('done', 0)} batches done"
+        if figures.get("failed"):
+            line += f", {figures['failed']} kept raw for a later pass"
+        if last is not None:
+            line += f"; last batch {last.astimezone():%Y-%m-%d %H:%M}"
+        return line
 
     def observations(self, *, since: datetime | None = None, until: datetime | None = None,
                      app: str | None = None, limit: int | None = None) -> list[Observation]:

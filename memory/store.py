@@ -671,6 +671,11 @@ class MemoryStore:
         rows = self._rows("SELECT status, count(*) AS n FROM batches GROUP BY status")
         return {r["status"]: r["n"] for r in rows}
 
+    def last_batch_time(self) -> datetime | None:
+        """When the memory managers last finished a batch (done or failed)."""
+        at = self._one("SELECT max(at) FROM batches")
+        return from_ts(at) if at else None
+
 
 # -- row mapping ------------------------------------------------------------------------------
 def _quote(column: str) -> str:

@@ -69,6 +69,7 @@ def test_status_reports_counts_as_json(initialized, tmp_path):
     assert doc["memories"] == {k: 0 for k in
                                ["core", "episodic", "semantic", "procedural", "resource", "vault"]}
     assert doc["data_dir"] == str(initialized)
+    assert doc["extra"]["memory"] == "1 observation waiting (1 batch); 0 batches done"
 
 
 def test_status_of_an_empty_place_says_so(home):
