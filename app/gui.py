@@ -173,6 +173,9 @@ class Controller(QObject):
                 getattr(state, "value", str(state)))
             capture.on_observation = self.events.observation_stored.emit
         self.session = Session(engram, self.events, self.worker, capture)
+        # Timeline and memory reads run on their own thread, so they never wait behind an answer.
+        self.session.reader = Worker()
+        self.session.reader.job_failed.connect(self.worker.job_failed)
         self.window = MainWindow(self.session)
         self.window.settings.theme_chosen.connect(self._theme_chosen)
         self.window.erase_requested.connect(self.erase_everything)
@@ -245,6 +248,8 @@ class Controller(QObject):
         """Stop capture, close the window and tray, and (unless kept) the worker and the data."""
         self._process_timer.stop()
         session, self.session = self.session, None
+        if session is not None and session.reader is not None:
+            session.reader.stop()
         if session is not None and session.capture is not None:
             session.capture.stop(timeout=10)
         if self.tray is not None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.events import Events
@@ -30,11 +30,20 @@ class Session:
     events: Events
     worker: Worker
     capture: CaptureControl | None = None
+    reader: Worker | None = field(default=None, kw_only=True)  # a second thread for quick reads (`read`)
 
     def run(self, name: str, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None] | None = None,
             failed: Callable[[Exception], None] | None = None, **kwargs: Any) -> Job:
         """Run `fn(engram, *args, **kwargs)` on the worker."""
         return self.worker.submit(name, fn, self.engram, *args, done=done, failed=failed, **kwargs)
+
+    def read(self, name: str, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None] | None = None,
+             failed: Callable[[Exception], None] | None = None, **kwargs: Any) -> Job:
+        """Run a quick read of the store, `fn(engram, *args, **kwargs)`, on the reader, so it does not
+        wait behind a long job (an answer, a model load, an import); on the worker without a reader.
+        Only for reads of the store and frames: the store is thread-safe, the models are not shared."""
+        lane = self.reader or self.worker
+        return lane.submit(name, fn, self.engram, *args, done=done, failed=failed, **kwargs)
 
     def capture_state(self) -> str:
         """The capture state's value ('capturing', 'paused', ...), or 'unavailable' with no daemon."""

@@ -216,8 +216,8 @@ class MemoryDetail(QWidget):
             self.details = None
             self.stack.setCurrentWidget(self.empty)
             return
-        self._job = self.session.run("open a memory", curation.details, memory_id, done=self._loaded,
-                                     failed=lambda e: self._failed(describe(e)))
+        self._job = self.session.read("open a memory", curation.details, memory_id, done=self._loaded,
+                                      failed=lambda e: self._failed(describe(e)))
 
     def _loaded(self, details: MemoryDetails) -> None:
         if self.details is None or self.details.memory.id != details.memory.id:
@@ -510,8 +510,8 @@ class MemoriesView(QWidget):
     def reload(self) -> None:
         if self._job is not None:
             self._job.cancel()
-        self._job = self.session.run("list memories", _listing, self.search.text(), self._kind,
-                                     done=self._show)
+        self._job = self.session.read("list memories", _listing, self.search.text(), self._kind,
+                                      done=self._show)
 
     def _show(self, result: tuple[list[Memory], dict[str, int]]) -> None:
         memories, counts = result

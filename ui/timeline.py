@@ -321,8 +321,8 @@ class EpisodeDetail(QWidget):
         self.meta.setText(f"{clock(ep.start)}–{clock(ep.end)} · {duration(ep.minutes)} · "
                           f"{len(ep.observation_ids)} observations" + (f"\n{titles}" if titles else ""))
         self._want = select if select is not None else ep.observation_ids[0]
-        self._job = self.session.run("load observations", _load_observations, ep.observation_ids,
-                                     done=self._loaded)
+        self._job = self.session.read("load observations", _load_observations, ep.observation_ids,
+                                      done=self._loaded)
 
     def _loaded(self, observations: list[Observation]) -> None:
         self.model.set_items(observations)
@@ -350,8 +350,8 @@ class EpisodeDetail(QWidget):
             self.frame.show_message(timeline.missing_frame(o))
             return
         self.frame.show_message("Decrypting the frame…")
-        self._frame_job = self.session.run("open frame", timeline.frame_image, o.frame_id,
-                                           done=self._frame_loaded, failed=self._frame_failed)
+        self._frame_job = self.session.read("open frame", timeline.frame_image, o.frame_id,
+                                            done=self._frame_loaded, failed=self._frame_failed)
 
     def _frame_loaded(self, data: bytes) -> None:
         image = QImage()
@@ -477,8 +477,8 @@ class TimelineView(QWidget):
     # -- navigation --------------------------------------------------------------------------------
     def start(self) -> None:
         """Show the newest day with data (today when there is nothing yet)."""
-        self.session.run("find latest day", timeline.latest_day,
-                         done=lambda d: self.set_day(d or date.today(), force=True))
+        self.session.read("find latest day", timeline.latest_day,
+                          done=lambda d: self.set_day(d or date.today(), force=True))
 
     def set_day(self, day: date, *, force: bool = False) -> None:
         if day == self._day and not force:
@@ -509,7 +509,7 @@ class TimelineView(QWidget):
             self._app = None
             self.set_day(self._day, force=True)
 
-        self.session.run("find observation", _load_observations, (observation_id,), done=found)
+        self.session.read("find observation", _load_observations, (observation_id,), done=found)
 
     def _step(self, step: int) -> None:
         def go(d: date | None) -> None:
@@ -519,7 +519,7 @@ class TimelineView(QWidget):
             else:
                 self.set_day(d)
 
-        self.session.run("find day", timeline.adjacent_day, self._day, step, done=go)
+        self.session.read("find day", timeline.adjacent_day, self._day, step, done=go)
 
     def _default_hour(self) -> int:
         ep = self.selected_episode()
@@ -543,8 +543,8 @@ class TimelineView(QWidget):
             self._job.cancel()
         self.heading.setText(day_title(self._day) + (f" · {self._hour:02d}:00" if self._hour is not None else ""))
         self.summary.setText("Loading…")
-        self._job = self.session.run("load the day", timeline.day_timeline, self._day, app=self._app,
-                                     hour=self._hour, done=self._show)
+        self._job = self.session.read("load the day", timeline.day_timeline, self._day, app=self._app,
+                                      hour=self._hour, done=self._show)
 
     def _show(self, day: Day) -> None:
         keep = self.selected_episode()

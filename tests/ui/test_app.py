@@ -1,6 +1,8 @@
 """The app as a whole: first run and later runs, routing between views, one instance, the CLI."""
 
 import sys
+import threading
+from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -118,3 +120,19 @@ def test_engram_alone_without_a_display_prints_the_status(tmp_path, monkeypatch)
     assert result.exit_code == 0, result.output
     assert "not set up" in result.output and "engram app" in result.output
     assert "app " in CliRunner().invoke(main, ["--help"]).output
+
+
+def test_the_timeline_loads_while_a_long_job_holds_the_worker(qtbot, controller, paths):
+    unlock(qtbot, controller, paths)
+    idle(qtbot, controller.worker)
+    gate = threading.Event()
+    controller.session.run("answer a question", lambda _engram: gate.wait(30) and None)  # a long answer
+    try:
+        timeline = controller.window.timeline
+        day = date.today() - timedelta(days=3)
+        timeline.set_day(day)
+        qtbot.waitUntil(lambda: timeline.day_data is not None and timeline.day_data.day == day, timeout=10_000)
+        assert controller.worker.busy()  # the answer still runs; the day did not wait for it
+    finally:
+        gate.set()
+    idle(qtbot, controller.worker)
