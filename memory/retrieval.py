@@ -111,6 +111,11 @@ class Retriever:
     def _vector_model(self) -> str:
         return f"{self.embedder.name}/{VECTOR_TEXT}"
 
+    @property
+    def vectors_ready(self) -> bool:
+        """Whether the vector layer is loaded; until then search uses full text and time only."""
+        return self._loaded
+
     def refresh_speakers(self) -> None:
         """Learn who speaks in the log: speaker tags that start at least two observations."""
         self.speakers = frozenset(t for t in self.store.leading_tags(2) if speaker_tag(f"{t}: ") == t)
@@ -183,7 +188,7 @@ class Retriever:
             mem_hits = self.store.search_memories(words, depth, kinds=kinds)
             layers.append(([m.id for m, _ in mem_hits], 1.0))
             items.update({m.id: m for m, _ in mem_hits})
-        if self.embedder is not None and len(self.index):
+        if self.embedder is not None and self.vectors_ready and len(self.index):
             prefixes = tuple((["obs:"] if want_obs else []) + [f"{x.value}:" for x in kinds])
             vec_hits = self.index.query(self.embedder.embed([content])[0], depth, prefixes)
             # Nearest neighbours always exist; unrelated ones must not count as "found".

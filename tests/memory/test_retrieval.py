@@ -173,3 +173,12 @@ def test_an_updated_memory_is_found_by_its_new_meaning(seeded, store):
     store.update("semantic:1", SemanticFact(name="Luigi's", summary="the puppy's vet clinic"), cause="t")
     assert seeded.sync_index() == 1  # only the changed memory is embedded again
     assert "semantic:1" in {h.ref for h in seeded.search("veterinarian for pets", 3)}
+
+
+def test_search_uses_full_text_until_the_vectors_are_loaded(seeded, store, embedder):
+    fresh = Retriever(store, embedder, ChromaIndex(embedder.dim))
+    assert not fresh.vectors_ready
+    assert fresh.search("my dog destroyed furniture", 3) == []  # no shared word, no vectors yet
+    assert [h.ref for h in fresh.search("login test", 1)] == ["obs:2"]
+    fresh.load_index()
+    assert fresh.vectors_ready and fresh.search("my dog destroyed furniture", 1)[0].ref == "obs:3"
