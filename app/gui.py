@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from app import archive, preferences
+from app import archive, models, preferences
 from app.cli._common import ENV_PASSPHRASE
 from app.errors import AppError
 from app.events import Events
@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 PROCESS_EVERY_MS = 5 * 60 * 1000  # how often pending observations are turned into memories
 PROCESS_AT_LEAST = 20  # ...once this many are waiting
+IDLE_CHECK_MS = 60 * 1000  # how often loaded models are checked for idleness (the limit is a setting)
 
 
 class SingleInstance(QObject):
@@ -83,8 +84,10 @@ class SingleInstance(QObject):
 def default_capture(engram: Engram) -> CaptureControl | None:
     """The real capture daemon, started (and paused if the user chose not to capture at start)."""
     from app.daemon import CaptureDaemon, load_capture_settings
+    from app.vision import frame_captioner
 
-    daemon = CaptureDaemon(engram, running_settings(load_capture_settings(engram)))
+    daemon = CaptureDaemon(engram, running_settings(load_capture_settings(engram)),
+                           caption=frame_captioner(engram))
     daemon.start()
     if not preferences.capture_at_start(engram):
         daemon.pause(None)
@@ -108,13 +111,15 @@ class Controller(QObject):
 
     def __init__(self, app: QApplication, paths: Paths, *,
                  capture_factory: Callable[[Engram], CaptureControl | None] = default_capture,
-                 show_window: bool = True, build_index: bool = True) -> None:
+                 show_window: bool = True, build_index: bool = True, catalog: models.Catalog | None = None,
+                 idle_check_ms: int = IDLE_CHECK_MS) -> None:
         super().__init__()
         self.app = app
         self.paths = paths
         self.capture_factory = capture_factory
         self.show_window = show_window
         self.build_index = build_index
+        self.catalog = catalog  # the recommended models (None: the one shipped with Engram)
         self.events = Events()
         self.worker = Worker()
         self.session: Session | None = None
@@ -124,11 +129,12 @@ class Controller(QObject):
         self.kdf = None  # tests pass a cheaper Argon2id cost for onboarding
         self._processing = False
         self._process_timer = QTimer(self, interval=PROCESS_EVERY_MS, timeout=self.process_pending)
+        self._idle_timer = QTimer(self, interval=idle_check_ms, timeout=self.unload_idle_models)
 
     # -- before the data is open -------------------------------------------------------------------
     def begin(self) -> None:
         if not self.paths.is_initialized():
-            self._ask(OnboardingWizard(self.paths, self.worker))
+            self._ask(OnboardingWizard(self.paths, self.worker, catalog=self.catalog))
             return
         # The keyring may hold the key (the user chose "remember"), or a script may pass the passphrase
         # in the environment as for the CLI: try those before asking.
@@ -172,7 +178,7 @@ class Controller(QObject):
             capture.on_state_changed = lambda state: self.events.capture_state_changed.emit(
                 getattr(state, "value", str(state)))
             capture.on_observation = self.events.observation_stored.emit
-        self.session = Session(engram, self.events, self.worker, capture)
+        self.session = Session(engram, self.events, self.worker, capture, self.catalog)
         # Timeline and memory reads run on their own thread, so they never wait behind an answer.
         self.session.reader = Worker()
         self.session.reader.job_failed.connect(self.worker.job_failed)
@@ -191,6 +197,7 @@ class Controller(QObject):
         if self.build_index:
             self.prepare_index()
         self._process_timer.start()
+        self._idle_timer.start()
         self.session_opened.emit(self.session)
 
     def prepare_index(self) -> None:
@@ -227,6 +234,12 @@ class Controller(QObject):
             lambda done_, total: self.events.progress.emit("Making memories", done_, total)),
             done=done, failed=failed)
 
+    def unload_idle_models(self) -> None:
+        """Give back the memory of a model unused for longer than the user's setting (on the worker,
+        so it never races a question, and a later question loads it there again)."""
+        if self.session is not None:
+            self.session.run("free an idle model", models.unload_idle)
+
     def erase_everything(self) -> None:
         if self.session is None:
             return
@@ -247,6 +260,7 @@ class Controller(QObject):
     def close(self, keep_worker: bool = False) -> None:
         """Stop capture, close the window and tray, and (unless kept) the worker and the data."""
         self._process_timer.stop()
+        self._idle_timer.stop()
         session, self.session = self.session, None
         if session is not None and session.reader is not None:
             session.reader.stop()
@@ -257,6 +271,7 @@ class Controller(QObject):
             self.tray.deleteLater()
             self.tray = None
         if self.window is not None:
+            self.window.settings.shut_down()
             self.window.quitting = True
             self.window.close()
             self.window.deleteLater()

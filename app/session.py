@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from app.events import Events
+from app.models import Catalog
 from app.services import Engram
 from app.worker import Job, Worker
 
@@ -31,6 +32,7 @@ class Session:
     worker: Worker
     capture: CaptureControl | None = None
     reader: Worker | None = field(default=None, kw_only=True)  # a second thread for quick reads (`read`)
+    catalog: Catalog | None = None  # the recommended models (None: the one shipped with Engram)
 
     def run(self, name: str, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None] | None = None,
             failed: Callable[[Exception], None] | None = None, **kwargs: Any) -> Job:

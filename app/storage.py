@@ -29,6 +29,7 @@ class SettingsSnapshot:
     theme: str
     capture_at_start: bool
     model_path: Path | None
+    idle_unload_minutes: float
     key_remembered: bool
     apps: list[tuple[str, int]]
     usage: Usage
@@ -50,6 +51,7 @@ def settings_snapshot(engram: Engram) -> SettingsSnapshot:
         theme=preferences.theme(engram),
         capture_at_start=preferences.capture_at_start(engram),
         model_path=preferences.model_path(engram),
+        idle_unload_minutes=preferences.idle_unload_minutes(engram),
         key_remembered=bool(engram.store.setting("keyring_cache", False)) and keycache.load(engram.paths) is not None,
         apps=engram.store.apps(),
         usage=usage(engram),

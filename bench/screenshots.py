@@ -31,6 +31,7 @@ from app.worker import Worker  # noqa: E402
 from memory import KdfParams  # noqa: E402
 from tests.ui.seed import ANSWER, seed_memories, seed_observations  # noqa: E402
 from ui import theme  # noqa: E402
+from ui.formatting import size  # noqa: E402
 from ui.onboarding import OnboardingWizard  # noqa: E402
 from ui.unlock import UnlockDialog  # noqa: E402
 from ui.window import MainWindow  # noqa: E402
@@ -95,6 +96,17 @@ def seeded(root: Path) -> Engram:
     return engram
 
 
+def show_download(chooser) -> None:
+    """The model chooser as it looks mid-download (drawn without a network)."""
+    entry = chooser.entry()
+    chooser.recommended.setChecked(True)
+    chooser.download_button.setEnabled(False)
+    chooser.cancel_button.show()
+    chooser.progress.show()
+    chooser.progress.setValue(420)
+    chooser.progress.setFormat(f"42% · {size(int(entry.size * 0.42))} of {size(entry.size)}")
+
+
 def tray_sheet(path: Path) -> None:
     states = list(theme.STATE_STYLE)
     sheet = QPixmap(QSize(len(states) * 80, 80))
@@ -141,7 +153,7 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
         save(window, out / f"memories-vault-{scheme}.png")
         window.go(3)
         settle(app, worker)
-        for n, name in ((1, "capture"), (2, "privacy"), (5, "data")):
+        for n, name in ((1, "capture"), (2, "privacy"), (3, "model"), (5, "data")):
             window.settings.tabs.setCurrentIndex(n)
             settle(app, worker, 0.2)
             save(window, out / f"settings-{name}-{scheme}.png")
@@ -166,6 +178,10 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
         wizard.next()
         settle(app, wizard_worker)
         save(wizard, out / f"onboarding-model-{scheme}.png")
+        show_download(wizard.model.chooser)
+        settle(app, wizard_worker)
+        save(wizard, out / f"onboarding-model-download-{scheme}.png")
+        wizard.model.chooser.embedded.setChecked(True)
         wizard.next()
         settle(app, wizard_worker)
         save(wizard, out / f"onboarding-ready-{scheme}.png")

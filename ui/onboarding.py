@@ -7,17 +7,12 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
-    QPushButton,
-    QRadioButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -27,8 +22,10 @@ from PySide6.QtWidgets import (
 
 from app import firstrun
 from app.firstrun import FirstRun, MonitorChoice
+from app.models import Catalog
 from app.worker import Worker, describe
 from ui import theme
+from ui.model_choice import ModelChooser
 from ui.passphrase import PassphraseFields
 
 if TYPE_CHECKING:
@@ -137,48 +134,22 @@ class CapturePage(QWizardPage):
 
 
 class ModelPage(QWizardPage):
-    def __init__(self) -> None:
+    def __init__(self, paths: Paths, catalog: Catalog) -> None:
         super().__init__()
         self.setTitle("Choose the language model")
         self.setSubTitle("It turns what you see into memories and answers your questions, on this computer.")
-        self.embedded = QRadioButton("The small built-in model (works right away, offline)", checked=True)
-        self.gguf = QRadioButton("A GGUF model file on this computer (better memories and answers)")
-        group = QButtonGroup(self)
-        group.addButton(self.embedded)
-        group.addButton(self.gguf)
-        self.path = QLineEdit()
-        self.path.setPlaceholderText("/path/to/model.gguf")
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse)
-        row = QHBoxLayout()
-        row.setContentsMargins(24, 0, 0, 0)
-        row.addWidget(self.path, 1)
-        row.addWidget(browse)
-        self.path.textChanged.connect(lambda _t: self.gguf.setChecked(True) if self.path.text() else None)
-        self.path.textChanged.connect(self.completeChanged)
-        group.buttonToggled.connect(lambda *_: self.completeChanged.emit())
+        self.chooser = ModelChooser(paths, catalog,
+                                    embedded_text="The small built-in model (works right away, offline)")
+        self.chooser.changed.connect(self.completeChanged)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.embedded)
-        layout.addWidget(_paragraph("A tiny model: memories and answers are modest, but search always works, "
-                                    "because everything seen is indexed without a model.", muted=True))
-        layout.addSpacing(10)
-        layout.addWidget(self.gguf)
-        layout.addLayout(row)
-        layout.addWidget(_paragraph("Any instruction-tuned GGUF file works with llama.cpp; a 1–4 B parameter "
-                                    "model is a good balance on a laptop.", muted=True))
+        layout.addWidget(self.chooser)
         layout.addStretch(1)
 
-    def _browse(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model", str(Path.home()),
-                                                "GGUF models (*.gguf);;All files (*)")
-        if chosen:
-            self.path.setText(chosen)
-
     def isComplete(self) -> bool:
-        return self.embedded.isChecked() or bool(self.path.text().strip())
+        return self.chooser.is_complete()
 
     def model_path(self) -> Path | None:
-        return Path(self.path.text().strip()) if self.gguf.isChecked() and self.path.text().strip() else None
+        return self.chooser.model_path()
 
 
 class ReadyPage(QWizardPage):
@@ -205,7 +176,8 @@ class OnboardingWizard(QWizard):
 
     created = Signal(object)
 
-    def __init__(self, paths: Paths, worker: Worker, parent: QWidget | None = None) -> None:
+    def __init__(self, paths: Paths, worker: Worker, parent: QWidget | None = None, *,
+                 catalog: Catalog | None = None) -> None:
         super().__init__(parent)
         self.paths = paths
         self.worker = worker
@@ -221,7 +193,7 @@ class OnboardingWizard(QWizard):
         self.welcome = WelcomePage(paths)
         self.passphrase = PassphrasePage()
         self.capture = CapturePage(firstrun.capture_defaults(), monitors, problem)
-        self.model = ModelPage()
+        self.model = ModelPage(paths, catalog or Catalog.load())
         self.ready = ReadyPage()
         for page in (self.welcome, self.passphrase, self.capture, self.model, self.ready):
             self.addPage(page)
@@ -251,6 +223,10 @@ class OnboardingWizard(QWizard):
                 f"• Model: {c.model_path or 'the small built-in model'}.\n"
                 f"• Capture starts {start}.\n"
                 f"• The key is {key}.")
+
+    def done(self, result: int) -> None:
+        self.model.chooser.shut_down()  # a download still running is cancelled (and resumes next time)
+        super().done(result)
 
     def accept(self) -> None:
         if self._busy:

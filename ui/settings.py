@@ -7,7 +7,6 @@ from pathlib import Path
 
 from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
-    QButtonGroup,
     QCheckBox,
     QComboBox,
     QDateTimeEdit,
@@ -21,9 +20,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QPlainTextEdit,
     QPushButton,
-    QRadioButton,
     QScrollArea,
-    QSizePolicy,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -31,20 +28,16 @@ from PySide6.QtWidgets import (
 )
 
 from app import archive, firstrun, preferences, storage
+from app.models import Catalog
 from app.services import change_passphrase
 from app.session import Session
 from app.worker import describe
 from ui import theme
+from ui.feedback import Feedback
+from ui.feedback import note as _note
 from ui.formatting import size
+from ui.model_choice import RECOMMENDED, ModelChooser
 from ui.passphrase import PassphraseFields
-
-
-def _note(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setWordWrap(True)
-    label.setObjectName("muted")
-    label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
-    return label
 
 
 def _page(*rows: QWidget | QFormLayout | QHBoxLayout) -> QScrollArea:
@@ -84,22 +77,6 @@ def _form() -> QFormLayout:
     form.setHorizontalSpacing(16)
     form.setVerticalSpacing(10)
     return form
-
-
-class Feedback(QLabel):
-    """A line under a form that says what happened (green) or went wrong (red)."""
-
-    def __init__(self) -> None:
-        super().__init__("")
-        self.setWordWrap(True)
-
-    def ok(self, text: str) -> None:
-        self.setStyleSheet(f"color: {theme.current().success}")
-        self.setText(text)
-
-    def error(self, text: str) -> None:
-        self.setStyleSheet(f"color: {theme.current().danger}")
-        self.setText(text)
 
 
 class SettingsView(QWidget):
@@ -312,20 +289,8 @@ class SettingsView(QWidget):
 
     # -- model -------------------------------------------------------------------------------------
     def _model(self) -> QWidget:
-        self.embedded = QRadioButton("The small built-in model (SmolLM2, works offline)")
-        self.gguf = QRadioButton("A GGUF model file")
-        group = QButtonGroup(self)
-        group.addButton(self.embedded)
-        group.addButton(self.gguf)
-        self.model_path = QLineEdit()
-        self.model_path.setPlaceholderText("/path/to/model.gguf")
-        self.model_path.textEdited.connect(lambda _t: self.gguf.setChecked(True))
-        browse = QPushButton("Browse…")
-        browse.clicked.connect(self._browse_model)
-        path_row = _hbox()
-        path_row.setContentsMargins(24, 0, 0, 0)
-        path_row.addWidget(self.model_path, 1)
-        path_row.addWidget(browse)
+        self.model_choice = ModelChooser(self.session.engram.paths, self.session.catalog or Catalog.load(),
+                                         embedded_text="The small built-in model (works offline)")
         self.model_feedback = Feedback()
         save = QPushButton("Use this model")
         save.setProperty("primary", True)
@@ -333,26 +298,34 @@ class SettingsView(QWidget):
         row = _hbox()
         row.addWidget(save)
         row.addWidget(self.model_feedback, 1)
-        return _page(_section("Language model"), self.embedded, self.gguf, path_row,
+        self.idle_unload = QSpinBox(minimum=0, maximum=24 * 60, suffix=" min", specialValueText="never")
+        self.idle_unload.valueChanged.connect(lambda minutes: self.session.run(
+            "save a preference", preferences.set_idle_unload_minutes, float(minutes)))
+        idle_row = _hbox()
+        idle_row.addWidget(self.idle_unload)
+        idle_row.addStretch(1)
+        form = _form()
+        form.addRow("Free the model's memory after", idle_row)
+        return _page(_section("Language model"), self.model_choice, row,
                      _note("The model runs on this computer. A bigger model makes better memories and answers, "
-                           "and needs more memory and time. Search works without any model."), row)
-
-    def _browse_model(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model", str(Path.home()),
-                                                "GGUF models (*.gguf);;All files (*)")
-        if chosen:
-            self.model_path.setText(chosen)
-            self.gguf.setChecked(True)
+                           "and needs more memory and time. Search works without any model."),
+                     form, _note("An unused model is unloaded after this long, and loads again (in the "
+                                 "background) when it is next needed."))
 
     def _save_model(self) -> None:
-        path = Path(self.model_path.text().strip()) if self.gguf.isChecked() else None
-        if self.gguf.isChecked() and not self.model_path.text().strip():
-            self.model_feedback.error("Choose a model file first.")
+        choice = self.model_choice
+        if not choice.is_complete():
+            self.model_feedback.error("Download the model first." if choice.kind() == RECOMMENDED
+                                      else "Choose a model file first.")
             return
-        self.session.run("choose the model", preferences.set_model_path, path,
+        self.session.run("choose the model", preferences.set_model_path, choice.model_path(),
                          done=lambda _r: self.model_feedback.ok(
                              "Saved. It is loaded for the next question or batch of memories."),
                          failed=lambda e: self.model_feedback.error(describe(e)))
+
+    def shut_down(self) -> None:
+        """The window is closing: cancel a model download that still runs (it resumes next time)."""
+        self.model_choice.shut_down()
 
     # -- security ----------------------------------------------------------------------------------
     def _security(self) -> QWidget:
@@ -493,9 +466,10 @@ class SettingsView(QWidget):
         self.autostart.setChecked(snap.capture_at_start)
         self.autostart.blockSignals(False)
         self._show_capture(snap.capture)
-        self.embedded.setChecked(snap.model_path is None)
-        self.gguf.setChecked(snap.model_path is not None)
-        self.model_path.setText(str(snap.model_path or ""))
+        self.model_choice.show_model(snap.model_path)
+        self.idle_unload.blockSignals(True)
+        self.idle_unload.setValue(round(snap.idle_unload_minutes))
+        self.idle_unload.blockSignals(False)
         self.remember.setChecked(snap.key_remembered)
         self.forget_app.clear()
         for app, n in snap.apps:

@@ -115,6 +115,10 @@ def style_sheet(s: Scheme) -> str:
     QTabWidget::pane {{ border: 1px solid {s.border}; border-radius: 8px; top: -1px; background: {s.base}; }}
     QTabBar::tab {{ padding: 6px 14px; border: none; color: {s.muted}; }}
     QTabBar::tab:selected {{ color: {s.text}; border-bottom: 2px solid {s.accent}; }}
+    QRadioButton::indicator {{ width: 12px; height: 12px; border: 1px solid {s.muted}; border-radius: 7px;
+                              background: {s.base}; }}
+    QRadioButton::indicator:checked {{ border: 4px solid {s.accent}; width: 6px; height: 6px; }}
+    QRadioButton::indicator:disabled {{ border-color: {s.border}; }}
     QSplitter::handle {{ background: transparent; }}
     QStatusBar {{ color: {s.muted}; }}
     QScrollArea {{ border: none; background: transparent; }}

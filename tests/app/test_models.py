@@ -18,17 +18,10 @@ from app.paths import Paths
 from app.services import Engram
 from memory.llm import default_model_path
 from tests.conftest import FAST_KDF
-from tests.fileserver import FileServer, fake_model, write_catalog
+from tests.fileserver import fake_model, write_catalog
 
 PASSPHRASE = "pass"
 MODEL = fake_model(300_000)
-
-
-@pytest.fixture
-def server():
-    s = FileServer({})
-    yield s
-    s.close()
 
 
 @pytest.fixture

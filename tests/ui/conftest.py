@@ -111,3 +111,20 @@ def session(seeded, worker):
 def idle(qtbot, worker: Worker, timeout: int = 10_000) -> None:
     """Wait until the worker has delivered every result."""
     qtbot.waitUntil(lambda: not worker.busy(), timeout=timeout)
+
+
+def wizard_at_model_page(qtbot, paths, worker, catalog=None):
+    """An onboarding wizard with a passphrase chosen, shown at its model page."""
+    from ui.onboarding import OnboardingWizard
+
+    wizard = OnboardingWizard(paths, worker, catalog=catalog)
+    wizard.kdf = FAST_KDF
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.next()
+    wizard.passphrase.fields.first.setText(PASSPHRASE)
+    wizard.passphrase.fields.second.setText(PASSPHRASE)
+    wizard.next()
+    wizard.next()
+    assert wizard.currentPage() is wizard.model
+    return wizard

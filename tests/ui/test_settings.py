@@ -68,13 +68,12 @@ def test_a_model_file_must_be_gguf(qtbot, session, tmp_path):
     view = open_settings(qtbot, session)
     bogus = tmp_path / "x.gguf"
     bogus.write_bytes(b"nope")
-    view.gguf.setChecked(True)
-    view.model_path.setText(str(bogus))
+    view.model_choice.path.setText(str(bogus))
     view._save_model()
     qtbot.waitUntil(lambda: "not a GGUF" in view.model_feedback.text(), timeout=10_000)
     good = tmp_path / "tiny.gguf"
     good.write_bytes(b"GGUF" + bytes(16))
-    view.model_path.setText(str(good))
+    view.model_choice.path.setText(str(good))
     view._save_model()
     qtbot.waitUntil(lambda: view.model_feedback.text().startswith("Saved"), timeout=10_000)
     assert preferences.model_path(session.engram) == good

@@ -5,7 +5,7 @@ from PySide6.QtWidgets import QWizard
 from app.daemon import load_capture_settings
 from app.services import Engram
 from tests.conftest import FAST_KDF
-from tests.ui.conftest import PASSPHRASE
+from tests.ui.conftest import PASSPHRASE, wizard_at_model_page
 from ui.onboarding import OnboardingWizard
 from ui.passphrase import strength
 from ui.unlock import UnlockDialog
@@ -34,7 +34,7 @@ def test_onboarding_creates_an_encrypted_store_with_the_choices(qtbot, paths, wo
     wizard.capture.excluded.setPlainText("keepassxc\nsignal")
     wizard.capture.keep_frames.setChecked(False)
     wizard.next()
-    assert wizard.model.embedded.isChecked()
+    assert wizard.model.chooser.embedded.isChecked()
     wizard.next()
     assert "every 7 s" in wizard.ready.summary.text()
     with qtbot.waitSignal(wizard.created, timeout=10_000) as created:
@@ -54,17 +54,9 @@ def test_onboarding_creates_an_encrypted_store_with_the_choices(qtbot, paths, wo
 def test_onboarding_refuses_a_model_file_that_is_not_gguf_and_creates_nothing(qtbot, paths, worker, tmp_path):
     bogus = tmp_path / "model.gguf"
     bogus.write_bytes(b"not a model")
-    wizard = OnboardingWizard(paths, worker)
-    wizard.kdf = FAST_KDF
-    qtbot.addWidget(wizard)
-    wizard.show()
-    wizard.next()
-    wizard.passphrase.fields.first.setText(PASSPHRASE)
-    wizard.passphrase.fields.second.setText(PASSPHRASE)
-    wizard.next()
-    wizard.next()
-    wizard.model.path.setText(str(bogus))
-    assert wizard.model.gguf.isChecked()
+    wizard = wizard_at_model_page(qtbot, paths, worker)
+    wizard.model.chooser.path.setText(str(bogus))
+    assert wizard.model.chooser.file.isChecked()
     wizard.next()
     wizard.button(QWizard.WizardButton.FinishButton).click()
     qtbot.waitUntil(lambda: wizard.ready.error.isVisible(), timeout=10_000)
