@@ -43,8 +43,9 @@ _CHUNK = 500  # observations per record
 _MAX_RECORD = 256 * 1024 * 1024
 IMPORT_CAUSE = "imported from an archive"
 # Settings of this machine and this run, never exported: the key cached in this keyring, the capture
-# daemon's heartbeat and pause (app.daemon HEALTH_KEY, PAUSE_KEY).
-LOCAL_SETTINGS = frozenset({"keyring_cache", "capture_health", "capture_pause"})
+# daemon's heartbeat and pause, the desktop app's process (app.daemon HEALTH_KEY, PAUSE_KEY,
+# WINDOW_PROCESS_KEY).
+LOCAL_SETTINGS = frozenset({"keyring_cache", "capture_health", "capture_pause", "capture_window_process"})
 MODEL_PATH = "model_path"  # a file on the exporting machine: restored only where it exists
 
 Progress = Callable[[str, int, int], None]
@@ -404,12 +405,14 @@ def _memory(kind: MemoryType, content: dict) -> Memory:
 def erase_everything(engram: Engram) -> None:
     """Close the store and remove every file of the data directory, the key file first (without
     it nothing left behind could ever be read), and the key cached in the keyring."""
+    from app.daemon import BEAT_FILE  # here: the daemon loads numpy, which archives do not need
+
     paths = engram.paths
     engram.close()
     keycache.clear(paths)
     errors = []
     for file in (paths.key_file, paths.database, paths.database.with_name(paths.database.name + "-wal"),
-                 paths.database.with_name(paths.database.name + "-shm")):
+                 paths.database.with_name(paths.database.name + "-shm"), paths.root / BEAT_FILE):
         try:
             file.unlink(missing_ok=True)
         except OSError as exc:

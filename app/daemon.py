@@ -18,12 +18,16 @@ import contextlib
 import dataclasses
 import errno
 import io
+import json
 import multiprocessing
 import os
 import queue
 import re
 import secrets
+import shutil
 import socket
+import struct
+import sys
 import threading
 import time
 from collections import OrderedDict, deque
@@ -33,6 +37,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import numpy as np
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from capture import (
     CaptureSettings,
@@ -65,6 +71,9 @@ from memory import DiskFull, FrameStore, NewObservation, PruneReport, StoreError
 SETTINGS_KEY = "capture"
 HEALTH_KEY = "capture_health"
 PAUSE_KEY = "capture_pause"
+WINDOW_PROCESS_KEY = "capture_window_process"  # the desktop app's process: its windows are never captured
+BEAT_FILE = "capture.beat"  # the heartbeat's reserved slot beside the database (see _BeatSlot)
+LOW_DISK_BYTES = 64 * 1024 * 1024  # below this, a silent daemon is taken to be stopped by a full disk
 HEARTBEAT_SECONDS = 5.0
 DISK_FULL_RETRY_SECONDS = 60.0
 OCR_TIMEOUT_SECONDS = 120.0  # one job taking longer than this means the worker hangs
@@ -88,6 +97,22 @@ class CaptureState(StrEnum):
     UNAVAILABLE = "unavailable"  # no screen to capture here (Wayland, no display)
 
 
+class Reason(StrEnum):
+    """Why capture is paused, idle or excluded (beside the state), so that status in another
+    process can say it plainly."""
+
+    NONE = ""
+    USER = "user"  # paused by the user, until a time or until resumed
+    DISK_FULL = "disk_full"
+    STOPPED = "stopped"
+    IDLE = "idle"  # no keyboard or mouse input for a while
+    LOCKED = "locked"  # the screen is locked
+    PRIVATE = "private"  # a private browsing window is in front
+    OWN = "own"  # an Engram window is in front
+    APP = "app"  # an excluded app is in front
+    TITLE = "title"  # a window whose title matches an excluded pattern is in front
+
+
 @dataclass(frozen=True)
 class CaptureHealth:
     """How capture is doing. `indexed_share` is the share of active time (user present, not
@@ -96,6 +121,7 @@ class CaptureHealth:
 
     state: CaptureState
     detail: str = ""
+    reason: Reason = Reason.NONE
     indexed_share: float | None = None
     active_seconds: float = 0.0
     queue_depth: int = 0
@@ -177,34 +203,157 @@ def _read_pause(value: object) -> tuple[bool, datetime | None]:
     return until > _now(), until
 
 
+def record_window_process(engram) -> None:
+    """Note that this process shows Engram's windows (the desktop app), so that a capture daemon
+    in another process ('engram capture') never captures them either."""
+    engram.store.set_setting(WINDOW_PROCESS_KEY, {"pid": os.getpid(), "host": socket.gethostname()})
+
+
+def forget_window_process(engram) -> None:
+    record = engram.store.setting(WINDOW_PROCESS_KEY, None)
+    if isinstance(record, dict) and record.get("pid") == os.getpid():
+        engram.store.set_setting(WINDOW_PROCESS_KEY, None)
+
+
+def own_processes(engram) -> frozenset[int]:
+    """The processes whose windows capture skips: this one, and the desktop app's when it runs here."""
+    pids = {os.getpid()}
+    record = engram.store.setting(WINDOW_PROCESS_KEY, None)
+    if isinstance(record, dict) and record.get("host") == socket.gethostname() and not _pid_gone(record):
+        with contextlib.suppress(TypeError, ValueError):
+            pids.add(int(record["pid"]))
+    return frozenset(pids)
+
+
+class _BeatSlot:
+    """A fixed-size file beside the database where each heartbeat is also written, in place.
+    Overwriting bytes a file already holds needs no free space (on the usual, not copy-on-write,
+    file systems), so when a full disk makes the database refuse every write, `engram status`
+    in another process still learns that capture paused and why. Encrypted under the data key."""
+
+    SIZE = 4096
+    _AAD = b"engram capture heartbeat 1"
+
+    def __init__(self, root, key: bytes) -> None:
+        self.path = root / BEAT_FILE
+        self._aead = AESGCM(key)
+
+    def reserve(self) -> None:
+        """Make the file its full size now, while there is room."""
+        with contextlib.suppress(OSError):
+            if self.path.stat().st_size == self.SIZE:
+                return
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.pwrite(fd, bytes(self.SIZE), 0)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+    def write(self, record: dict) -> None:
+        nonce = secrets.token_bytes(12)
+        sealed = nonce + self._aead.encrypt(nonce, json.dumps(record).encode(), self._AAD)
+        blob = struct.pack(">I", len(sealed)) + sealed
+        if len(blob) > self.SIZE:
+            return
+        fd = os.open(self.path, os.O_WRONLY)  # never created or grown here: only reserved bytes
+        try:
+            os.pwrite(fd, blob.ljust(self.SIZE, b"\0"), 0)
+        finally:
+            os.close(fd)
+
+    def read(self) -> dict | None:
+        """The last record written, or None (no slot, half written, or another key)."""
+        try:
+            data = self.path.read_bytes()
+            (size,) = struct.unpack(">I", data[:4])
+            sealed = data[4:4 + size]
+            record = json.loads(self._aead.decrypt(sealed[:12], sealed[12:], self._AAD))
+        except (OSError, struct.error, ValueError, InvalidTag):
+            return None
+        return record if isinstance(record, dict) else None
+
+
+def _latest_beat(engram) -> dict | None:
+    """The newest heartbeat: from the database, or from the slot when the database could not
+    take the last ones (a full disk)."""
+    beats = [b for b in (engram.store.setting(HEALTH_KEY, None),
+                         _BeatSlot(engram.paths.root, engram.data_key).read()) if isinstance(b, dict)]
+    return max(beats, key=lambda b: _parse(b.get("updated_at")) or datetime.min.replace(tzinfo=UTC),
+               default=None)
+
+
+def _free_bytes(engram) -> int | None:
+    try:
+        return shutil.disk_usage(engram.paths.root).free
+    except OSError:
+        return None
+
+
+def _size(n: int) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
+
+
+def _disk_full_text(engram) -> str:
+    free = _free_bytes(engram)
+    where = f"{_size(free)} free on the disk of {engram.paths.root}" if free is not None else \
+        f"the disk of {engram.paths.root} is full"
+    return (f"paused: disk full ({where}). Free some space, or keep fewer frames (Settings › Capture, "
+            f"retention); capture retries every {DISK_FULL_RETRY_SECONDS:.0f} s, or run 'engram resume'")
+
+
+def _state_text(engram, health: dict, until: datetime | None) -> str:
+    """What the daemon is doing, in words, from its heartbeat's state and reason."""
+    state = str(health.get("state") or "unknown")
+    detail = str(health.get("detail") or "")
+    reason = str(health.get("reason") or "")
+    if reason == Reason.DISK_FULL:
+        return _disk_full_text(engram)
+    if reason == Reason.USER:
+        until = _parse(health.get("paused_until")) or until
+        return f"paused by you {_until_text(until)} (resume with 'engram resume' or the tray menu)"
+    if reason == Reason.IDLE:
+        return f"idle: {detail or 'no input for a while'}; capture resumes at the next input"
+    if reason == Reason.LOCKED:
+        return "idle: the screen is locked; capture resumes when it is unlocked"
+    if reason in (Reason.PRIVATE, Reason.OWN, Reason.APP, Reason.TITLE):
+        return f"not capturing: {detail}" if detail else "not capturing: an excluded window is in front"
+    return state + (f": {detail}" if detail else "")
+
+
 def capture_status_lines(engram) -> dict[str, object]:
     """What `engram status` shows about capture, read from the daemon's heartbeat."""
     lines: dict[str, object] = {}
     problem = screen_problem() if wayland_only() else screen_warning()
     if problem:
         lines["display"] = problem
-    health = engram.store.setting(HEALTH_KEY, None)
+    health = _latest_beat(engram)
     paused, until = _read_pause(engram.store.setting(PAUSE_KEY, None))
     if not isinstance(health, dict):
         lines["capture"] = "never ran (start it with 'engram capture' or the tray app)"
         if paused:
             lines["capture"] += f"; paused {_until_text(until)}"
-        return lines
+        return _with_url_note(lines)
     updated = _parse(health.get("updated_at"))
     age = (_now() - updated).total_seconds() if updated else None
     beat = float(health.get("heartbeat_seconds") or HEARTBEAT_SECONDS)
     interval = float(health.get("interval") or 0)
     state = str(health.get("state") or "unknown")
-    detail = str(health.get("detail") or "")
     if not health.get("running"):
         lines["capture"] = f"stopped {_ago(age)}" if age is not None else "stopped"
     elif age is None or age > max(30.0, 3 * beat + 2 * interval):
         gone = _pid_gone(health)
-        lines["capture"] = (f"STALLED: no heartbeat from the capture daemon (pid {health.get('pid')}) "
-                            f"for {_ago(age, bare=True)}" + ("; that process is gone" if gone else "")
-                            + f" (it last said: {state})")
+        free = _free_bytes(engram)
+        if not gone and free is not None and free < LOW_DISK_BYTES:
+            # Neither the database nor the slot took a heartbeat: the disk is the likely cause.
+            lines["capture"] = _disk_full_text(engram) + \
+                f" (no heartbeat from pid {health.get('pid')} for {_ago(age, bare=True)})"
+        else:
+            lines["capture"] = (f"STALLED: no heartbeat from the capture daemon (pid {health.get('pid')}) "
+                                f"for {_ago(age, bare=True)}" + ("; that process is gone" if gone else "")
+                                + f" (it last said: {state})")
     else:
-        lines["capture"] = f"{state}" + (f": {detail}" if detail else "") + \
+        lines["capture"] = _state_text(engram, health, until) + \
             f" (pid {health.get('pid')}, heartbeat {_ago(age)})"
     if paused and "paused" not in str(lines["capture"]):
         lines["capture"] = f"{lines['capture']}; paused {_until_text(until)}"
@@ -220,6 +369,13 @@ def capture_status_lines(engram) -> dict[str, object]:
         at = _parse(health.get("last_error_at"))
         lines["last error"] = str(health["last_error"]) + (
             f" ({at.astimezone().strftime('%H:%M:%S')})" if at else "")
+    return _with_url_note(lines)
+
+
+def _with_url_note(lines: dict[str, object]) -> dict[str, object]:
+    if sys.platform.startswith("linux"):  # said plainly rather than guessed
+        lines["browser URLs"] = ("not available on X11 (browsers do not publish their address); one is "
+                                 "kept only when the window title shows it")
     return lines
 
 
@@ -352,8 +508,10 @@ class CaptureDaemon:
         self._window_query = window_query or active_window
         self._visible_query = visible_query or (visible_windows if real_windows else list)
         self._idle_query = idle_query or (idle_seconds if real_windows else (lambda: 0.0))
-        self._gate = PrivacyGate(self.settings.excluded_apps, self.settings.excluded_titles)
+        self._own_pids = frozenset({os.getpid()})  # and the desktop app's, polled (own_processes)
+        self._gate = self._make_gate(self.settings)
         self._frames = FrameStore(engram.paths.frames, engram.data_key)
+        self._slot = _BeatSlot(engram.paths.root, engram.data_key)
         self._detector = ChangeDetector()
         self._queue: queue.Queue[_Job] = queue.Queue(maxsize=self.settings.queue_size)
         self._lock = threading.RLock()
@@ -367,6 +525,7 @@ class CaptureDaemon:
         self._seq = 0
         self._state = CaptureState.PAUSED
         self._detail = "not started"
+        self._reason = Reason.STOPPED
         self._running = False
         self._pause_until: float | None | bool = False  # False: not paused; None: until resumed
         self._pause_until_wall: datetime | None = None
@@ -402,9 +561,12 @@ class CaptureDaemon:
             self._stop.clear()
             self._started_at = _now()
             self._last_tick = self._last_progress = time.monotonic()
+        with contextlib.suppress(OSError):
+            self._slot.reserve()
+        self._poll_own_windows()
         self._poll_pause()
         if self._paused():
-            self._set_state(CaptureState.PAUSED, "paused by the user")
+            self._set_state(CaptureState.PAUSED, "paused by the user", Reason.USER)
         else:
             self._set_state(CaptureState.CAPTURING, "")
         for name, target in (("engram-capture", self._capture_loop),
@@ -435,7 +597,7 @@ class CaptureDaemon:
                     self._flush_unsaved()
             except StoreError as exc:
                 self._record_error(f"{len(self._unsaved)} observations could not be saved: {exc}")
-        self._set_state(CaptureState.PAUSED, "capture is stopped")
+        self._set_state(CaptureState.PAUSED, "capture is stopped", Reason.STOPPED)
         self._write_health(running=False)
 
     def pause(self, seconds: float | None = None) -> None:
@@ -452,7 +614,7 @@ class CaptureDaemon:
             except StoreError as exc:  # e.g. a full disk: the pause still holds in this process
                 self._pause_local = True
                 self._record_error(f"could not save the pause: {exc}")
-        self._set_state(CaptureState.PAUSED, "paused by the user")
+        self._set_state(CaptureState.PAUSED, "paused by the user", Reason.USER)
 
     def resume(self) -> None:
         """Resume after `pause()`, after a full disk, or after `engram pause`."""
@@ -479,11 +641,11 @@ class CaptureDaemon:
         with self._lock:
             share, active = self._share()
             state = self.state()
-            detail = self._detail
+            detail, reason = self._detail, self._reason
             if state is CaptureState.STALLED:
-                detail = self._stall_reason()
+                detail, reason = self._stall_reason(), Reason.NONE
             return CaptureHealth(
-                state=state, detail=detail, indexed_share=share, active_seconds=active,
+                state=state, detail=detail, reason=reason, indexed_share=share, active_seconds=active,
                 queue_depth=self._queue.qsize(), dropped=self._dropped, last_error=self._last_error,
                 last_error_at=self._last_error_at, last_capture=self._last_capture,
                 paused_until=self._pause_until_wall if self._pause_until is not False else None,
@@ -494,7 +656,21 @@ class CaptureDaemon:
         """Use new settings from the next grab on (the queue size stays as it was)."""
         with self._lock:
             self.settings = settings
-            self._gate = PrivacyGate(settings.excluded_apps, settings.excluded_titles)
+            self._gate = self._make_gate(settings)
+
+    def _make_gate(self, settings: CaptureSettings) -> PrivacyGate:
+        return PrivacyGate(settings.excluded_apps, settings.excluded_titles, self._own_pids)
+
+    def _poll_own_windows(self) -> None:
+        """Follow the desktop app's process (it may start or stop while this daemon runs)."""
+        try:
+            pids = own_processes(self.engram)
+        except StoreError:
+            return
+        with self._lock:
+            if pids != self._own_pids:
+                self._own_pids = pids
+                self._gate = self._make_gate(self.settings)
 
     @property
     def ocr_worker_pid(self) -> int | None:
@@ -502,10 +678,10 @@ class CaptureDaemon:
         return w.pid if w is not None and w.is_alive() else None
 
     # -- state ---------------------------------------------------------------------------------
-    def _set_state(self, state: CaptureState, detail: str) -> None:
+    def _set_state(self, state: CaptureState, detail: str, reason: Reason = Reason.NONE) -> None:
         with self._lock:
             changed = state is not self._state
-            self._state, self._detail = state, detail
+            self._state, self._detail, self._reason = state, detail, reason
         if changed and self.on_state_changed is not None:
             try:
                 self.on_state_changed(state)
@@ -587,23 +763,24 @@ class CaptureDaemon:
 
     def _tick(self, now: float) -> None:
         if self._paused():
-            self._set_state(CaptureState.PAUSED, "paused by the user")
+            self._set_state(CaptureState.PAUSED, "paused by the user", Reason.USER)
             self._last_active_tick = 0.0
             return
         if now < self._disk_full_until:
-            self._set_state(CaptureState.PAUSED, self._disk_full_detail())
+            self._set_state(CaptureState.PAUSED, self._disk_full_detail(), Reason.DISK_FULL)
             self._active_tick(now, failed=True)
             return
         limit = self.settings.idle_seconds
         if limit and self._idle_query() >= limit:
-            self._set_state(CaptureState.IDLE, f"no input for {limit:.0f} s")
+            self._set_state(CaptureState.IDLE, f"no input for {limit:.0f} s", Reason.IDLE)
             self._last_active_tick = 0.0
             return
         window = self._window_query()
-        reason = self._gate.excluded(window)
-        if reason:
-            locked = reason == "the screen is locked"
-            self._set_state(CaptureState.IDLE if locked else CaptureState.EXCLUDED, reason)
+        exclusion = self._gate.exclusion(window)
+        if exclusion is not None:
+            locked = exclusion.kind == "locked"
+            self._set_state(CaptureState.IDLE if locked else CaptureState.EXCLUDED, exclusion.reason,
+                            Reason(exclusion.kind))
             self._last_active_tick = 0.0
             return
         tick = self._active_tick(now)
@@ -903,9 +1080,10 @@ class CaptureDaemon:
         caption = self._describe(job.frame, all_lines)
         body, _ = redact(f"{text}\n[Screen: {caption}]" if caption else text)
         title, _ = redact(job.window.title)
+        url, _ = redact(job.window.url)
         png = self._png(job.frame, all_lines) if self.settings.keep_frames else None
         obs = NewObservation(time=job.frame.time, text=body, app=job.window.app, title=title,
-                             url=job.window.url, source_kind="screen",
+                             url=url, source_kind="screen",
                              source_id=f"{self._session}:{job.seq}")
         try:
             with self._save_lock:
@@ -955,7 +1133,7 @@ class CaptureDaemon:
         with self._lock:
             self._disk_full_until = time.monotonic() + DISK_FULL_RETRY_SECONDS
         self._record_error(f"the disk is full: {exc}")
-        self._set_state(CaptureState.PAUSED, self._disk_full_detail())
+        self._set_state(CaptureState.PAUSED, self._disk_full_detail(), Reason.DISK_FULL)
 
     def _disk_full_detail(self) -> str:
         kept = len(self._unsaved)
@@ -1000,6 +1178,7 @@ class CaptureDaemon:
         while not self._stop.wait(min(1.0, HEARTBEAT_SECONDS)):
             now = time.monotonic()
             self._poll_pause()
+            self._poll_own_windows()
             if self._unsaved and now >= self._disk_full_until:
                 self._retry_unsaved()
             if now - last_beat >= HEARTBEAT_SECONDS:
@@ -1048,27 +1227,37 @@ class CaptureDaemon:
             self._record_error(f"could not prune old frames: {exc}")
 
     def _write_health(self, *, running: bool) -> None:
-        h = self.health()
-        data = {
-            "running": running, "pid": os.getpid(), "host": socket.gethostname(),
-            "state": h.state.value if running else "stopped", "detail": h.detail,
-            "updated_at": _iso(_now()), "started_at": _iso(self._started_at),
-            "heartbeat_seconds": HEARTBEAT_SECONDS, "interval": self.settings.interval,
-            "indexed_share": h.indexed_share, "active_seconds": round(h.active_seconds, 1),
-            "queue_depth": h.queue_depth, "dropped": h.dropped, "last_error": h.last_error,
-            "last_error_at": _iso(h.last_error_at), "last_capture": _iso(h.last_capture),
-            "frames": h.frames, "skipped": h.skipped, "observations": h.observations,
-            "ocr_restarts": h.ocr_restarts,
-        }
+        """The heartbeat, into the database and the reserved slot (which still takes it when a
+        full disk makes the database refuse it)."""
+        data = self._health_record(running)
         try:
             self.engram.store.set_setting(HEALTH_KEY, data)
         except StoreError as exc:
             if _disk_full(exc):
                 self._on_disk_full(exc)
+                data = self._health_record(running)
+        with contextlib.suppress(OSError):
+            self._slot.write(data)
+
+    def _health_record(self, running: bool) -> dict[str, object]:
+        h = self.health()
+        return {
+            "running": running, "pid": os.getpid(), "host": socket.gethostname(),
+            "state": h.state.value if running else "stopped", "detail": h.detail,
+            "reason": h.reason.value if running else Reason.STOPPED.value,
+            "paused_until": _iso(h.paused_until),
+            "updated_at": _iso(_now()), "started_at": _iso(self._started_at),
+            "heartbeat_seconds": HEARTBEAT_SECONDS, "interval": self.settings.interval,
+            "indexed_share": h.indexed_share, "active_seconds": round(h.active_seconds, 1),
+            "queue_depth": h.queue_depth, "dropped": h.dropped, "last_error": h.last_error[:600],
+            "last_error_at": _iso(h.last_error_at), "last_capture": _iso(h.last_capture),
+            "frames": h.frames, "skipped": h.skipped, "observations": h.observations,
+            "ocr_restarts": h.ocr_restarts,
+        }
 
 
 __all__ = [
-    "CaptureDaemon", "CaptureHealth", "CaptureSettings", "CaptureState", "CaptureStats",
-    "capture_status_lines", "load_capture_settings", "pause_capture", "prune_frames", "resume_capture",
-    "save_capture_settings",
+    "BEAT_FILE", "CaptureDaemon", "CaptureHealth", "CaptureSettings", "CaptureState", "CaptureStats", "Reason",
+    "capture_status_lines", "forget_window_process", "load_capture_settings", "own_processes", "pause_capture",
+    "prune_frames", "record_window_process", "resume_capture", "save_capture_settings",
 ]

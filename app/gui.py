@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from app import archive, models, preferences
 from app.cli._common import ENV_PASSPHRASE
+from app.daemon import forget_window_process, record_window_process
 from app.errors import AppError
 from app.events import Events
 from app.paths import Paths
@@ -182,6 +183,9 @@ class Controller(QObject):
         # Timeline and memory reads run on their own thread, so they never wait behind an answer.
         self.session.reader = Worker()
         self.session.reader.job_failed.connect(self.worker.job_failed)
+        # A capture daemon in another process ('engram capture') learns to skip this process's windows.
+        self.session.run("note the window's process", record_window_process,
+                         failed=lambda e: log.warning("the window's process was not noted: %s", e))
         self.window = MainWindow(self.session)
         self.window.settings.theme_chosen.connect(self._theme_chosen)
         self.window.erase_requested.connect(self.erase_everything)
@@ -279,6 +283,10 @@ class Controller(QObject):
         if not keep_worker:
             self.worker.stop()
             if session is not None:
+                try:
+                    forget_window_process(session.engram)
+                except Exception as exc:  # a full disk, say: the daemon sees the process gone anyway
+                    log.warning("the window's process was not forgotten: %s", exc)
                 session.engram.close()
 
     def quit(self) -> None:

@@ -19,7 +19,7 @@ from capture.models import (
     WindowInfo,
 )
 from capture.ocr import OcrEngine, model_paths, serve
-from capture.privacy import PrivacyGate, iban_ok, luhn_ok, redact, secret_lines
+from capture.privacy import Exclusion, PrivacyGate, iban_ok, luhn_ok, redact, secret_lines
 from capture.screen import (
     FakeFrameSource,
     FrameSource,
@@ -39,6 +39,7 @@ __all__ = [
     "Change",
     "ChangeDetector",
     "ChangeResult",
+    "Exclusion",
     "FakeFrameSource",
     "Frame",
     "FrameSource",

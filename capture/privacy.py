@@ -25,12 +25,24 @@ def marker(kind: str) -> str:
 
 
 @dataclass(frozen=True)
+class Exclusion:
+    """Why a window is not captured. `kind`: "locked" (the lock screen), "private" (a private
+    browsing window), "own" (a window of Engram itself), "app" or "title" (the user's exclusions)."""
+
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class PrivacyGate:
     """Decides whether a window may be captured. App names match case-insensitively (whole
-    name); title patterns are case-insensitive regexes (an invalid one matches literally)."""
+    name); title patterns are case-insensitive regexes (an invalid one matches literally).
+    Windows of the processes in `own_pids` (Engram's own: the daemon, the desktop app) are never
+    captured: a revealed vault value or an answer on screen must not be read back into the log."""
 
     excluded_apps: tuple[str, ...] = DEFAULT_EXCLUDED_APPS
     excluded_titles: tuple[str, ...] = DEFAULT_EXCLUDED_TITLES
+    own_pids: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_apps", frozenset(a.strip().lower() for a in self.excluded_apps))
@@ -42,18 +54,25 @@ class PrivacyGate:
                 patterns.append(re.compile(re.escape(p), re.IGNORECASE))
         object.__setattr__(self, "_titles", tuple(patterns))
 
-    def excluded(self, window: WindowInfo) -> str | None:
+    def exclusion(self, window: WindowInfo) -> Exclusion | None:
         """Why `window` must not be captured, or None if it may be."""
         if window.locked or window.app.lower() in LOCK_SCREEN_APPS:
-            return "the screen is locked"
+            return Exclusion("locked", "the screen is locked")
         if window.private:
-            return "a private browsing window is active"
+            return Exclusion("private", "a private browsing window is active")
+        if window.pid is not None and window.pid in self.own_pids:
+            return Exclusion("own", "an Engram window is in front (Engram never captures itself)")
         if window.app.lower() in self._apps:  # type: ignore[attr-defined]
-            return f"{window.app} is an excluded app"
+            return Exclusion("app", f"{window.app} is an excluded app")
         for pattern in self._titles:  # type: ignore[attr-defined]
             if pattern.search(window.title):
-                return "the window title matches an excluded pattern"
+                return Exclusion("title", "the window title matches an excluded pattern")
         return None
+
+    def excluded(self, window: WindowInfo) -> str | None:
+        """Why `window` must not be captured (in words), or None if it may be."""
+        found = self.exclusion(window)
+        return found.reason if found else None
 
 
 # -- secrets in text ------------------------------------------------------------------------------

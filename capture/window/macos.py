@@ -1,11 +1,13 @@
 """macOS via pyobjc (AppKit, Quartz), when it is installed; else an unknown window.
 
-Window titles need the Screen Recording permission; without it they come back empty. URLs are
-not read (that needs AppleScript per browser)."""
+Window titles need the Screen Recording permission; without it they come back empty. A browser's
+URL is known only when its title shows one (the address bar needs AppleScript per browser); private
+windows by their title (capture.window.browser)."""
 
 from __future__ import annotations
 
 from capture.models import UNKNOWN_WINDOW, Region, WindowInfo
+from capture.window.browser import private_title, url_in_title
 
 
 def active_window() -> WindowInfo:
@@ -23,8 +25,9 @@ def active_window() -> WindowInfo:
     for w in Quartz.CGWindowListCopyWindowInfo(options, Quartz.kCGNullWindowID) or ():
         if int(w.get("kCGWindowOwnerPID", -1)) == pid and int(w.get("kCGWindowLayer", 1)) == 0:
             b = w.get("kCGWindowBounds", {})
+            title = str(w.get("kCGWindowName") or "")
             return WindowInfo(
-                app=name, title=str(w.get("kCGWindowName") or ""), pid=pid,
+                app=name, title=title, url=url_in_title(name, title), pid=pid, private=private_title(name, title),
                 window_id=str(w.get("kCGWindowNumber", "")),
                 geometry=Region(int(b.get("X", 0)), int(b.get("Y", 0)), int(b.get("Width", 0)),
                                 int(b.get("Height", 0))),

@@ -1,5 +1,6 @@
 """Windows via ctypes (user32, kernel32): foreground window, its title and process name,
-and GetLastInputInfo for idle time. URLs are not read (that needs UI Automation)."""
+and GetLastInputInfo for idle time. A browser's URL is known only when its title shows one (reading
+the address bar needs UI Automation); private windows by their title (capture.window.browser)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 from ctypes import wintypes
 
 from capture.models import UNKNOWN_WINDOW, Region, WindowInfo
+from capture.window.browser import private_title, url_in_title
 
 _PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
 
@@ -41,8 +43,9 @@ def _describe(hwnd) -> WindowInfo:
     # The lock screen runs as LockApp.exe; when the desktop is switched away, there is no
     # foreground window we can read at all.
     locked = app.lower() in ("lockapp", "logonui")
-    return WindowInfo(app=app, title=buf.value, window_id=hex(hwnd or 0), pid=pid.value or None,
-                      geometry=geometry, locked=locked)
+    return WindowInfo(app=app, title=buf.value, url=url_in_title(app, buf.value), window_id=hex(hwnd or 0),
+                      pid=pid.value or None, geometry=geometry, locked=locked,
+                      private=private_title(app, buf.value))
 
 
 def active_window() -> WindowInfo:

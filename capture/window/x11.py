@@ -1,7 +1,10 @@
 """X11 (and XWayland) via python-xlib: EWMH _NET_ACTIVE_WINDOW, WM_CLASS, _NET_WM_NAME,
-_NET_CLIENT_LIST_STACKING, and the MIT-SCREEN-SAVER extension for idle time and lock.
+_NET_CLIENT_LIST_STACKING, the owning process from _NET_WM_PID or else the X-Resource extension,
+the MIT-SCREEN-SAVER extension for idle time and lock, and logind's LockedHint for lock.
 
-X11 does not expose a browser's URL, so `url` is always empty here."""
+X11 does not expose a browser's address: `url` is set only when the window title shows one
+(capture.window.browser); private browser windows are known by the markers browsers put in
+their titles (no window class or role tells them apart)."""
 
 from __future__ import annotations
 
@@ -9,8 +12,11 @@ import os
 import threading
 
 from capture.models import UNKNOWN_WINDOW, Region, WindowInfo
+from capture.window.browser import private_title, url_in_title
+from capture.window.logind import LockedHint
 
 _local = threading.local()  # Xlib displays are not thread-safe: one per thread
+_logind = LockedHint()
 
 
 def _display():
@@ -73,7 +79,7 @@ def _describe(window, root, screensaver_on: bool = False) -> WindowInfo:
     app = wm_class[1] or wm_class[0] or "unknown"
     title = _text(_prop(window, "_NET_WM_NAME", "UTF8_STRING")) or _text(window.get_wm_name())
     pid_value = _prop(window, "_NET_WM_PID")
-    pid = int(pid_value[0]) if pid_value is not None and len(pid_value) else None
+    pid = int(pid_value[0]) if pid_value is not None and len(pid_value) else _client_pid(window.id)
     geometry = None
     try:
         g = window.get_geometry()
@@ -81,16 +87,38 @@ def _describe(window, root, screensaver_on: bool = False) -> WindowInfo:
         geometry = Region(int(pos.x), int(pos.y), int(g.width), int(g.height))
     except XError:
         pass
-    return WindowInfo(app=app, title=title, window_id=hex(window.id), pid=pid, geometry=geometry,
-                      locked=screensaver_on)
+    return WindowInfo(app=app, title=title, url=url_in_title(app, title), window_id=hex(window.id), pid=pid,
+                      geometry=geometry, locked=screensaver_on, private=private_title(app, title))
 
 
-def _screensaver_on(d, root) -> bool:
-    if not d.has_extension("MIT-SCREEN-SAVER"):
-        return False
-    from Xlib.ext import screensaver
+def _client_pid(wid: int) -> int | None:
+    """The process of the X client that made the window, from the X-Resource extension (for
+    windows without _NET_WM_PID, such as Tk's and xterm's); None for a remote client."""
+    from Xlib.error import XError
 
-    return root.screensaver_query_info().state == screensaver.StateOn
+    d = _display()
+    if not d.has_extension("X-Resource"):
+        return None
+    from Xlib.ext import res
+
+    try:
+        reply = d.res_query_client_ids([{"client": wid, "mask": res.LocalClientPIDMask}])
+    except XError:
+        return None
+    for found in reply.ids:
+        if found.spec.mask & res.LocalClientPIDMask and len(found.value):
+            return int(found.value[0])
+    return None
+
+
+def _locked(d, root) -> bool:
+    """The screen is locked: the X screensaver is on, or logind says the session is locked."""
+    if d.has_extension("MIT-SCREEN-SAVER"):
+        from Xlib.ext import screensaver
+
+        if root.screensaver_query_info().state == screensaver.StateOn:
+            return True
+    return _logind.locked() is True
 
 
 def active_window() -> WindowInfo:
@@ -99,7 +127,7 @@ def active_window() -> WindowInfo:
     try:
         d = _display()
         root = d.screen().root
-        locked = _screensaver_on(d, root)
+        locked = _locked(d, root)
         value = _prop(root, "_NET_ACTIVE_WINDOW")
         wid = int(value[0]) if value is not None and len(value) else 0
         if not wid:  # no EWMH window manager: ask who has the input focus

@@ -6,7 +6,15 @@ import pytest
 
 from app import archive, conversation, preferences
 from app.conversation import Source, Turn
-from app.daemon import HEALTH_KEY, PAUSE_KEY, CaptureSettings, load_capture_settings, save_capture_settings
+from app.daemon import (
+    BEAT_FILE,
+    HEALTH_KEY,
+    PAUSE_KEY,
+    WINDOW_PROCESS_KEY,
+    CaptureSettings,
+    load_capture_settings,
+    save_capture_settings,
+)
 from app.errors import AppError
 from app.paths import Paths
 from app.services import Engram
@@ -76,7 +84,7 @@ def test_round_trip_restores_settings_memory_history_and_the_ask_history(source,
     assert load_capture_settings(target) == CaptureSettings(interval=7, excluded_apps=("Signal",))
     assert preferences.theme(target) == "dark" and preferences.capture_at_start(target) is False
     assert {"keyring_cache", "capture_health", "model_path"}.isdisjoint(target.store.settings())
-    assert {HEALTH_KEY, PAUSE_KEY} <= archive.LOCAL_SETTINGS
+    assert {HEALTH_KEY, PAUSE_KEY, WINDOW_PROCESS_KEY} <= archive.LOCAL_SETTINGS
 
     copy = next(m for m in target.memories() if m.headline().startswith("Booked a flight"))
     old, new = source.store.history(flight.id), target.store.history(copy.id)
@@ -129,6 +137,7 @@ def test_export_to_an_unwritable_place_says_so(source, tmp_path):
 def test_erase_everything_leaves_nothing_readable(source):
     root = source.paths.root
     (root / "my-notes.txt").write_text("not Engram's")  # a user's file in the folder is left alone
+    (root / BEAT_FILE).write_bytes(bytes(4096))  # the capture daemon's heartbeat slot
     archive.erase_everything(source)
     assert not source.paths.is_initialized()
     assert sorted(p.name for p in root.rglob("*")) == ["my-notes.txt"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import os
 import signal
+import socket
 import sqlite3
 import threading
 import time
@@ -18,9 +19,12 @@ import pytest
 from PIL import Image, ImageDraw, ImageFont
 
 from app.daemon import (
+    BEAT_FILE,
     HEALTH_KEY,
+    WINDOW_PROCESS_KEY,
     CaptureDaemon,
     CaptureState,
+    Reason,
     capture_status_lines,
     load_capture_settings,
     pause_capture,
@@ -129,6 +133,23 @@ def test_an_excluded_window_never_reaches_the_database_or_a_frame(xserver, engra
     pixels = np.asarray(Image.open(io.BytesIO(
         FrameStore(engram.paths.frames, engram.data_key).get(obs.frame_id))))
     assert not pixels[520:740, 705:1195].any()  # the vault's pixels were blacked out
+
+
+def test_the_desktop_apps_windows_are_never_captured_from_another_process(xserver, engram, run):
+    app_window = xserver.window("Engram", "Engram — Memories", "Office door code 4471 revealed",
+                                "700x300+40+40")
+    try:
+        # As the desktop app does at start: its process (here the window's) is noted in the store.
+        engram.store.set_setting(WINDOW_PROCESS_KEY, {"pid": app_window.proc.pid, "host": socket.gethostname()})
+        daemon = run(replace(FAST, excluded_apps=()))  # not even the app name is excluded
+        wait_for(lambda: daemon.health().reason is Reason.OWN, 20, "the own-window exclusion")
+        assert daemon.state() is CaptureState.EXCLUDED
+        time.sleep(1.0)
+        assert not any("4471" in t for t in texts(engram))
+        engram.store.set_setting(WINDOW_PROCESS_KEY, None)  # the app quit: its window is any window now
+        wait_for(lambda: observation_with(engram, "revealed"), what="the window once it is not Engram's")
+    finally:
+        app_window.close()
 
 
 def test_a_shown_api_key_is_redacted_in_stored_text(xserver, engram, run):
@@ -251,6 +272,16 @@ def test_a_full_disk_pauses_capture_with_a_clear_status_and_loses_nothing(engram
     wait_for(lambda: daemon.state() is CaptureState.PAUSED, 30, "the paused state")
     health = daemon.health()
     assert "disk is full" in health.detail and "disk is full" in health.last_error
+    assert health.reason is Reason.DISK_FULL
+    # `engram status` in another process: the database took no heartbeat, the reserved slot did.
+    other = Engram.unlock(engram.paths, "pass", use_keyring=False)
+    try:
+        line = wait_for(lambda: (c := capture_status_lines(other)["capture"]).startswith("paused: disk full")
+                        and c, 15, "the disk-full status")
+    finally:
+        other.close()
+    assert "free on the disk of" in line and "Free some space" in line and "STALLED" not in line
+    assert b"disk" not in (engram.paths.root / BEAT_FILE).read_bytes()  # the slot is encrypted too
     grabs = source.grabs
     time.sleep(1.0)  # a paused daemon does not grab
     assert source.grabs == grabs
@@ -261,6 +292,15 @@ def test_a_full_disk_pauses_capture_with_a_clear_status_and_loses_nothing(engram
     engram.store = real
 
 
+def test_the_daemon_never_captures_a_window_of_its_own_process(engram, run):
+    source = FakeFrameSource([MON1], lambda m, n: page("Office door code 4471"))
+    own = WindowInfo(app="python3", title="Engram — Memories", window_id="0x9", pid=os.getpid())
+    daemon = run(FAST, frame_source=source, window_query=lambda: own)
+    wait_for(lambda: daemon.health().reason is Reason.OWN, 10, "the own-window exclusion")
+    assert daemon.state() is CaptureState.EXCLUDED and "Engram" in daemon.health().detail
+    assert source.grabs == 0 and texts(engram) == []
+
+
 # -- pause, idle, stall, status -------------------------------------------------------------------
 def test_pause_and_resume_across_processes_and_in_process(engram, run):
     source = FakeFrameSource([MON1], lambda m, n: page("Some text"))
@@ -269,6 +309,7 @@ def test_pause_and_resume_across_processes_and_in_process(engram, run):
     daemon.on_state_changed = states.append
     pause_capture(engram)  # what 'engram pause' does in another process
     wait_for(lambda: daemon.state() is CaptureState.PAUSED, 10, "the pause")
+    assert daemon.health().reason is Reason.USER
     assert "paused" in capture_status_lines(engram)["capture"]
     resume_capture(engram)
     wait_for(lambda: daemon.state() is CaptureState.CAPTURING, 10, "the resume")
@@ -288,10 +329,11 @@ def test_idle_and_locked_screens_are_not_captured(engram, run):
     wait_for(lambda: source.grabs > 0, 10, "a grab")
     idle[0] = 120.0
     wait_for(lambda: daemon.state() is CaptureState.IDLE, 10, "the idle state")
+    assert daemon.health().reason is Reason.IDLE
     idle[0] = 0.0
     window[0] = WindowInfo(app="i3lock", title="")
     wait_for(lambda: daemon.health().detail == "the screen is locked", 10, "the lock")
-    assert daemon.state() is CaptureState.IDLE
+    assert daemon.state() is CaptureState.IDLE and daemon.health().reason is Reason.LOCKED
     grabs = source.grabs
     time.sleep(0.6)
     assert source.grabs == grabs
@@ -330,6 +372,27 @@ def test_status_says_never_ran_then_running_then_stalled(engram):
     engram.store.set_setting(HEALTH_KEY, beat)
     assert capture_status_lines(engram)["capture"].startswith("STALLED")
     assert "STALLED" in str(engram.status().extra["capture"])
+
+
+@pytest.mark.parametrize("state,reason,detail,expected", [
+    ("paused", "user", "paused by the user", "paused by you until "),
+    ("paused", "disk_full", "the disk is full", "paused: disk full ("),
+    ("idle", "idle", "no input for 300 s", "idle: no input for 300 s; capture resumes at the next input"),
+    ("idle", "locked", "the screen is locked", "idle: the screen is locked"),
+    ("excluded", "app", "KeePassXC is an excluded app", "not capturing: KeePassXC is an excluded app"),
+    ("excluded", "private", "a private browsing window is active", "not capturing: a private browsing"),
+])
+def test_status_says_why_capture_is_paused_idle_or_excluded(engram, state, reason, detail, expected):
+    now = datetime.now(UTC)
+    engram.store.set_setting(HEALTH_KEY, {
+        "running": True, "pid": os.getpid(), "host": socket.gethostname(), "state": state, "detail": detail,
+        "reason": reason, "paused_until": (now + timedelta(minutes=15)).isoformat(),
+        "updated_at": now.isoformat(), "heartbeat_seconds": 5, "interval": 3})
+    line = capture_status_lines(engram)["capture"]
+    assert line.startswith(expected)
+    if reason == "user":
+        until = (now + timedelta(minutes=15)).astimezone().strftime("%H:%M:%S")
+        assert f"until {until}" in line and "engram resume" in line
 
 
 def test_status_reports_wayland_plainly(engram, monkeypatch):

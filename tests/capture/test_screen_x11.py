@@ -29,9 +29,21 @@ def test_active_window_names_app_title_and_geometry(xserver):
         info = active_window()
         assert (info.app, info.title) == ("Notesapp", "Groceries list")
         assert info.geometry is not None and info.geometry.width == 600
-        assert info.url == "" and not info.locked
+        assert info.url == "" and not info.locked and not info.private
+        assert info.pid == win.proc.pid  # Tk sets no _NET_WM_PID: the X-Resource extension tells
         assert "Groceries list" in [w.title for w in visible_windows()]
         assert idle_seconds() >= 0.0
+    finally:
+        release()
+        win.close()
+
+
+def test_a_private_browser_window_and_a_url_in_a_title(xserver):
+    win = xserver.window("firefox", "https://example.org/notes?id=7 — Mozilla Firefox Private Browsing",
+                         "secret notes", "600x300+100+80")
+    try:
+        info = active_window()
+        assert info.private and info.url == "https://example.org/notes"
     finally:
         release()
         win.close()
