@@ -151,6 +151,10 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
         window.memories.show_memory(vault.id)
         settle(app, worker)
         save(window, out / f"memories-vault-{scheme}.png")
+        window.memories.detail.edit_button.click()  # the edit form keeps the value masked
+        settle(app, worker, 0.2)
+        save(window, out / f"memories-vault-edit-{scheme}.png")
+        window.memories.detail.cancel_button.click()
         window.go(3)
         settle(app, worker)
         for n, name in ((1, "capture"), (2, "privacy"), (3, "model"), (5, "data")):

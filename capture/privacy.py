@@ -61,7 +61,7 @@ class PrivacyGate:
         if window.private:
             return Exclusion("private", "a private browsing window is active")
         if window.pid is not None and window.pid in self.own_pids:
-            return Exclusion("own", "an Engram window is in front (Engram never captures itself)")
+            return Exclusion("own", "Engram's own window is in front (never captured)")
         if window.app.lower() in self._apps:  # type: ignore[attr-defined]
             return Exclusion("app", f"{window.app} is an excluded app")
         for pattern in self._titles:  # type: ignore[attr-defined]

@@ -299,16 +299,22 @@ class MemoryDetail(QWidget):
         if old is None:  # reading, not editing
             self._show(self.details)
             return
-        # Editing: swap the value's editor in place, keeping what was typed so far.
-        text = old.toPlainText() if isinstance(old, QPlainTextEdit) else old.text()
-        editor = self._vault_editor(text)
+        # Editing: swap the value's editor in place, keeping what was typed so far. The masked one
+        # holds nothing of the stored value (not even its length): empty there means unchanged.
+        stored = edit_value(self.details.memory.value) if self.details else ""
+        if isinstance(old, QPlainTextEdit):
+            typed = old.toPlainText()
+            editor = self._vault_editor("" if typed == stored else typed)
+        else:
+            editor = self._vault_editor(old.text() or stored)
         self.form.replaceWidget(old, editor)
         old.deleteLater()
         self._editors["value"] = editor
         self.reveal_button.setText("Hide value" if self._revealed else "Reveal value")
 
     def _vault_editor(self, text: str) -> QLineEdit | QPlainTextEdit:
-        """The editor of a vault value: masked (a password field) until the user reveals it."""
+        """The editor of a vault value: until the user reveals it, an empty password field (typing
+        there replaces the value; left empty, the value stays as it is)."""
         if self._revealed:
             editor: QLineEdit | QPlainTextEdit = QPlainTextEdit(text)
             editor.setMinimumHeight(70)
@@ -316,7 +322,7 @@ class MemoryDetail(QWidget):
         else:
             editor = QLineEdit(text)
             editor.setEchoMode(QLineEdit.EchoMode.Password)
-            editor.setToolTip("Masked: press “Reveal value” to see it, or type a new value.")
+            editor.setPlaceholderText("unchanged (masked): type a new value, or press “Reveal value”")
         editor.setObjectName("edit_value")
         return editor
 
@@ -338,7 +344,7 @@ class MemoryDetail(QWidget):
             text = edit_value(value)
             editor: QLineEdit | QPlainTextEdit
             if isinstance(m, VaultEntry) and name == "value":
-                editor = self._vault_editor(text)
+                editor = self._vault_editor(text if self._revealed else "")
             elif name in MULTILINE:
                 editor = QPlainTextEdit(text)
                 editor.setMinimumHeight(70 if name != "details" else 110)
@@ -362,6 +368,8 @@ class MemoryDetail(QWidget):
         changes: dict[str, object] = {}
         for name, editor in self._editors.items():
             text = editor.toPlainText() if isinstance(editor, QPlainTextEdit) else editor.text()
+            if isinstance(m, VaultEntry) and name == "value" and not text and not self._revealed:
+                continue  # the masked field left empty: the value stays
             if text != edit_value(getattr(m, name)):
                 changes[name] = text
         if not changes:

@@ -41,6 +41,8 @@ def state_text(session: Session, state: str | None = None) -> str:
             text += " until resumed"
     elif state in ("error", "stalled", "unavailable") and health.detail:
         text += f": {health.detail}"
+    elif state in ("excluded", "idle") and health.detail:  # which window, or why idle
+        text = {"excluded": "Not capturing", "idle": "Idle"}[state] + f": {health.detail}"
     return text
 
 

@@ -135,7 +135,7 @@ def test_a_vault_value_stays_masked_in_the_edit_form_until_revealed(qtbot, sessi
     view.detail.edit_button.click()
     editor = view.detail.editor("value")
     assert isinstance(editor, QLineEdit) and editor.echoMode() == QLineEdit.EchoMode.Password
-    assert "4471#" not in editor.displayText()
+    assert editor.text() == ""  # nothing of the value is in the form, not even its length
     assert not any("4471#" in label.text() for label in view.detail.findChildren(QLabel))
     assert view.detail.reveal_button.isVisible()
     view.detail.reveal_button.click()
@@ -148,3 +148,15 @@ def test_a_vault_value_stays_masked_in_the_edit_form_until_revealed(qtbot, sessi
     with qtbot.waitSignal(view.detail.saved, timeout=10_000):
         view.detail.save_button.click()
     assert session.engram.store.get(door.id).value == "4472#"
+
+
+def test_a_masked_vault_value_left_empty_is_kept(qtbot, session):
+    door = by_headline(session, "Office door code")
+    view = open_memories(qtbot, session)
+    choose(qtbot, view, door.id)
+    view.detail.edit_button.click()
+    view.detail.editor("caption").setText("Front door code")
+    with qtbot.waitSignal(view.detail.saved, timeout=10_000):
+        view.detail.save_button.click()
+    stored = session.engram.store.get(door.id)
+    assert (stored.caption, stored.value) == ("Front door code", "4471#")

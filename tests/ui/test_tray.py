@@ -1,6 +1,6 @@
 """The tray shows the capture state; pausing and resuming change it."""
 
-from ui.tray import Tray
+from ui.tray import Tray, state_text
 from ui.window import CaptureBadge
 
 
@@ -44,3 +44,13 @@ def test_open_and_quit_are_offered(qtbot, session):
         action(tray, "Open Engram").trigger()
     with qtbot.waitSignal(tray.quit_requested):
         action(tray, "Quit Engram").trigger()
+
+
+def test_the_window_in_front_says_why_capture_is_not_capturing(qtbot, session, monkeypatch):
+    health = session.capture.health()
+    health.detail = "Engram's own window is in front (never captured)"
+    monkeypatch.setattr(session.capture, "health", lambda: health)
+    session.capture._state = "excluded"
+    assert state_text(session) == "Not capturing: Engram's own window is in front (never captured)"
+    health.detail = ""
+    assert state_text(session) == "Not capturing: an excluded app is in front"
