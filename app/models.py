@@ -129,6 +129,8 @@ def listing(paths: Paths, catalog: Catalog, active: Path | None, chosen: Path | 
             found.append(item(entry.name if entry else path.stem, path, "downloaded"))
     if chosen is not None and chosen.is_file() and all(_resolved(m.path) != _resolved(chosen) for m in found):
         found.append(item(chosen.stem, chosen, "chosen"))
+    if active is not None and active.is_file() and all(_resolved(m.path) != active for m in found):
+        found.append(item(active.stem, active, "this run"))  # engram --model PATH / $ENGRAM_MODEL
     recommended = []
     for entry in catalog.entries:
         path = installed_path(paths, entry)

@@ -113,9 +113,9 @@ class Engram:
 
     # -- models ----------------------------------------------------------------------------------
     def model_path(self) -> Path | None:
-        """The GGUF the language model loads: the user's from settings (or $ENGRAM_MODEL), else the
-        embedded default; None if there is none."""
-        chosen = self.store.setting("model_path") or os.environ.get("ENGRAM_MODEL")
+        """The GGUF the language model loads: $ENGRAM_MODEL (`engram --model PATH`) for this run, else
+        the user's choice in settings, else the embedded default; None if there is none."""
+        chosen = os.environ.get("ENGRAM_MODEL") or self.store.setting("model_path")
         return Path(chosen) if chosen else default_model_path()
 
     @property

@@ -12,11 +12,15 @@ from app.paths import Paths
 @click.group(invoke_without_command=True)
 @click.option("--data-dir", type=click.Path(file_okay=False), envvar="ENGRAM_HOME",
               help="Data directory (default: the platform's user data dir; or $ENGRAM_HOME).")
+@click.option("--model", "model_file", type=click.Path(exists=True, dir_okay=False), envvar="ENGRAM_MODEL",
+              help="A GGUF model to use for this run instead of the one chosen in settings ($ENGRAM_MODEL).")
 @click.version_option(package_name="engram")
 @click.pass_context
-def main(ctx: click.Context, data_dir: str | None) -> None:
+def main(ctx: click.Context, data_dir: str | None, model_file: str | None) -> None:
     """Engram: a private, encrypted memory of what you see on your screen."""
     os.umask(0o077)  # every file Engram writes is private to the user
+    if model_file:  # one way in for every command and the window: services read $ENGRAM_MODEL
+        os.environ["ENGRAM_MODEL"] = os.path.abspath(model_file)
     ctx.obj = Paths.resolve(data_dir)
     if ctx.invoked_subcommand is None:
         from app.gui import display_available

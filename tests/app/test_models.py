@@ -218,3 +218,19 @@ def test_a_model_idle_longer_than_the_setting_is_unloaded(paths):
         assert models.unload_idle(engram, now=1e9) == [] and model.loaded
         with pytest.raises(AppError):
             preferences.set_idle_unload_minutes(engram, -1)
+
+
+def test_model_option_overrides_the_choice_in_settings_for_one_run(paths, catalog_file, tmp_path, monkeypatch):
+    Engram.create(paths, PASSPHRASE, FAST_KDF).close()
+    chosen, once = tmp_path / "chosen.gguf", tmp_path / "once.gguf"
+    chosen.write_bytes(fake_model(500, seed=4))
+    once.write_bytes(fake_model(500, seed=5))
+    assert cli(paths, catalog_file, "use", str(chosen)).exit_code == 0
+    monkeypatch.delenv("ENGRAM_MODEL", raising=False)
+    result = CliRunner().invoke(main, ["--data-dir", str(paths.root), "--model", str(once), "models", "--catalog",
+                                       str(catalog_file)], env={"ENGRAM_PASSPHRASE": PASSPHRASE, "ENGRAM_MODEL": None})
+    active = [line for line in result.output.splitlines() if line.startswith("  * ")]
+    assert result.exit_code == 0 and len(active) == 1 and "once" in active[0]
+    assert any("chosen" in line and "  * " not in line for line in result.output.splitlines())
+    missing = CliRunner().invoke(main, ["--model", str(tmp_path / "nope.gguf"), "status"])
+    assert missing.exit_code != 0 and "does not exist" in missing.output
