@@ -56,7 +56,12 @@ class OcrEngine:
     def _load(self):
         if self._engine is None:
             det, rec = model_paths()
+            # rapidocr runs on onnxruntime, whose wheels carry telemetry on every OS: off, first.
+            os.environ["ORT_DISABLE_TELEMETRY"] = os.environ["ORT_TELEMETRY_DISABLED"] = "1"
+            import onnxruntime
             from rapidocr import RapidOCR
+
+            onnxruntime.disable_telemetry_events()
 
             # Explicit model paths: rapidocr never looks for (or fetches) anything else.
             # No angle classifier: screen text is upright, and it would cost a third model.

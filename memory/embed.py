@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -56,8 +57,13 @@ class MiniLMEmbedder:
     def _load(self) -> None:
         if self._session is not None:
             return
+        # onnxruntime 1.31 wheels carry Microsoft telemetry on Linux and macOS too (a device id and
+        # an event cache under ~/.cache/Microsoft, uploaded when online). Off, before it starts.
+        os.environ["ORT_DISABLE_TELEMETRY"] = os.environ["ORT_TELEMETRY_DISABLED"] = "1"
         import onnxruntime as ort
         from tokenizers import Tokenizer
+
+        ort.disable_telemetry_events()  # the Windows (ETW) provider
 
         path = self._path or _model_file()
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
