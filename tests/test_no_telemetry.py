@@ -1,5 +1,6 @@
-"""Nothing leaves the machine: the libraries under the embedder and OCR (onnxruntime, whose wheels
-carry Microsoft's telemetry on Linux and macOS since 1.31) must not even prepare to phone home."""
+"""Nothing leaves the machine: the libraries under the embedder, the OCR and the vector index
+(onnxruntime, whose wheels carry Microsoft's telemetry on Linux and macOS since 1.31; Chroma) must
+not even prepare to phone home, nor leave files outside the data directory."""
 
 import os
 import subprocess
@@ -9,7 +10,11 @@ SCRIPT = """
 import numpy as np
 from capture.ocr import OcrEngine
 from memory.embed import MiniLMEmbedder
-assert MiniLMEmbedder().embed(["hello"]).shape == (1, 384)
+from memory.vectors import ChromaIndex
+vectors = MiniLMEmbedder().embed(["hello", "world"])
+index = ChromaIndex(384)
+index.add(["obs:1", "obs:2"], vectors)
+assert index.query(vectors[0], 1)[0][0] == "obs:1"
 image = np.full((60, 300, 3), 255, np.uint8)
 image[20:40, 20:280] = 0
 OcrEngine().read(image)
@@ -25,4 +30,4 @@ def test_embedding_and_ocr_leave_no_telemetry_behind(tmp_path):
                             cwd=os.path.dirname(os.path.dirname(__file__)), timeout=300)
     assert result.returncode == 0 and "ran" in result.stdout, result.stderr[-800:]
     left = [str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")]
-    assert not any("Microsoft" in p or "onnxruntime" in p for p in left), left
+    assert left == [], left
