@@ -158,7 +158,8 @@ def test_a_shown_api_key_is_redacted_in_stored_text(xserver, engram, run):
                          "900x200+40+40")
     try:
         run(FAST)
-        obs = wait_for(lambda: observation_with(engram, "deploy"), what="the terminal text")
+        # The token's own line (an earlier frame may hold only part of the window, drawn later).
+        obs = wait_for(lambda: observation_with(engram, "GITHUB_TOKEN"), what="the token line")
     finally:
         win.close()
     assert "[REDACTED:api-key]" in obs.text
