@@ -34,7 +34,7 @@ def find(engram: Engram, query: str = "", kind: MemoryType | None = None, limit:
 
 
 def counts(engram: Engram) -> dict[str, int]:
-    return dict(engram.status().memories)
+    return {kind.value: n for kind, n in engram.store.counts().memories.items()}
 
 
 def details(engram: Engram, memory_id: str) -> MemoryDetails:

@@ -222,7 +222,7 @@ class Controller(QObject):
         """Turn waiting observations into memories, on the worker, when enough have gathered."""
         if self.session is None or self._processing:
             return
-        if self.session.engram.status().pending_observations < PROCESS_AT_LEAST:
+        if self.session.engram.store.counts().pending_observations < PROCESS_AT_LEAST:
             return
         self._processing = True
 

@@ -39,10 +39,10 @@ def usage(engram: Engram) -> Usage:
     paths = engram.paths
     frame_files = [p for p in paths.frames.glob("*") if p.is_file()] if paths.frames.is_dir() else []
     database = sum(p.stat().st_size for p in paths.root.glob(paths.database.name + "*") if p.is_file())
-    status = engram.status()
-    return Usage(root=paths.root, total_bytes=status.bytes_on_disk, database_bytes=database,
+    counts = engram.store.counts()  # not status(): that also reads the capture heartbeat and the queue
+    return Usage(root=paths.root, total_bytes=paths.size_bytes(), database_bytes=database,
                  frame_bytes=sum(p.stat().st_size for p in frame_files), frames=len(frame_files),
-                 observations=status.observations, memories=sum(status.memories.values()))
+                 observations=counts.observations, memories=sum(counts.memories.values()))
 
 
 def settings_snapshot(engram: Engram) -> SettingsSnapshot:

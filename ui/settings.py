@@ -70,6 +70,17 @@ def _hbox() -> QHBoxLayout:
     return row
 
 
+def _action_row(text: str, slot, feedback: QWidget) -> tuple[QHBoxLayout, QPushButton]:
+    """A primary button with its feedback line beside it."""
+    button = QPushButton(text)
+    button.setProperty("primary", True)
+    button.clicked.connect(slot)
+    row = _hbox()
+    row.addWidget(button)
+    row.addWidget(feedback, 1)
+    return row, button
+
+
 def _form() -> QFormLayout:
     form = QFormLayout()
     form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.ExpandingFieldsGrow)
@@ -157,12 +168,7 @@ class SettingsView(QWidget):
         self.excluded_titles = QPlainTextEdit()
         self.excluded_titles.setMinimumHeight(90)
         self.capture_feedback = Feedback()
-        save = QPushButton("Save capture settings")
-        save.setProperty("primary", True)
-        save.clicked.connect(self.save_capture)
-        row = _hbox()
-        row.addWidget(save)
-        row.addWidget(self.capture_feedback, 1)
+        row, _ = _action_row("Save capture settings", self.save_capture, self.capture_feedback)
         form = _form()
         form.addRow("Look at the screen every", self.interval)
         form.addRow("Monitors", monitor_column)
@@ -292,12 +298,7 @@ class SettingsView(QWidget):
         self.model_choice = ModelChooser(self.session.engram.paths, self.session.catalog or Catalog.load(),
                                          embedded_text="The small built-in model (works offline)")
         self.model_feedback = Feedback()
-        save = QPushButton("Use this model")
-        save.setProperty("primary", True)
-        save.clicked.connect(self._save_model)
-        row = _hbox()
-        row.addWidget(save)
-        row.addWidget(self.model_feedback, 1)
+        row, _ = _action_row("Use this model", self._save_model, self.model_feedback)
         self.idle_unload = QSpinBox(minimum=0, maximum=24 * 60, suffix=" min", specialValueText="never")
         self.idle_unload.valueChanged.connect(lambda minutes: self.session.run(
             "save a preference", preferences.set_idle_unload_minutes, float(minutes)))
@@ -333,13 +334,8 @@ class SettingsView(QWidget):
         self.current_passphrase.setObjectName("current")
         self.new_passphrase = PassphraseFields("New passphrase")
         self.passphrase_feedback = Feedback()
-        change = QPushButton("Change passphrase")
-        change.setProperty("primary", True)
-        change.clicked.connect(self._change_passphrase)
-        self.passphrase_button = change
-        row = _hbox()
-        row.addWidget(change)
-        row.addWidget(self.passphrase_feedback, 1)
+        row, self.passphrase_button = _action_row("Change passphrase", self._change_passphrase,
+                                                  self.passphrase_feedback)
         form = _form()
         form.addRow("Current passphrase", self.current_passphrase)
         self.remember = QCheckBox("Remember the key in this computer's keyring")
