@@ -832,8 +832,8 @@ class CaptureDaemon:
                 self._last_capture = frame.time
             on_this = self._window_on(window, monitor)
             key = window.key if on_this else f"monitor:{monitor.index}"
-            span = self._span(window, monitor) if on_this else None
-            change = self._detector.detect(frame, key, span)
+            rect = self._rect(window, monitor) if on_this else None
+            change = self._detector.detect(frame, key, rect)
             if change.kind is Change.NONE:
                 with self._lock:
                     self._skipped += 1
@@ -872,13 +872,14 @@ class CaptureDaemon:
         return g.overlaps(Region(monitor.left, monitor.top, monitor.width, monitor.height))
 
     @staticmethod
-    def _span(window: WindowInfo, monitor: Monitor) -> tuple[int, int] | None:
+    def _rect(window: WindowInfo, monitor: Monitor) -> Region | None:
+        """The window's rectangle in this monitor's frame pixels, if known and on it."""
         g = window.geometry
-        if g is None or g.width <= 0:
+        if g is None or g.width <= 0 or g.height <= 0:
             return None
-        x0 = max(0, g.x - monitor.left)
-        x1 = min(monitor.width, g.x + g.width - monitor.left)
-        return (x0, x1) if x1 > x0 else None
+        local = Region(g.x - monitor.left, g.y - monitor.top, g.width, g.height).clip(
+            monitor.width, monitor.height)
+        return local if local.area else None
 
     def _hidden_regions(self, active: WindowInfo) -> list[Region]:
         """Screen rectangles of visible windows the gate excludes (not the active one: an
@@ -1048,6 +1049,8 @@ class CaptureDaemon:
             text = self._texts.get(job.window_key)
             if text is None:
                 text = self._texts[job.window_key] = _WindowText()
+                if job.kind is not Change.FULL:  # its unchanged part was forgotten: read it anew
+                    self._reread.add(job.frame.monitor.index)
             self._texts.move_to_end(job.window_key)
             while len(self._texts) > 64:
                 self._texts.popitem(last=False)

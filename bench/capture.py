@@ -298,8 +298,10 @@ def report(args, live, base, stored, shown, live_bytes, base_bytes, recorded) ->
     print(f"storage ratio baseline / Engram:         {base_bytes / max(1, live_bytes):8.1f}x")
     print(f"word recall vs the text shown: Engram {len(w_live & truth) / len(truth):.1%}, "
           f"baseline {len(w_base & truth) / len(truth):.1%}")
-    print(f"word recall of Engram vs baseline:       {len(w_live & w_base) / max(1, len(w_base)):.1%}"
-          f" (baseline words Engram lacks: {sorted(w_base - w_live)[:12]})")
+    missed = sorted((w_base & truth) - w_live)
+    print(f"words shown that the baseline read and Engram missed: {len(missed)} {missed[:12]}")
+    print(f"baseline words that were never shown (fragments of half-covered windows, misreads): "
+          f"{len(w_base - truth)}; Engram's: {len(w_live - truth)}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ CELL = 8  # thumbnail cell, in pixels: a 1920x1080 screen becomes 240x135
 CELL_THRESHOLD = 2 * CELL * CELL  # summed green difference that counts (mean > 2 levels)
 FULL_FRAME_SHARE = 0.4  # changed bands covering more than this: read the whole frame
 BAND_PAD = 10  # pixels added above and below a changed band, so the changed line is whole
+TALL_BAND, NARROW_BAND = 6, 3  # in cells: a band taller than 6 and at most 3 wide is a column
 
 
 class Change(StrEnum):
@@ -54,7 +55,11 @@ def changed_regions(before: np.ndarray, after: np.ndarray, frame_width: int, fra
     """Bands of rows whose thumbnail cells changed, as frame regions. Each band spans
     `span` (x0, x1) horizontally, when given (the active window), else the whole frame width,
     so that a changed word is read with the rest of its line."""
-    cells = np.abs(after - before) > CELL_THRESHOLD
+    return _bands(np.abs(after - before) > CELL_THRESHOLD, frame_width, frame_height, span)
+
+
+def _bands(cells: np.ndarray, frame_width: int, frame_height: int,
+           span: tuple[int, int] | None) -> tuple[Region, ...]:
     rows = np.flatnonzero(cells.any(axis=1))
     if rows.size == 0:
         return ()
@@ -71,7 +76,11 @@ def changed_regions(before: np.ndarray, after: np.ndarray, frame_width: int, fra
     out: list[Region] = []
     for r0, r1, c0, c1 in bands:
         x0, x1 = (c0 * CELL, c1 * CELL)
-        if span is not None and span[0] <= x0 and x1 <= span[1]:
+        if r1 - r0 > TALL_BAND and c1 - c0 <= NARROW_BAND:
+            # A thin column changed down many lines (a scroll bar, a caret, a focus ring):
+            # read that column, not every line it crosses.
+            x0, x1 = x0 - BAND_PAD, x1 + BAND_PAD
+        elif span is not None and span[0] // CELL * CELL <= x0 and x1 <= -(-span[1] // CELL) * CELL:
             x0, x1 = span
         else:
             x0, x1 = 0, frame_width
@@ -85,15 +94,25 @@ def changed_regions(before: np.ndarray, after: np.ndarray, frame_width: int, fra
     return tuple(r for r in out if r.area)
 
 
-class ChangeDetector:
-    """Remembers the last thumbnail of each monitor and, per window, the states already read."""
+def _cell_slices(window: Region) -> tuple[slice, slice]:
+    """The thumbnail cells a frame rectangle covers (rows, columns)."""
+    return (slice(window.y // CELL, -(-(window.y + window.height) // CELL)),
+            slice(window.x // CELL, -(-(window.x + window.width) // CELL)))
 
-    def __init__(self, repeats_per_window: int = 8, windows: int = 64) -> None:
+
+class ChangeDetector:
+    """Remembers the last thumbnail of each monitor and, per window, the states already read and
+    how the window looked when it was last in front (so switching back to it reads only what
+    changed in it meanwhile, not the whole screen)."""
+
+    def __init__(self, repeats_per_window: int = 8, windows: int = 64, window_looks: int = 32) -> None:
         self._last: dict[int, np.ndarray] = {}
         self._last_window: dict[int, str] = {}
         self._seen: OrderedDict[str, OrderedDict[bytes, None]] = OrderedDict()
+        self._looks: OrderedDict[tuple[int, str], np.ndarray] = OrderedDict()
         self._repeats = repeats_per_window
         self._windows = windows
+        self._window_looks = window_looks
 
     def reset(self, monitor: int | None = None) -> None:
         """Forget what was seen (all monitors, or one): the next frame is read in full."""
@@ -101,21 +120,31 @@ class ChangeDetector:
             self._last.clear()
             self._last_window.clear()
             self._seen.clear()
+            self._looks.clear()
         else:
             self._last.pop(monitor, None)
             key = self._last_window.pop(monitor, None)
             if key is not None:
-                self._seen.pop(key, None)
+                self.forget_window(key)
 
     def forget_window(self, key: str) -> None:
+        """Forget a window: the next time it is in front, it is read in full."""
         self._seen.pop(key, None)
+        for look in [look for look in self._looks if look[1] == key]:
+            del self._looks[look]
 
-    def detect(self, frame: Frame, window_key: str,
-               span: tuple[int, int] | None = None) -> ChangeResult:
+    def detect(self, frame: Frame, window_key: str, window: Region | None = None) -> ChangeResult:
+        """What changed since the last frame of this monitor. `window` is the active window's
+        rectangle in frame pixels, when known: a window new to the screen is read whole (not
+        the whole screen), plus whatever else changed around it."""
         index = frame.monitor.index
         thumb = thumbnail(frame.pixels)
         before = self._last.get(index)
         new_window = self._last_window.get(index) != window_key
+        look = self._looks.pop((index, window_key), None)  # how this window looked when last in front
+        self._looks[(index, window_key)] = thumb
+        while len(self._looks) > self._window_looks:
+            self._looks.popitem(last=False)
         self._last[index] = thumb
         self._last_window[index] = window_key
         seen = self._seen.setdefault(window_key, OrderedDict())
@@ -133,9 +162,34 @@ class ChangeDetector:
         while len(seen) > self._repeats:
             seen.popitem(last=False)
         full = (Region(0, 0, frame.width, frame.height),)
-        if before is None or before.shape != thumb.shape or new_window:
+        if before is None or before.shape != thumb.shape:
             return ChangeResult(Change.FULL, full)
-        regions = changed_regions(before, thumb, frame.width, frame.height, span)
+        window = window.clip(frame.width, frame.height) if window is not None and window.area else None
+        cells = np.abs(thumb - before) > CELL_THRESHOLD
+        known = look is not None and look.shape == thumb.shape
+        if window is None:
+            if new_window and not known:
+                return ChangeResult(Change.FULL, full)
+            if new_window:
+                cells = np.abs(thumb - look) > CELL_THRESHOLD
+            regions = _bands(cells, frame.width, frame.height, None)
+        else:
+            # Inside the window and around it apart: a title bar above is not a line of the window.
+            rows, cols = _cell_slices(window)
+            inside = np.zeros_like(cells)
+            if new_window and known:  # back in front: what changed in it since it was last
+                inside[rows, cols] = (np.abs(thumb - look) > CELL_THRESHOLD)[rows, cols]
+            elif not new_window:
+                inside[rows, cols] = cells[rows, cols]
+            cells[rows, cols] = False
+            around = _bands(cells, frame.width, frame.height, None)
+            whole = (window, *around)  # all of the window, and what changed around it
+            if sum(r.area for r in whole) > 0.8 * frame.width * frame.height:
+                whole = full
+            if new_window and not known:  # never seen in front
+                return ChangeResult(Change.FULL, whole)
+            regions = _bands(inside, frame.width, frame.height, (window.x, window.x + window.width)) + around
+            full = whole
         if not regions:  # below the threshold everywhere: noise, not a change
             return ChangeResult(Change.NONE)
         if sum(r.area for r in regions) > FULL_FRAME_SHARE * frame.width * frame.height:

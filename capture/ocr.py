@@ -21,6 +21,8 @@ _DET_MODEL = "PP-OCRv6_det_small.onnx"
 _REC_MODEL = "PP-OCRv6_rec_small.onnx"
 _MIN_SIDE = 16  # crops smaller than this hold no readable text
 _MIN_SCORE = 0.5
+_BAND_MAX = 128  # taller images always go through the detection model
+_LINE_MIN, _LINE_MAX = 6, 64  # ink height of one line of screen text, in pixels
 
 
 def model_paths() -> tuple[Path, Path]:
@@ -52,6 +54,7 @@ class OcrEngine:
         self._cache_lines = cache_lines
         self.recognised = 0  # line images run through the recognition model
         self.reused = 0  # line images whose text came from the cache
+        self.undetected = 0  # images read as one line without the detection model
 
     def _load(self):
         if self._engine is None:
@@ -83,29 +86,38 @@ class OcrEngine:
         """The lines of text in `image` (RGB, HxWx3), boxes shifted by `origin` (x, y)."""
         if image.ndim != 3 or image.shape[0] < _MIN_SIDE or image.shape[1] < _MIN_SIDE:
             return []
-        engine = self._load()
+        self._load()
         bgr = np.ascontiguousarray(image[:, :, ::-1])  # rapidocr takes OpenCV's BGR order
-        try:
-            found = engine(bgr, use_det=True, use_cls=False, use_rec=False)
-        except Exception as exc:  # the engine's own errors are many and untyped
-            raise OcrError(f"OCR failed on a {image.shape[1]}x{image.shape[0]} image: {exc}") from None
-        boxes = getattr(found, "boxes", None)
-        if boxes is None:
-            return []
         lines = []
         ox, oy = origin
-        h, w = bgr.shape[:2]
-        for box in boxes:
-            x0, y0 = max(0, int(np.floor(box[:, 0].min()))), max(0, int(np.floor(box[:, 1].min())))
-            x1, y1 = min(w, int(np.ceil(box[:, 0].max()))), min(h, int(np.ceil(box[:, 1].max())))
-            if x1 - x0 < 4 or y1 - y0 < 4:
-                continue
+        for x0, y0, x1, y1 in self._line_boxes(bgr):
             text, score = self._recognise(bgr[y0:y1, x0:x1])
             text = text.strip()
             if not text or score < _MIN_SCORE:
                 continue
             lines.append(TextLine(text, Region(ox + x0, oy + y0, x1 - x0, y1 - y0), score))
         return lines
+
+    def _line_boxes(self, bgr: np.ndarray) -> list[tuple[int, int, int, int]]:
+        """Boxes (x0, y0, x1, y1) of the lines of text: found from the ink alone when the image
+        is a band around one line (the common case: one line changed), else by detection."""
+        boxes = one_line(bgr)
+        if boxes is not None:
+            self.undetected += 1
+            return boxes
+        try:
+            found = self._engine(bgr, use_det=True, use_cls=False, use_rec=False)
+        except Exception as exc:  # the engine's own errors are many and untyped
+            raise OcrError(f"OCR failed on a {bgr.shape[1]}x{bgr.shape[0]} image: {exc}") from None
+        h, w = bgr.shape[:2]
+        out = []
+        boxes = getattr(found, "boxes", None)
+        for box in boxes if boxes is not None else ():
+            x0, y0 = max(0, int(np.floor(box[:, 0].min()))), max(0, int(np.floor(box[:, 1].min())))
+            x1, y1 = min(w, int(np.ceil(box[:, 0].max()))), min(h, int(np.ceil(box[:, 1].max())))
+            if x1 - x0 >= 4 and y1 - y0 >= 4:
+                out.append((x0, y0, x1, y1))
+        return out
 
     def _recognise(self, crop: np.ndarray) -> tuple[str, float]:
         key = _ink_key(crop)
@@ -138,13 +150,45 @@ class OcrEngine:
                          (time.perf_counter() - wall) * 1000)
 
 
+def _ink(image: np.ndarray) -> np.ndarray:
+    """Where the ink is: pixels far (in green) from the background, the median of the border."""
+    grey = image[:, :, 1].astype(np.int16)
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    return np.abs(grey - int(np.median(border))) > 40
+
+
+def one_line(image: np.ndarray) -> list[tuple[int, int, int, int]] | None:
+    """If `image` is a band holding one whole line of text (neighbour lines cut by its top or
+    bottom edge aside), the line's boxes (x0, y0, x1, y1), one per run of words (columns far
+    apart are read apart); else None, and the detection model must find the lines."""
+    if image.shape[0] > _BAND_MAX:
+        return None
+    ink = _ink(image)
+    ink[:, ink.mean(axis=0) > 0.8] = False  # vertical rules and borders are not text
+    rows = np.flatnonzero(ink.any(axis=1))
+    if rows.size == 0:
+        return None  # no contrast at all: let the detector look harder
+    splits = np.flatnonzero(np.diff(rows) > 1)
+    runs = [rows[a:b + 1] for a, b in zip([0, *(splits + 1)], [*splits, rows.size - 1], strict=True)]
+    runs = [r for r in runs if r[0] > 0 and r[-1] < ink.shape[0] - 1]  # cut neighbours
+    if len(runs) != 1:
+        return None
+    top, bottom = int(runs[0][0]), int(runs[0][-1]) + 1
+    h = bottom - top
+    if not _LINE_MIN <= h <= _LINE_MAX:
+        return None
+    cols = np.flatnonzero(ink[top:bottom].any(axis=0))
+    gaps = np.flatnonzero(np.diff(cols) > 2 * h)
+    pad = max(2, int(0.3 * h))  # about the margin the detector leaves around a line
+    y0, y1 = max(0, top - pad), min(image.shape[0], bottom + pad)
+    return [(max(0, int(cols[a]) - pad), y0, min(image.shape[1], int(cols[b]) + 1 + pad), y1)
+            for a, b in zip([0, *(gaps + 1)], [*gaps, cols.size - 1], strict=True)]
+
+
 def _ink_key(crop: np.ndarray) -> bytes | None:
     """A fingerprint of the ink in a line image, trimmed to the ink's bounding box, so that the
     same text in the same style gives the same key wherever the detector drew its box."""
-    grey = crop[:, :, 1].astype(np.int16)
-    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
-    background = int(np.median(border))
-    ink = np.abs(grey - background) > 40
+    ink = _ink(crop)
     rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
     if rows.size == 0:
         return None

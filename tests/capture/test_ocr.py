@@ -51,3 +51,34 @@ def test_blank_tiny_and_job_inputs():
     assert result.seq == 7 and not result.error
     assert [ln.text for ln in result.lines] == ["Hello there"]
     assert result.lines[0].box.y >= 500
+
+
+@pytest.mark.parametrize("ink,paper", [("black", "white"), ("#e0e0e0", "#202124")])
+def test_a_band_around_one_changed_line_is_read_without_the_detector(ink, paper):
+    # What change detection hands over for one new line: the line, plus slivers of its
+    # neighbours cut by the band's edges, in light or dark mode.
+    img = Image.new("RGB", (700, 200), paper)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype("DejaVuSans.ttf", 22)
+    for i, line in enumerate(["Above the change", "Invoice 4471 sent to Dana", "Below the change"]):
+        draw.text((12, 20 + 34 * i), line, fill=ink, font=font)
+    band = np.asarray(img)[44:98]
+    engine = OcrEngine()
+    lines = engine.read(band, origin=(0, 44))
+    assert engine.undetected == 1
+    assert [ln.text for ln in lines] == ["Invoice 4471 sent to Dana"]
+    assert 44 < lines[0].box.y < 70
+
+
+def test_columns_far_apart_on_one_line_are_read_apart_and_several_lines_go_to_the_detector():
+    from capture.ocr import one_line
+
+    img = Image.new("RGB", (900, 50), "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype("DejaVuSans.ttf", 22)
+    draw.text((10, 12), "Name", fill="black", font=font)
+    draw.text((600, 12), "Total 42", fill="black", font=font)
+    boxes = one_line(np.asarray(img))
+    assert boxes is not None and len(boxes) == 2 and boxes[0][2] < boxes[1][0]
+    assert one_line(rendered(["First line", "Second line"], size=(700, 100))) is None
+    assert one_line(np.full((40, 300, 3), 255, np.uint8)) is None  # nothing to see: the detector decides
