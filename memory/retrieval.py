@@ -14,7 +14,9 @@ lines up in a layer of its own. Measured on LoCoMo (dev split): recall@10 58.8 -
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -43,6 +45,7 @@ _STOP = frozenset(
     "about any some ever tell please know remember".split())
 _MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
+_LANE_LOCK = threading.Lock()
 _DAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 
 
@@ -106,6 +109,7 @@ class Retriever:
         self.index = index if index is not None else ExactIndex(embedder.dim if embedder else 384)
         self.speakers: frozenset[str] = frozenset()
         self._loaded = False
+        self._lane: ThreadPoolExecutor | None = None
 
     @property
     def _vector_model(self) -> str:
@@ -175,6 +179,12 @@ class Retriever:
         items: dict[str, Observation | Memory] = {}
         names, content = self._split_names(query)
         words = topic(content)
+        vectors = None
+        if self.embedder is not None and self.vectors_ready and len(self.index):
+            # The vector layer (embedding the query, then a product over every vector) runs
+            # beside the full-text layers: on 2 cores that hides most of its cost.
+            prefixes = tuple((["obs:"] if want_obs else []) + [f"{x.value}:" for x in kinds])
+            vectors = self._vector_lane().submit(self._nearest, content, depth, prefixes)
         if want_obs:
             hits = self.store.search_observations(words, depth, since=since, until=until, app=f.app)
             layers.append(([f"obs:{o.id}" for o, _ in hits], 1.0))
@@ -188,11 +198,8 @@ class Retriever:
             mem_hits = self.store.search_memories(words, depth, kinds=kinds)
             layers.append(([m.id for m, _ in mem_hits], 1.0))
             items.update({m.id: m for m, _ in mem_hits})
-        if self.embedder is not None and self.vectors_ready and len(self.index):
-            prefixes = tuple((["obs:"] if want_obs else []) + [f"{x.value}:" for x in kinds])
-            vec_hits = self.index.query(self.embedder.embed([content])[0], depth, prefixes)
-            # Nearest neighbours always exist; unrelated ones must not count as "found".
-            layers.append(([ref for ref, sim in vec_hits if sim >= MIN_COSINE], 1.0))
+        if vectors is not None:
+            layers.append((vectors.result(), 1.0))
         scores = _fuse(layers)
         self._load_missing(items, scores)
         if len(names) == 1:
@@ -209,6 +216,17 @@ class Retriever:
             if len(hits) >= k:
                 break
         return hits
+
+    def _nearest(self, content: str, depth: int, prefixes: tuple[str, ...]) -> list[str]:
+        hits = self.index.query(self.embedder.embed([content])[0], depth, prefixes)
+        # Nearest neighbours always exist; unrelated ones must not count as "found".
+        return [ref for ref, sim in hits if sim >= MIN_COSINE]
+
+    def _vector_lane(self) -> ThreadPoolExecutor:
+        with _LANE_LOCK:
+            if self._lane is None:
+                self._lane = ThreadPoolExecutor(1, thread_name_prefix="engram-vectors")
+            return self._lane
 
     def _split_names(self, query: str) -> tuple[list[str], str]:
         """The known speakers named in the query, and the query without them."""

@@ -33,7 +33,7 @@ from memory.models import (
     parse_memory_id,
     utc,
 )
-from memory.schema import MIGRATIONS, column_kind, memory_fts, memory_table
+from memory.schema import FTS_TOKENIZE, MIGRATIONS, column_kind, memory_fts, memory_table
 
 MAX_FIELD_CHARS = 20_000  # one memory field; observations may be much longer
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -63,10 +63,18 @@ def clean_text(text: str) -> str:
     return text
 
 
-def fts_query(text: str) -> str | None:
-    """A safe FTS5 query matching any word of `text` (each quoted: no FTS syntax gets through)."""
-    words = list(dict.fromkeys(w.lower() for w in _TOKEN.findall(text)))
-    return " OR ".join(f'"{w}"' for w in words[:64]) or None
+COMMON_SHARE = 0.05  # a query word in more of a table's rows than this is left out of its search
+COMMON_FROM_ROWS = 2000  # ... in tables at least this big (below, every word is cheap)
+
+
+def query_words(text: str) -> list[str]:
+    """The distinct words of a full-text query, lower-cased, at most 64."""
+    return list(dict.fromkeys(w.lower() for w in _TOKEN.findall(text)))[:64]
+
+
+def fts_query(words: Sequence[str]) -> str | None:
+    """A safe FTS5 query matching any of `words` (each quoted: no FTS syntax gets through)."""
+    return " OR ".join(f'"{w}"' for w in words) or None
 
 
 class MemoryStore:
@@ -77,6 +85,7 @@ class MemoryStore:
         self.path = path
         self.db = sc.sqlite_utils.Database(conn)
         self._lock = threading.RLock()
+        self._stem_cache: dict[str, frozenset[str]] = {}
         self._depth = 0
 
     # -- opening -------------------------------------------------------------------------------
@@ -250,10 +259,20 @@ class MemoryStore:
         self, query: str, k: int = 10, *, since=None, until=None, app=None
     ) -> list[tuple[Observation, float]]:
         """Full-text (BM25) search of the raw log; higher score is better."""
-        match = fts_query(query)
+        match = fts_query(self._selective(query_words(query), "observations_fts", "observations"))
         if match is None:
             return []
         where, params = self._obs_filter(since=since, until=until, app=app, prefix="o.")
+        if not where:
+            # Rank in the index alone, then load the k winners: joining every match to its row
+            # before ranking costs 5x more at 100k observations.
+            rows = self._rows(
+                "SELECT rowid, -bm25(observations_fts, 1.0, 0.3, 0.2) AS score FROM observations_fts "
+                "WHERE observations_fts MATCH ? ORDER BY bm25(observations_fts, 1.0, 0.3, 0.2) LIMIT ?",
+                [match, k])
+            score = {r["rowid"]: r["score"] for r in rows}
+            found = self.observations(ids=list(score)) if score else []
+            return sorted(((o, score[o.id]) for o in found), key=lambda pair: -pair[1])
         sql = (
             "SELECT o.*, -bm25(observations_fts, 1.0, 0.3, 0.2) AS score FROM observations_fts "
             "JOIN observations o ON o.id = observations_fts.rowid WHERE observations_fts MATCH ?"
@@ -263,6 +282,50 @@ class MemoryStore:
         sql += " ORDER BY bm25(observations_fts, 1.0, 0.3, 0.2) LIMIT ?"
         rows = self._rows(sql, [match, *params, k])
         return [(_observation(r), r["score"]) for r in rows]
+
+    def _selective(self, words: list[str], fts: str, table: str) -> list[str]:
+        """`words` without those in more than COMMON_SHARE of a large table's rows (the rarest
+        word stays). BM25 scores every row that matches any word, so one common word makes a
+        query over 100k rows several times slower, while adding almost nothing to the ranking."""
+        if len(words) < 2:
+            return words
+        with self._lock:
+            rows = self._one(f"SELECT max(rowid) FROM {table}") or 0  # ids are never reused: an upper bound
+            if rows < max(1, COMMON_FROM_ROWS):
+                return words
+            stems = self._stems(words)
+            self._conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{fts}_vocab "
+                               f"USING fts5vocab(main, {fts}, 'row')")
+            found = dict(self._conn.execute(
+                f"SELECT term, doc FROM temp.{fts}_vocab WHERE term IN (SELECT value FROM json_each(?))",
+                [json.dumps(sorted({t for ts in stems.values() for t in ts}))]).fetchall())
+        share = {w: max((found.get(t, 0) for t in stems.get(w, ())), default=0) / rows for w in words}
+        keep = [w for w in words if share[w] <= COMMON_SHARE]
+        return keep or [min(words, key=share.get)]
+
+    def _stems(self, words: list[str]) -> dict[str, set[str]]:
+        """What the full-text tokenizer makes of each word (its porter stems), asked of the
+        tokenizer itself through an in-memory table, so the terms match the index's exactly."""
+        new = [w for w in words if w not in self._stem_cache]
+        if new:
+            found = self._tokenize(new)
+            for w in new:
+                self._stem_cache[w] = frozenset(found.get(w, ()))
+            while len(self._stem_cache) > 10_000:
+                self._stem_cache.pop(next(iter(self._stem_cache)))
+        return {w: self._stem_cache[w] for w in words}
+
+    def _tokenize(self, words: list[str]) -> dict[str, set[str]]:
+        self._conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.stemmer USING fts5(t, tokenize='{FTS_TOKENIZE}')")
+        self._conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.stemmer_terms "
+                           "USING fts5vocab(temp, stemmer, 'instance')")
+        self._conn.execute("DELETE FROM temp.stemmer")
+        self._conn.executemany("INSERT INTO temp.stemmer(rowid, t) VALUES (?, ?)", list(enumerate(words)))
+        stems: dict[str, set[str]] = {}
+        for term, doc in self._conn.execute("SELECT term, doc FROM temp.stemmer_terms"):
+            stems.setdefault(words[doc], set()).add(term)
+        self._conn.execute("DELETE FROM temp.stemmer")
+        return stems
 
     def leading_tags(self, min_count: int = 2) -> dict[str, int]:
         """Short "Tag: " prefixes that start several observations (chat speakers, headers), counted."""
@@ -430,12 +493,13 @@ class MemoryStore:
         self, query: str, k: int = 10, kinds: Sequence[MemoryType] | None = None
     ) -> list[tuple[Memory, float]]:
         """Full-text (BM25) search over memory text; higher score is better."""
-        match = fts_query(query)
-        if match is None:
+        words = query_words(query)
+        if not words:
             return []
         scored: list[tuple[Memory, float]] = []
         for kind in kinds or list(MemoryType):
             fts = memory_fts(kind)
+            match = fts_query(self._selective(words, fts, memory_table(kind)))
             rows = self._rows(
                 f"SELECT rowid, -bm25({fts}) AS score FROM {fts} WHERE {fts} MATCH ? "
                 f"ORDER BY bm25({fts}) LIMIT ?",

@@ -182,3 +182,23 @@ def test_search_uses_full_text_until_the_vectors_are_loaded(seeded, store, embed
     assert [h.ref for h in fresh.search("login test", 1)] == ["obs:2"]
     fresh.load_index()
     assert fresh.vectors_ready and fresh.search("my dog destroyed furniture", 1)[0].ref == "obs:3"
+
+
+def test_exact_index_finds_k_of_a_kind_behind_many_closer_items_of_another():
+    from memory.vectors import ExactIndex
+
+    rng = np.random.default_rng(3)
+    query = np.zeros(8, np.float32)
+    query[0] = 1.0
+    close = rng.normal(0, 0.05, (200, 8)).astype(np.float32) + query
+    far = rng.normal(0, 1.0, (5, 8)).astype(np.float32)
+    vectors = np.vstack([close, far])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = ExactIndex(8)
+    index.add([f"obs:{i}" for i in range(200)] + [f"semantic:{i}" for i in range(5)], vectors)
+    sims = vectors[200:] @ query
+    got = index.query(query, 3, ("semantic:",))
+    assert [ref for ref, _ in got] == [f"semantic:{i}" for i in np.argsort(-sims)[:3]]
+    assert [ref for ref, _ in index.query(query, 2)] == [f"obs:{i}" for i in np.argsort(-(vectors[:200] @ query))[:2]]
+    index.remove(["semantic:0", "obs:1"])
+    assert len(index) == 203 and "semantic:0" not in {r for r, _ in index.query(query, 5, ("semantic:",))}

@@ -47,6 +47,31 @@ def test_full_text_search_finds_stemmed_words(store):
     assert [o.text for o, _ in hits] == ["We are meeting Alice on Tuesday"]
 
 
+def test_a_word_in_most_rows_of_a_big_table_is_left_out_of_the_search(store, monkeypatch):
+    import memory.store as store_module
+
+    store.add_observations([obs(f"Weekly meeting notes {i}", minutes=i) for i in range(30)]
+                           + [obs("Meeting with the dentist", minutes=40)])
+    store.add(SemanticFact(name="dentist", summary="The dentist meeting is on Friday"), cause="t")
+    # A small table keeps every word: "meetings" (stemmed like "meeting") matches all 31 rows.
+    assert len(store.search_observations("meetings dentist", 50)) == 31
+    monkeypatch.setattr(store_module, "COMMON_FROM_ROWS", 10)
+    hits = store.search_observations("meetings dentist", 50)
+    assert [o.text for o, _ in hits] == ["Meeting with the dentist"]
+    # The rarest word stays even when every word is common; memories are pruned by their own rows.
+    assert len(store.search_observations("weekly meetings", 50)) == 30
+    assert [m.summary for m, _ in store.search_memories("meetings dentist")] == ["The dentist meeting is on Friday"]
+
+
+def test_search_with_and_without_filters_ranks_alike(store):
+    store.add_observations([obs("budget budget review", minutes=1), obs("budget draft", minutes=2),
+                            obs("lunch plans", minutes=3), obs("the budget", app="Slack", minutes=4)])
+    plain = [(o.text, round(score, 6)) for o, score in store.search_observations("budget review")]
+    filtered = [(o.text, round(score, 6)) for o, score in store.search_observations("budget review", app="Mail")]
+    assert plain[0][0] == "budget budget review" and len(plain) == 3
+    assert filtered == [pair for pair in plain if pair[0] != "the budget"]
+
+
 @pytest.mark.parametrize(
     "query",
     ["'; DROP TABLE observations; --", 'NEAR("a" "b")', "*", '"', "a AND OR NOT", "col:value", "", "^x",
