@@ -180,7 +180,8 @@ def one_line(image: np.ndarray) -> list[tuple[int, int, int, int]] | None:
     cols = np.flatnonzero(ink[top:bottom].any(axis=0))
     gaps = np.flatnonzero(np.diff(cols) > 2 * h)
     pad = max(2, int(0.3 * h))  # about the margin the detector leaves around a line
-    y0, y1 = max(0, top - pad), min(image.shape[0], bottom + pad)
+    # Kept off the band's own edges, where a box would look like a neighbour line cut in two.
+    y0, y1 = max(min(top, 2), top - pad), min(max(bottom, image.shape[0] - 2), bottom + pad)
     return [(max(0, int(cols[a]) - pad), y0, min(image.shape[1], int(cols[b]) + 1 + pad), y1)
             for a, b in zip([0, *(gaps + 1)], [*gaps, cols.size - 1], strict=True)]
 

@@ -81,4 +81,9 @@ def test_columns_far_apart_on_one_line_are_read_apart_and_several_lines_go_to_th
     boxes = one_line(np.asarray(img))
     assert boxes is not None and len(boxes) == 2 and boxes[0][2] < boxes[1][0]
     assert one_line(rendered(["First line", "Second line"], size=(700, 100))) is None
+    # Big text close to the band's edges: the box stays off them (an edge means "cut").
+    big = Image.new("RGB", (600, 60), "white")
+    ImageDraw.Draw(big).text((10, 4), "Heading", fill="black", font=ImageFont.truetype("DejaVuSans.ttf", 44))
+    ((_, y0, _, y1),) = one_line(np.asarray(big))
+    assert y0 >= 2 and y1 <= 58
     assert one_line(np.full((40, 300, 3), 255, np.uint8)) is None  # nothing to see: the detector decides
