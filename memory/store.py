@@ -648,9 +648,10 @@ class MemoryStore:
                     "DELETE FROM history WHERE memory_type = ? AND memory_row = ?", (k.value, n)
                 ).rowcount
             packed_obs = json.dumps(obs_ids)
+            # A reply's vector carries the question before it: the next line is embedded anew.
             self._conn.execute(
-                "DELETE FROM embeddings WHERE ref IN (SELECT 'obs:' || value FROM json_each(?))",
-                (packed_obs,))
+                "DELETE FROM embeddings WHERE ref IN (SELECT 'obs:' || value FROM json_each(?) "
+                "UNION SELECT 'obs:' || (value + 1) FROM json_each(?))", (packed_obs, packed_obs))
             self._conn.execute(
                 "DELETE FROM observations WHERE id IN (SELECT value FROM json_each(?))", (packed_obs,))
         self._compact()

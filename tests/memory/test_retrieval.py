@@ -9,7 +9,7 @@ from memory.answer import NOTHING_FOUND, answer
 from memory.embed import MiniLMEmbedder
 from memory.evaluation import answer_f1, evidence_recall, parse_sample, token_f1
 from memory.llm import FakeModel
-from memory.retrieval import Filters, Retriever, speaker_tag, time_range, topic
+from memory.retrieval import VECTOR_TEXT, Filters, Retriever, speaker_tag, time_range, topic
 from memory.vectors import ChromaIndex
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=timezone.utc)  # a Wednesday
@@ -152,9 +152,38 @@ def test_a_named_person_ranks_their_own_lines_first(store, embedder):
     assert retriever.search("Where did Bob go hiking?", 1)[0].text.startswith("Bob: I went hiking")
     assert retriever.search("Where did Alice go hiking?", 1)[0].text.startswith("Alice: I went hiking")
     # Who said it is left out of the embedded text: the embedder would see mostly the name.
-    stored = dict(store.embeddings(f"{embedder.name}/v2"))
+    stored = dict(store.embeddings(f"{embedder.name}/{VECTOR_TEXT}"))
     np.testing.assert_allclose(np.frombuffer(stored["obs:2"], np.float32),
                                embedder.embed(["I went hiking in the Rockies last weekend"])[0], atol=1e-5)
+
+
+def test_a_reply_is_embedded_with_the_question_it_answers_until_the_question_is_forgotten(store, embedder):
+    from app.paths import Paths
+    from app.services import Engram
+
+    lines = ["Mel: Any big plans for the summer?", "Cam: Researching adoption agencies, finally!",
+             "Mel: That is wonderful news.", "Cam: Thanks, it means a lot."]
+    store.add_observations([NewObservation(time=NOW + timedelta(minutes=i), app="Chat", title="Mel", text=t)
+                            for i, t in enumerate(lines)])
+    engram = Engram(Paths(store.path.parent), store, b"k" * 32)
+    engram._retriever = retriever = Retriever(store, embedder)
+    retriever.sync_index()
+    model = f"{embedder.name}/{VECTOR_TEXT}"
+
+    def vector(ref):
+        return np.frombuffer(dict(store.embeddings(model))[ref], np.float32)
+
+    # The reply carries the question; a reply to a statement does not.
+    np.testing.assert_allclose(vector("obs:2"), embedder.embed(
+        ["Mel\nAny big plans for the summer?\nResearching adoption agencies, finally!"])[0], atol=1e-5)
+    np.testing.assert_allclose(vector("obs:4"), embedder.embed(["Mel\nThanks, it means a lot."])[0], atol=1e-5)
+    assert "obs:2" in {h.ref for h in retriever.search("What are Cam's plans for the summer?", 2)}
+    # Forgetting the question also drops what the reply's vector took from it.
+    engram.forget(since=NOW, until=NOW + timedelta(seconds=1))
+    assert "obs:2" not in dict(store.embeddings(model)) and len(retriever.index) == 2
+    assert retriever.sync_index() == 1
+    np.testing.assert_allclose(vector("obs:2"), embedder.embed(
+        ["Mel\nResearching adoption agencies, finally!"])[0], atol=1e-5)
 
 
 def test_a_memory_hit_lists_its_most_relevant_source_first(store, embedder):
