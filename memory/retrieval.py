@@ -47,6 +47,7 @@ _STOP = frozenset(
 _MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
 _LANE_LOCK = threading.Lock()
+_LANE: ThreadPoolExecutor | None = None  # one thread for every retriever's vector layer
 _DAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 
 
@@ -110,7 +111,6 @@ class Retriever:
         self.index = index if index is not None else ExactIndex(embedder.dim if embedder else 384)
         self.speakers: frozenset[str] = frozenset()
         self._loaded = False
-        self._lane: ThreadPoolExecutor | None = None
 
     @property
     def _vector_model(self) -> str:
@@ -186,7 +186,7 @@ class Retriever:
             # The vector layer (embedding the query, then a product over every vector) runs
             # beside the full-text layers: on 2 cores that hides most of its cost.
             prefixes = tuple((["obs:"] if want_obs else []) + [f"{x.value}:" for x in kinds])
-            vectors = self._vector_lane().submit(self._nearest, content, depth, prefixes)
+            vectors = _vector_lane().submit(self._nearest, content, depth, prefixes)
         if want_obs:
             hits = self.store.search_observations(words, depth, since=since, until=until, app=f.app)
             layers.append(([f"obs:{o.id}" for o, _ in hits], 1.0))
@@ -224,12 +224,6 @@ class Retriever:
         # Nearest neighbours always exist; unrelated ones must not count as "found".
         return [ref for ref, sim in hits if sim >= MIN_COSINE]
 
-    def _vector_lane(self) -> ThreadPoolExecutor:
-        with _LANE_LOCK:
-            if self._lane is None:
-                self._lane = ThreadPoolExecutor(1, thread_name_prefix="engram-vectors")
-            return self._lane
-
     def _split_names(self, query: str) -> tuple[list[str], str]:
         """The known speakers named in the query, and the query without them."""
         names = [s for s in self.speakers if re.search(rf"\b{re.escape(s)}\b", query)]
@@ -262,6 +256,14 @@ class Retriever:
         missing_mem = [r for r in scores if not r.startswith("obs:") and r not in items]
         for m in self.store.memories(ids=missing_mem) if missing_mem else []:
             items[m.id] = m
+
+
+def _vector_lane() -> ThreadPoolExecutor:
+    global _LANE
+    with _LANE_LOCK:
+        if _LANE is None:
+            _LANE = ThreadPoolExecutor(1, thread_name_prefix="engram-vectors")
+        return _LANE
 
 
 def _fuse(layers: list[tuple[list[str], float]]) -> dict[str, float]:
