@@ -4,7 +4,7 @@ An archive is one file: a short header (format, version, Argon2id salt and cost)
 each AES-GCM sealed under a key derived from the archive's passphrase, numbered in the associated
 data so that records cannot be dropped, reordered or swapped unnoticed, and closed by an end record
 so a cut-off file is refused. Records hold observations, memories with their change history, and
-settings (compressed JSON), and kept frames (PNG bytes). Nothing in an archive is readable without
+settings (compressed JSON), and kept frames (image bytes). Nothing in an archive is readable without
 the passphrase. Settings that describe one machine (the keyring, the capture daemon's heartbeat
 and pause) stay out.
 """

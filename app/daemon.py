@@ -81,7 +81,9 @@ WORKER_START_SECONDS = 120.0
 PRUNE_EVERY_SECONDS = 3600.0
 HOUR = 3600.0
 STALL_SECONDS = 5.0  # a grab takes milliseconds: a capture thread silent this long is stuck
-_PNG_LEVEL = 3
+# Kept frames are lossless WebP at its fastest setting: 2.6x smaller than PNG for the same CPU
+# (a 1920x1080 screen of text: 60 KB in 28 ms, against 155 KB in 26-36 ms as PNG).
+_WEBP = {"lossless": True, "method": 1, "quality": 0}
 _KNOWN_LINES = 5000  # per window: lines already stored, so text that comes back is not stored again
 _UNSAVED = 64  # observations kept in memory while the disk is full
 _STATS = 10_000
@@ -1084,17 +1086,17 @@ class CaptureDaemon:
         body, _ = redact(f"{text}\n[Screen: {caption}]" if caption else text)
         title, _ = redact(job.window.title)
         url, _ = redact(job.window.url)
-        png = self._png(job.frame, all_lines) if self.settings.keep_frames else None
+        image = self._image(job.frame, all_lines) if self.settings.keep_frames else None
         obs = NewObservation(time=job.frame.time, text=body, app=job.window.app, title=title,
                              url=url, source_kind="screen",
                              source_id=f"{self._session}:{job.seq}")
         try:
             with self._save_lock:
                 self._flush_unsaved()
-                obs_id = self._save(obs, png)
+                obs_id = self._save(obs, image)
         except StoreError as exc:
             if _disk_full(exc):
-                self._unsaved.append((obs, png))
+                self._unsaved.append((obs, image))
                 self._on_disk_full(exc)
                 with self._lock:
                     job.tick.failed = True
@@ -1104,8 +1106,8 @@ class CaptureDaemon:
         self._remember(job, new_lines)
         self._after_save(obs_id)
 
-    def _save(self, obs: NewObservation, png: bytes | None) -> int | None:
-        frame_id = self._frames.put(png) if png is not None else None
+    def _save(self, obs: NewObservation, image: bytes | None) -> int | None:
+        frame_id = self._frames.put(image) if image is not None else None
         try:
             ids = self.engram.store.add_observations([dataclasses.replace(obs, frame_id=frame_id)])
         except BaseException:
@@ -1116,8 +1118,8 @@ class CaptureDaemon:
 
     def _flush_unsaved(self) -> None:
         while self._unsaved:
-            obs, png = self._unsaved[0]
-            obs_id = self._save(obs, png)
+            obs, image = self._unsaved[0]
+            obs_id = self._save(obs, image)
             self._unsaved.popleft()
             self._after_save(obs_id)
 
@@ -1167,12 +1169,12 @@ class CaptureDaemon:
                 pixels[max(0, r.y - 2):r.y + r.height + 2, max(0, r.x - 2):r.x + r.width + 2] = 0
         return pixels
 
-    def _png(self, frame: Frame, lines: list[TextLine]) -> bytes:
-        """The frame as PNG, with every line that holds a secret blacked out."""
+    def _image(self, frame: Frame, lines: list[TextLine]) -> bytes:
+        """The frame as a lossless WebP, with every line that holds a secret blacked out."""
         from PIL import Image
 
         buf = io.BytesIO()
-        Image.fromarray(self._without_secrets(frame, lines)).save(buf, "PNG", compress_level=_PNG_LEVEL)
+        Image.fromarray(self._without_secrets(frame, lines)).save(buf, "WEBP", **_WEBP)
         return buf.getvalue()
 
     # -- heartbeat thread ----------------------------------------------------------------------

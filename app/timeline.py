@@ -147,7 +147,8 @@ def missing_frame(o: Observation) -> str:
 
 
 def frame_image(engram: Engram, frame_id: str) -> bytes:
-    """A kept frame's PNG bytes, decrypted in memory (never written anywhere in clear)."""
+    """A kept frame's image bytes (WebP; PNG from earlier versions), decrypted in memory
+    (never written anywhere in clear)."""
     try:
         return FrameStore(engram.paths.frames, engram.data_key).get(frame_id)
     except StoreError as exc:

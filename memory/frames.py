@@ -55,11 +55,11 @@ class FrameStore:
             raise FrameMissing(f"{frame_id!r} is not a frame id")
         return self.folder / frame_id
 
-    def put(self, png: bytes) -> str:
-        """Encrypt and write `png`; returns the new frame's id."""
+    def put(self, image: bytes) -> str:
+        """Encrypt and write `image` (encoded image bytes); returns the new frame's id."""
         frame_id = secrets.token_hex(16)
         nonce = secrets.token_bytes(12)
-        blob = _MAGIC + nonce + self._aead.encrypt(nonce, png, frame_id.encode())
+        blob = _MAGIC + nonce + self._aead.encrypt(nonce, image, frame_id.encode())
         path = self._path(frame_id)
         tmp = path.with_name(path.name + ".tmp")
         try:
@@ -77,7 +77,7 @@ class FrameStore:
         return frame_id
 
     def get(self, frame_id: str) -> bytes:
-        """The PNG bytes of a frame; FrameMissing if there is none, StoreError if damaged."""
+        """The image bytes of a frame; FrameMissing if there is none, StoreError if damaged."""
         try:
             blob = self._path(frame_id).read_bytes()
         except FileNotFoundError:

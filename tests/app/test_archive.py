@@ -46,7 +46,7 @@ def test_round_trip_keeps_observations_frames_memories_and_provenance(source, ta
     report = archive.export_archive(source, path, SECRET, kdf=FAST_KDF)
     assert (report.observations, report.memories, report.frames) == (125, 12, 8)
     raw = path.read_bytes()
-    assert b"Lisbon" not in raw and b"4471#" not in raw and b"\x89PNG" not in raw
+    assert b"Lisbon" not in raw and b"4471#" not in raw and b"WEBP" not in raw
     got = archive.import_archive(target, path, SECRET)
     assert (got.observations, got.memories, got.frames, got.skipped) == (125, 12, 8, 0)
     assert [(o.time, o.app, o.text) for o in target.observations()] == \
@@ -55,7 +55,7 @@ def test_round_trip_keeps_observations_frames_memories_and_provenance(source, ta
     assert [o.app for o in target.store.observations(ids=flight.sources)] == ["Firefox"] * 3
     frames = FrameStore(target.paths.frames, target.data_key)
     kept = [o for o in target.observations() if o.frame_id]
-    assert len(kept) == 8 and frames.get(kept[0].frame_id).startswith(b"\x89PNG")
+    assert len(kept) == 8 and frames.get(kept[0].frame_id)[8:12] == b"WEBP"
     again = archive.import_archive(target, path, SECRET)
     assert (again.observations, again.memories, again.skipped) == (0, 0, 137)
     assert len(target.observations()) == 125

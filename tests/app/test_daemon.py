@@ -100,8 +100,8 @@ def test_a_window_with_known_text_is_captured_with_app_and_title(xserver, engram
         daemon.on_observation = seen.append
         obs = wait_for(lambda: observation_with(engram, "oat milk"), what="the window's text")
         assert (obs.app, obs.title, obs.source_kind) == ("Notesapp", "Groceries list", "screen")
-        png = FrameStore(engram.paths.frames, engram.data_key).get(obs.frame_id)
-        assert Image.open(io.BytesIO(png)).size == (1280, 800)
+        kept = Image.open(io.BytesIO(FrameStore(engram.paths.frames, engram.data_key).get(obs.frame_id)))
+        assert kept.size == (1280, 800) and kept.format == "WEBP"
 
         win.append("Call the plumber at noon")
         later = wait_for(lambda: observation_with(engram, "plumber"), what="the new line")

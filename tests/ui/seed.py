@@ -68,8 +68,9 @@ def _at(clock: str, day: date = DAY) -> datetime:
     return datetime.combine(day, time(h, m)).astimezone()
 
 
-def frame_png(app: str, title: str, lines: list[str], width: int = 960, height: int = 600) -> bytes:
-    """A plain mock screenshot: a window with a title bar and the text lines."""
+def frame_image(app: str, title: str, lines: list[str], width: int = 960, height: int = 600) -> bytes:
+    """A plain mock screenshot (lossless WebP, as the capture daemon keeps them): a window with
+    a title bar and the text lines."""
     image = Image.new("RGB", (width, height), (236, 239, 244))
     draw = ImageDraw.Draw(image)
     try:
@@ -85,7 +86,7 @@ def frame_png(app: str, title: str, lines: list[str], width: int = 960, height: 
         draw.text((64, y), line[:90], fill=(28, 34, 48), font=font)
         y += 36
     out = io.BytesIO()
-    image.save(out, "PNG")
+    image.save(out, "WEBP", lossless=True, method=1, quality=0)
     return out.getvalue()
 
 
@@ -98,7 +99,7 @@ def seed_observations(engram: Engram, day: date = DAY, *, frames: bool = True, e
         for n, offset in enumerate(range(0, minutes, every_minutes)):
             # the window fills up as the user works; later views add one line each, as capture stores them
             shown = lines[: n + 1] if n < len(lines) else [lines[n % len(lines)]]
-            frame_id = store.put(frame_png(app, title, shown)) if frames and n == 0 else None
+            frame_id = store.put(frame_image(app, title, shown)) if frames and n == 0 else None
             items.append(NewObservation(
                 time=t0 + timedelta(minutes=offset, seconds=7 * (n % 4)), app=app, title=title, url=url,
                 text="\n".join(shown), source_kind="seed", source_id=f"{day}:{start}:{n}", frame_id=frame_id))
