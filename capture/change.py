@@ -19,6 +19,7 @@ from capture.models import Frame, Region
 CELL = 8  # thumbnail cell, in pixels: a 1920x1080 screen becomes 240x135
 CELL_THRESHOLD = 2 * CELL * CELL  # summed green difference that counts (mean > 2 levels)
 FULL_FRAME_SHARE = 0.4  # changed bands covering more than this: read the whole frame
+WHOLE_SCREEN_SHARE = 0.8  # a window and what changed around it covering more: read the screen
 BAND_PAD = 10  # pixels added above and below a changed band, so the changed line is whole
 TALL_BAND, NARROW_BAND = 6, 3  # in cells: a band taller than 6 and at most 3 wide is a column
 
@@ -50,16 +51,16 @@ def digest(thumb: np.ndarray) -> bytes:
     return hashlib.blake2b(thumb.tobytes(), digest_size=16).digest()
 
 
-def changed_regions(before: np.ndarray, after: np.ndarray, frame_width: int, frame_height: int,
-                    span: tuple[int, int] | None = None) -> tuple[Region, ...]:
-    """Bands of rows whose thumbnail cells changed, as frame regions. Each band spans
-    `span` (x0, x1) horizontally, when given (the active window), else the whole frame width,
-    so that a changed word is read with the rest of its line."""
-    return _bands(np.abs(after - before) > CELL_THRESHOLD, frame_width, frame_height, span)
+def _changed(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """The thumbnail cells that changed."""
+    return np.abs(after - before) > CELL_THRESHOLD
 
 
 def _bands(cells: np.ndarray, frame_width: int, frame_height: int,
            span: tuple[int, int] | None) -> tuple[Region, ...]:
+    """Bands of rows whose thumbnail cells changed, as frame regions. Each band spans `span`
+    (x0, x1) horizontally when it lies within it (the active window), else the whole frame
+    width, so that a changed word is read with the rest of its line."""
     rows = np.flatnonzero(cells.any(axis=1))
     if rows.size == 0:
         return ()
@@ -141,57 +142,65 @@ class ChangeDetector:
         thumb = thumbnail(frame.pixels)
         before = self._last.get(index)
         new_window = self._last_window.get(index) != window_key
-        look = self._looks.pop((index, window_key), None)  # how this window looked when last in front
+        look = self._remember(index, window_key, thumb)
+        if before is not None and before.shape == thumb.shape and not new_window \
+                and np.array_equal(before, thumb):
+            return ChangeResult(Change.NONE)
+        if self._repeat(window_key, thumb):
+            return ChangeResult(Change.NONE, repeat=True)
+        screen = (Region(0, 0, frame.width, frame.height),)
+        if before is None or before.shape != thumb.shape:
+            return ChangeResult(Change.FULL, screen)
+        known = look is not None and look.shape == thumb.shape  # seen in front before, on this screen
+        window = window.clip(frame.width, frame.height) if window is not None and window.area else None
+        if window is None:
+            if new_window and not known:
+                return ChangeResult(Change.FULL, screen)
+            regions = _bands(_changed(look if new_window else before, thumb), frame.width, frame.height, None)
+            whole = screen
+        else:
+            # Inside the window and around it apart: a title bar above is not a line of the window.
+            rows, cols = _cell_slices(window)
+            inside = np.zeros(thumb.shape, bool)
+            if not new_window or known:  # back in front: what changed in it since it was last
+                inside[rows, cols] = _changed(look if new_window else before, thumb)[rows, cols]
+            around = _changed(before, thumb)
+            around[rows, cols] = False
+            around_bands = _bands(around, frame.width, frame.height, None)
+            whole = (window, *around_bands)  # all of the window, and what changed around it
+            if sum(r.area for r in whole) > WHOLE_SCREEN_SHARE * frame.width * frame.height:
+                whole = screen
+            if new_window and not known:
+                return ChangeResult(Change.FULL, whole)
+            regions = _bands(inside, frame.width, frame.height, (window.x, window.x + window.width)) + around_bands
+        if not regions:  # below the threshold everywhere: noise, not a change
+            return ChangeResult(Change.NONE)
+        if sum(r.area for r in regions) > FULL_FRAME_SHARE * frame.width * frame.height:
+            return ChangeResult(Change.FULL, whole)
+        return ChangeResult(Change.REGIONS, regions)
+
+    def _remember(self, index: int, window_key: str, thumb: np.ndarray) -> np.ndarray | None:
+        """Record this frame as the monitor's last and the window's look; returns the window's
+        previous look (None if it was never in front on this monitor, or was forgotten)."""
+        look = self._looks.pop((index, window_key), None)
         self._looks[(index, window_key)] = thumb
         while len(self._looks) > self._window_looks:
             self._looks.popitem(last=False)
         self._last[index] = thumb
         self._last_window[index] = window_key
+        return look
+
+    def _repeat(self, window_key: str, thumb: np.ndarray) -> bool:
+        """Whether this exact state of the window was read recently (remembering it if not)."""
         seen = self._seen.setdefault(window_key, OrderedDict())
         self._seen.move_to_end(window_key)
         while len(self._seen) > self._windows:
             self._seen.popitem(last=False)
-        if before is not None and before.shape == thumb.shape and not new_window \
-                and np.array_equal(before, thumb):
-            return ChangeResult(Change.NONE)
         fingerprint = digest(thumb)
         if fingerprint in seen:
             seen.move_to_end(fingerprint)
-            return ChangeResult(Change.NONE, repeat=True)
+            return True
         seen[fingerprint] = None
         while len(seen) > self._repeats:
             seen.popitem(last=False)
-        full = (Region(0, 0, frame.width, frame.height),)
-        if before is None or before.shape != thumb.shape:
-            return ChangeResult(Change.FULL, full)
-        window = window.clip(frame.width, frame.height) if window is not None and window.area else None
-        cells = np.abs(thumb - before) > CELL_THRESHOLD
-        known = look is not None and look.shape == thumb.shape
-        if window is None:
-            if new_window and not known:
-                return ChangeResult(Change.FULL, full)
-            if new_window:
-                cells = np.abs(thumb - look) > CELL_THRESHOLD
-            regions = _bands(cells, frame.width, frame.height, None)
-        else:
-            # Inside the window and around it apart: a title bar above is not a line of the window.
-            rows, cols = _cell_slices(window)
-            inside = np.zeros_like(cells)
-            if new_window and known:  # back in front: what changed in it since it was last
-                inside[rows, cols] = (np.abs(thumb - look) > CELL_THRESHOLD)[rows, cols]
-            elif not new_window:
-                inside[rows, cols] = cells[rows, cols]
-            cells[rows, cols] = False
-            around = _bands(cells, frame.width, frame.height, None)
-            whole = (window, *around)  # all of the window, and what changed around it
-            if sum(r.area for r in whole) > 0.8 * frame.width * frame.height:
-                whole = full
-            if new_window and not known:  # never seen in front
-                return ChangeResult(Change.FULL, whole)
-            regions = _bands(inside, frame.width, frame.height, (window.x, window.x + window.width)) + around
-            full = whole
-        if not regions:  # below the threshold everywhere: noise, not a change
-            return ChangeResult(Change.NONE)
-        if sum(r.area for r in regions) > FULL_FRAME_SHARE * frame.width * frame.height:
-            return ChangeResult(Change.FULL, full)
-        return ChangeResult(Change.REGIONS, regions)
+        return False
