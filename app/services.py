@@ -352,10 +352,10 @@ class Engram:
         except StoreError as exc:
             raise AppError(str(exc)) from None
         if self._retriever is not None:
-            # The line after a forgotten one leaves too: its vector may carry the forgotten text,
-            # and the next index sync embeds it again without it.
+            # A line whose context was a forgotten line leaves the index too; the next index
+            # sync embeds it again without it.
             self._retriever.forget(list(report.memories) + [
-                f"obs:{i + d}" for i in report.observation_ids for d in (0, 1)])
+                f"obs:{i}" for i in (*report.observation_ids, *report.changed_observation_ids)])
         for frame in report.frames:
             with contextlib.suppress(FileNotFoundError):
                 os.remove(self.paths.frames / frame)

@@ -35,6 +35,7 @@ class Observation(NewObservation):
     id: int = 0
     processed: bool = False
     frame_removed: str = ""  # why a frame kept for it is gone ("retention"); "" if none was removed
+    context: str = ""  # for a reply in a conversation, the question it answers (memory.dialogue)
 
 
 class MemoryType(StrEnum):
@@ -208,6 +209,8 @@ class ForgetReport:
     observation_ids: tuple[int, ...] = ()
     history: int = 0
     frames: tuple[str, ...] = ()
+    # Lines that kept a forgotten line as their context: it was cleared, and they need new vectors.
+    changed_observation_ids: tuple[int, ...] = ()
 
     def summary(self) -> str:
         return (

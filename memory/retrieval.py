@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
+from memory.dialogue import speaker_tag
 from memory.embed import Embedder
 from memory.models import Memory, MemoryType, Observation, SearchHit
 from memory.store import MemoryStore
@@ -31,14 +32,7 @@ RRF_K = 60
 MIN_COSINE = 0.3  # MiniLM: below this, a neighbour is unrelated
 SPEAKER_WEIGHT = 0.5  # the named speaker's layer counts half as much as a content layer
 VECTOR_TEXT = "v3"  # bump when the text embedded for an item changes: stored vectors are redone
-QUESTION_CHARS = 160  # how much of the question a reply answers goes into the reply's vector
 _WORD = re.compile(r"\w+", re.UNICODE)
-_TAG = re.compile(r"([A-Z][\w'.-]{0,20}(?: [A-Z][\w'.-]{0,20})?): ")
-# Leading "Word: " tags that are headers or labels, not people.
-_NOT_SPEAKERS = frozenset(
-    "from to cc bcc subject date sent re fwd fw note notes error warning info debug title name time "
-    "status url path file todo done question answer q a summary description total result output "
-    "input step tip example source address phone email tel mobile fax password user username".split())
 _STOP = frozenset(
     "a an and are as at be been but by can could did do does for from had has have he her hers him his "
     "how i if in into is it its me my of on or our she so than that the their them then there these they "
@@ -55,14 +49,6 @@ def topic(query: str) -> str:
     """The question's content words (active retrieval, without a model call)."""
     words = [w for w in _WORD.findall(query) if w.lower() not in _STOP]
     return " ".join(words) or query
-
-
-def speaker_tag(text: str) -> str | None:
-    """The person a line is attributed to ("Alice: hi" -> "Alice"), if it starts with a speaker tag."""
-    match = _TAG.match(text)
-    if match is None or match.group(1).lower() in _NOT_SPEAKERS:
-        return None
-    return match.group(1)
 
 
 def time_range(query: str, now: datetime) -> tuple[datetime | None, datetime | None]:
@@ -139,8 +125,7 @@ class Retriever:
             refs = [f"obs:{o.id}" for o in obs] + [m.id for m in mems]
             if not refs:
                 break
-            before = {o.id: o for o in self.store.observations(ids=[o.id - 1 for o in obs])}
-            texts = [_vector_text(o, before.get(o.id - 1)) for o in obs] + [m.text() for m in mems]
+            texts = [_vector_text(o) for o in obs] + [m.text() for m in mems]
             vectors = self.embedder.embed(texts).astype(np.float32)
             self.store.put_embeddings(self._vector_model, {
                 r: v.tobytes() for r, v in zip(refs, vectors, strict=True)})
@@ -275,28 +260,16 @@ def _fuse(layers: list[tuple[list[str], float]]) -> dict[str, float]:
     return scores
 
 
-def _vector_text(o: Observation, before: Observation | None = None) -> str:
+def _vector_text(o: Observation) -> str:
     """What is embedded for an observation: its title and text, without a leading speaker tag,
-    and, for a reply in a conversation, the question it answers ("Any plans for the summer?" ->
-    "Researching adoption agencies"): a reply alone often says nothing of what it is about.
-    Measured on LoCoMo: recall@10 73.1 -> 75.0 (all neighbour lines as context: no gain)."""
+    after the question it answers, if any (memory.dialogue)."""
     text = o.text
     tag = speaker_tag(text)
     if tag is not None:
         text = text[len(tag) + 2:]
-        asked = _question(before, tag, o) if before is not None else None
-        if asked:
-            text = f"{asked}\n{text}"
+    if o.context:
+        text = f"{o.context}\n{text}"
     return f"{o.title}\n{text}" if o.title else text
-
-
-def _question(before: Observation, speaker: str, o: Observation) -> str | None:
-    """The end of the line before `o`, if another speaker in the same conversation asked there."""
-    other = speaker_tag(before.text)
-    if other is None or other == speaker or (before.app, before.title) != (o.app, o.title):
-        return None
-    said = before.text[len(other) + 2:].rstrip()
-    return said[-QUESTION_CHARS:] if "?" in said[-80:] else None
 
 
 def _time_of(item: Observation | Memory) -> datetime | None:

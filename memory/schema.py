@@ -54,6 +54,27 @@ def _memory_tables() -> list[str]:
     return sql
 
 
+def _observation_search() -> list[str]:
+    """Full text over observations (text, title, app, and the question a reply answers), kept
+    in step with the table by triggers."""
+    cols = "text, title, app, context"
+    new = "new.text, new.title, new.app, new.context"
+    old = "old.text, old.title, old.app, old.context"
+    return [
+        f"""CREATE VIRTUAL TABLE observations_fts USING fts5({cols},
+            content='observations', content_rowid='id', tokenize='{FTS_TOKENIZE}')""",
+        f"""CREATE TRIGGER observations_ai AFTER INSERT ON observations BEGIN
+            INSERT INTO observations_fts(rowid, {cols}) VALUES (new.id, {new}); END""",
+        f"""CREATE TRIGGER observations_ad AFTER DELETE ON observations BEGIN
+            INSERT INTO observations_fts(observations_fts, rowid, {cols})
+            VALUES ('delete', old.id, {old}); END""",
+        f"""CREATE TRIGGER observations_au AFTER UPDATE OF {cols} ON observations BEGIN
+            INSERT INTO observations_fts(observations_fts, rowid, {cols})
+            VALUES ('delete', old.id, {old});
+            INSERT INTO observations_fts(rowid, {cols}) VALUES (new.id, {new}); END""",
+    ]
+
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     (
         "raw log, six memory types, provenance, history, settings, embeddings",
@@ -125,4 +146,19 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "vectors of record are listed by model without reading the vectors",
         ["CREATE INDEX embeddings_model ON embeddings(model, ref)"],
     ),
+    (
+        # memory.dialogue: a reply is found by the question it answers. The store fills the
+        # context of lines stored before this version once, right after migrating.
+        "a line of conversation keeps the question it answers, and full text searches it too",
+        [
+            "ALTER TABLE observations ADD COLUMN context TEXT NOT NULL DEFAULT ''",
+            "DROP TRIGGER observations_ai",
+            "DROP TRIGGER observations_ad",
+            "DROP TRIGGER observations_au",
+            "DROP TABLE observations_fts",
+            *_observation_search(),
+            "INSERT INTO observations_fts(observations_fts) VALUES ('rebuild')",
+        ],
+    ),
 ]
+CONTEXT_MIGRATION = 5  # the version after which observations' context is filled in

@@ -14,8 +14,10 @@ import threading
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 
 from memory import _sqlcipher as sc
+from memory.dialogue import question_answered
 from memory.errors import StoreError, ValidationError
 from memory.models import (
     MEMORY_CLASSES,
@@ -33,7 +35,7 @@ from memory.models import (
     parse_memory_id,
     utc,
 )
-from memory.schema import FTS_TOKENIZE, MIGRATIONS, column_kind, memory_fts, memory_table
+from memory.schema import CONTEXT_MIGRATION, FTS_TOKENIZE, MIGRATIONS, column_kind, memory_fts, memory_table
 
 MAX_FIELD_CHARS = 20_000  # one memory field; observations may be much longer
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -141,6 +143,8 @@ class MemoryStore:
                     continue
                 for sql in statements:
                     self._conn.execute(sql)
+                if version == CONTEXT_MIGRATION and done:
+                    self._fill_context()
                 self._conn.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, ts(now()))
                 )
@@ -203,15 +207,33 @@ class MemoryStore:
         (source_kind, source_id) is already stored, which is skipped)."""
         ids: list[int | None] = []
         with self.transaction():
+            rows = self._rows("SELECT * FROM observations ORDER BY id DESC LIMIT 1")
+            before = _observation(rows[0]) if rows else None
             for o in items:
+                o = dataclasses.replace(o, app=clean_text(o.app), title=clean_text(o.title), url=clean_text(o.url),
+                            text=clean_text(o.text))
                 cur = self._conn.execute(
                     "INSERT INTO observations (time, app, title, url, text, source_kind, "
-                    "source_id, frame_id) VALUES (?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
-                    (ts(o.time), clean_text(o.app), clean_text(o.title), clean_text(o.url),
-                     clean_text(o.text), o.source_kind, o.source_id, o.frame_id),
+                    "source_id, frame_id, context) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
+                    (ts(o.time), o.app, o.title, o.url, o.text, o.source_kind, o.source_id, o.frame_id,
+                     question_answered(before, o)),
                 )
                 ids.append(cur.lastrowid if cur.rowcount else None)
+                if cur.rowcount:
+                    before = o
         return ids
+
+    def _fill_context(self) -> None:
+        """Give every stored line the question it answers (once, for lines stored before it was kept)."""
+        before = None
+        updates = []
+        for r in self._conn.execute("SELECT id, text, app, title FROM observations ORDER BY id"):
+            line = SimpleNamespace(text=r[1], app=r[2], title=r[3])
+            context = question_answered(before, line)
+            if context:
+                updates.append((context, r[0]))
+            before = line
+        self._conn.executemany("UPDATE observations SET context = ? WHERE id = ?", updates)
 
     def observations(
         self,
@@ -267,19 +289,19 @@ class MemoryStore:
             # Rank in the index alone, then load the k winners: joining every match to its row
             # before ranking costs 5x more at 100k observations.
             rows = self._rows(
-                "SELECT rowid, -bm25(observations_fts, 1.0, 0.3, 0.2) AS score FROM observations_fts "
-                "WHERE observations_fts MATCH ? ORDER BY bm25(observations_fts, 1.0, 0.3, 0.2) LIMIT ?",
+                "SELECT rowid, -bm25(observations_fts, 1.0, 0.3, 0.2, 0.6) AS score FROM observations_fts "
+                "WHERE observations_fts MATCH ? ORDER BY bm25(observations_fts, 1.0, 0.3, 0.2, 0.6) LIMIT ?",
                 [match, k])
             score = {r["rowid"]: r["score"] for r in rows}
             found = self.observations(ids=list(score)) if score else []
             return sorted(((o, score[o.id]) for o in found), key=lambda pair: -pair[1])
         sql = (
-            "SELECT o.*, -bm25(observations_fts, 1.0, 0.3, 0.2) AS score FROM observations_fts "
+            "SELECT o.*, -bm25(observations_fts, 1.0, 0.3, 0.2, 0.6) AS score FROM observations_fts "
             "JOIN observations o ON o.id = observations_fts.rowid WHERE observations_fts MATCH ?"
         )
         if where:
             sql += " AND " + " AND ".join(where)
-        sql += " ORDER BY bm25(observations_fts, 1.0, 0.3, 0.2) LIMIT ?"
+        sql += " ORDER BY bm25(observations_fts, 1.0, 0.3, 0.2, 0.6) LIMIT ?"
         rows = self._rows(sql, [match, *params, k])
         return [(_observation(r), r["score"]) for r in rows]
 
@@ -648,15 +670,25 @@ class MemoryStore:
                     "DELETE FROM history WHERE memory_type = ? AND memory_row = ?", (k.value, n)
                 ).rowcount
             packed_obs = json.dumps(obs_ids)
-            # A reply's vector carries the question before it: the next line is embedded anew.
             self._conn.execute(
-                "DELETE FROM embeddings WHERE ref IN (SELECT 'obs:' || value FROM json_each(?) "
-                "UNION SELECT 'obs:' || (value + 1) FROM json_each(?))", (packed_obs, packed_obs))
+                "DELETE FROM embeddings WHERE ref IN (SELECT 'obs:' || value FROM json_each(?))", (packed_obs,))
             self._conn.execute(
                 "DELETE FROM observations WHERE id IN (SELECT value FROM json_each(?))", (packed_obs,))
+            # A reply keeps the question before it (its context, in its full text and vector):
+            # the line after each forgotten one loses its context, and its vector is made anew.
+            changed = [r[0] for r in self._conn.execute(
+                "SELECT id FROM observations WHERE context != '' AND id IN (SELECT "
+                "(SELECT min(o.id) FROM observations o WHERE o.id > f.value) FROM json_each(?) f)",
+                (packed_obs,))]
+            packed_changed = json.dumps(changed)
+            self._conn.execute("UPDATE observations SET context = '' WHERE id IN (SELECT value FROM json_each(?))",
+                               (packed_changed,))
+            self._conn.execute(
+                "DELETE FROM embeddings WHERE ref IN (SELECT 'obs:' || value FROM json_each(?))", (packed_changed,))
         self._compact()
         return ForgetReport(observations=len(obs_ids), memories=tuple(removed), history=history,
-                            frames=tuple(frames), observation_ids=tuple(obs_ids))
+                            frames=tuple(frames), observation_ids=tuple(obs_ids),
+                            changed_observation_ids=tuple(changed))
 
     def _compact(self) -> None:
         """Merge full-text segments (dropping deleted terms) and truncate the WAL."""
@@ -758,6 +790,7 @@ def _observation(r: dict) -> Observation:
         id=r["id"], time=from_ts(r["time"]), app=r["app"], title=r["title"], url=r["url"],
         text=r["text"], source_kind=r["source_kind"], source_id=r["source_id"],
         frame_id=r["frame_id"], processed=bool(r["processed"]), frame_removed=r["frame_removed"],
+        context=r["context"],
     )
 
 

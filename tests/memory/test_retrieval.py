@@ -9,7 +9,8 @@ from memory.answer import NOTHING_FOUND, answer
 from memory.embed import MiniLMEmbedder
 from memory.evaluation import answer_f1, evidence_recall, parse_sample, token_f1
 from memory.llm import FakeModel
-from memory.retrieval import VECTOR_TEXT, Filters, Retriever, speaker_tag, time_range, topic
+from memory.dialogue import speaker_tag
+from memory.retrieval import VECTOR_TEXT, Filters, Retriever, time_range, topic
 from memory.vectors import ChromaIndex
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=timezone.utc)  # a Wednesday

@@ -194,6 +194,41 @@ def test_a_failed_transaction_leaves_nothing_behind(store):
     assert store.counts().observations == 0
 
 
+CHAT = ["Mel: Any big plans for the summer?", "Cam: Researching adoption agencies!",
+        "Mel: Wonderful.", "Cam: Are you coming to the picnic?", "Notes: picnic list"]
+
+
+def test_a_reply_keeps_the_question_it_answers_and_is_found_by_it(store):
+    store.add_observations([obs(t, app="Chat", title="Mel", minutes=i) for i, t in enumerate(CHAT[:2])])
+    store.add_observations([obs(t, app="Chat", title="Mel", minutes=i) for i, t in enumerate(CHAT[2:], 2)]
+                           + [obs("Cam: Yes, see you there?", app="Mail", minutes=9)])
+    assert [o.context for o in store.observations()] == [
+        "", "Any big plans for the summer?", "", "", "", ""]  # not a reply, same speaker, other window
+    assert {o.text for o, _ in store.search_observations("summer plans")} == set(CHAT[:2])
+    # Forgetting the question takes it out of the reply too.
+    report = store.forget(since=T0, until=T0 + timedelta(seconds=1))
+    assert report.changed_observation_ids == (2,)
+    assert store.observations()[0].context == ""
+    assert not store.search_observations("summer plans")
+
+
+def test_lines_stored_before_replies_kept_their_question_get_it_when_the_store_is_opened(tmp_path, key,
+                                                                                          monkeypatch):
+    import memory.store as store_module
+
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:4])
+    with MemoryStore.create(path, key) as old:
+        for i, text in enumerate(CHAT[:2]):
+            old.db.execute("INSERT INTO observations (time, app, title, text, source_kind) VALUES (?,?,?,?,?)",
+                           [f"2024-03-01T09:0{i}:00+00:00", "Chat", "Mel", text, "screen"])
+    monkeypatch.undo()
+    with MemoryStore.open(path, key) as new:
+        assert new.schema_version() == 5
+        assert [o.context for o in new.observations()] == ["", "Any big plans for the summer?"]
+        assert {o.text for o, _ in new.search_observations("summer")} == set(CHAT[:2])
+
+
 def test_migrations_are_recorded(store):
     versions = store.db.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
     assert [v[0] for v in versions] == list(range(1, store.schema_version() + 1))
