@@ -40,8 +40,6 @@ _STOP = frozenset(
     "about any some ever tell please know remember".split())
 _MONTHS = {m: i for i, m in enumerate(
     "january february march april may june july august september october november december".split(), 1)}
-_LANE_LOCK = threading.Lock()
-_LANE: ThreadPoolExecutor | None = None  # one thread for every retriever's vector layer
 _DAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 
 
@@ -241,6 +239,10 @@ class Retriever:
         missing_mem = [r for r in scores if not r.startswith("obs:") and r not in items]
         for m in self.store.memories(ids=missing_mem) if missing_mem else []:
             items[m.id] = m
+
+
+_LANE_LOCK = threading.Lock()
+_LANE: ThreadPoolExecutor | None = None  # one thread for every retriever's vector layer
 
 
 def _vector_lane() -> ThreadPoolExecutor:

@@ -65,6 +65,8 @@ def clean_text(text: str) -> str:
     return text
 
 
+# BM25 over the observations' columns: text, title, app, and the question a reply answers.
+_OBS_RANK = "bm25(observations_fts, 1.0, 0.3, 0.2, 0.6)"
 COMMON_SHARE = 0.05  # a query word in more of a table's rows than this is left out of its search
 COMMON_FROM_ROWS = 2000  # ... in tables at least this big (below, every word is cheap)
 
@@ -88,6 +90,7 @@ class MemoryStore:
         self.db = sc.sqlite_utils.Database(conn)
         self._lock = threading.RLock()
         self._stem_cache: dict[str, frozenset[str]] = {}
+        self._vocabs: set[str] = set()  # in-memory helper tables made on this connection
         self._depth = 0
 
     # -- opening -------------------------------------------------------------------------------
@@ -207,11 +210,11 @@ class MemoryStore:
         (source_kind, source_id) is already stored, which is skipped)."""
         ids: list[int | None] = []
         with self.transaction():
-            rows = self._rows("SELECT * FROM observations ORDER BY id DESC LIMIT 1")
-            before = _observation(rows[0]) if rows else None
+            rows = self._rows("SELECT text, app, title FROM observations ORDER BY id DESC LIMIT 1")
+            before = SimpleNamespace(**rows[0]) if rows else None  # the line a new one may answer
             for o in items:
-                o = dataclasses.replace(o, app=clean_text(o.app), title=clean_text(o.title), url=clean_text(o.url),
-                            text=clean_text(o.text))
+                o = dataclasses.replace(o, app=clean_text(o.app), title=clean_text(o.title),
+                                        url=clean_text(o.url), text=clean_text(o.text))
                 cur = self._conn.execute(
                     "INSERT INTO observations (time, app, title, url, text, source_kind, "
                     "source_id, frame_id, context) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
@@ -289,19 +292,19 @@ class MemoryStore:
             # Rank in the index alone, then load the k winners: joining every match to its row
             # before ranking costs 5x more at 100k observations.
             rows = self._rows(
-                "SELECT rowid, -bm25(observations_fts, 1.0, 0.3, 0.2, 0.6) AS score FROM observations_fts "
-                "WHERE observations_fts MATCH ? ORDER BY bm25(observations_fts, 1.0, 0.3, 0.2, 0.6) LIMIT ?",
+                f"SELECT rowid, -{_OBS_RANK} AS score FROM observations_fts "
+                f"WHERE observations_fts MATCH ? ORDER BY {_OBS_RANK} LIMIT ?",
                 [match, k])
             score = {r["rowid"]: r["score"] for r in rows}
             found = self.observations(ids=list(score)) if score else []
             return sorted(((o, score[o.id]) for o in found), key=lambda pair: -pair[1])
         sql = (
-            "SELECT o.*, -bm25(observations_fts, 1.0, 0.3, 0.2, 0.6) AS score FROM observations_fts "
+            f"SELECT o.*, -{_OBS_RANK} AS score FROM observations_fts "
             "JOIN observations o ON o.id = observations_fts.rowid WHERE observations_fts MATCH ?"
         )
         if where:
             sql += " AND " + " AND ".join(where)
-        sql += " ORDER BY bm25(observations_fts, 1.0, 0.3, 0.2, 0.6) LIMIT ?"
+        sql += f" ORDER BY {_OBS_RANK} LIMIT ?"
         rows = self._rows(sql, [match, *params, k])
         return [(_observation(r), r["score"]) for r in rows]
 
@@ -316,8 +319,10 @@ class MemoryStore:
             if rows < max(1, COMMON_FROM_ROWS):
                 return words
             stems = self._stems(words)
-            self._conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{fts}_vocab "
-                               f"USING fts5vocab(main, {fts}, 'row')")
+            if fts not in self._vocabs:
+                self._conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.{fts}_vocab "
+                                   f"USING fts5vocab(main, {fts}, 'row')")
+                self._vocabs.add(fts)
             found = dict(self._conn.execute(
                 f"SELECT term, doc FROM temp.{fts}_vocab WHERE term IN (SELECT value FROM json_each(?))",
                 [json.dumps(sorted({t for ts in stems.values() for t in ts}))]).fetchall())
@@ -338,10 +343,12 @@ class MemoryStore:
         return {w: self._stem_cache[w] for w in words}
 
     def _tokenize(self, words: list[str]) -> dict[str, set[str]]:
-        self._conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.stemmer USING fts5(t, tokenize='{FTS_TOKENIZE}')")
-        self._conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.stemmer_terms "
-                           "USING fts5vocab(temp, stemmer, 'instance')")
-        self._conn.execute("DELETE FROM temp.stemmer")
+        if "stemmer" not in self._vocabs:
+            self._conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.stemmer "
+                               f"USING fts5(t, tokenize='{FTS_TOKENIZE}')")
+            self._conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.stemmer_terms "
+                               "USING fts5vocab(temp, stemmer, 'instance')")
+            self._vocabs.add("stemmer")
         self._conn.executemany("INSERT INTO temp.stemmer(rowid, t) VALUES (?, ?)", list(enumerate(words)))
         stems: dict[str, set[str]] = {}
         for term, doc in self._conn.execute("SELECT term, doc FROM temp.stemmer_terms"):
