@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import secrets
 import tempfile
 import time
@@ -13,7 +14,8 @@ from pathlib import Path
 from app.errors import AppError
 from app.paths import Paths
 from app.services import Engram
-from memory import MemoryStore
+from memory import MemoryStore, SemanticFact
+from memory.managers import Batch, evidence_of, grounded
 from memory.evaluation import CATEGORIES, Scores, answer_f1, evidence_recall, parse_sample
 
 
@@ -30,6 +32,14 @@ class EvalReport:
     failed_batches: int = 0
     evidence_turns: int = 0
     evidence_in_memories: int = 0  # evidence turns that are in some memory's provenance
+    answered: int = 0  # questions answered (all, or the --questions sample)
+    memories_kept: dict[str, int] = field(default_factory=dict)  # per type, at the end
+    memories_grounded: int = 0  # of the model-made (non-episodic) ones, grounded in their sources
+    memories_checked: int = 0
+    duplicate_facts: int = 0  # semantic facts whose name another fact already has
+    model: str = ""
+    answer_seconds: float = 0.0
+    answers_given: list[dict] = field(default_factory=list)  # question, gold, answer, category, F1
 
     def table(self) -> str:
         cols = [*CATEGORIES.values(), "overall"]
@@ -38,24 +48,38 @@ class EvalReport:
                  f"{'':<12}" + "".join(f"{c:>13}" for c in cols)]
         for name, row in self.scores.items():
             lines.append(f"{name:<12}" + "".join(f"{row.get(c, 0.0):>13.1f}" for c in cols))
+        if "answer_f1" in self.scores:
+            lines.append(f"answers: {self.answered} questions with {self.model or 'the active model'}, "
+                         f"{self.answer_seconds / max(1, self.answered):.1f} s each")
         lines.append(f"ingestion: {self.ingest_seconds:.0f} s, {self.model_calls} model calls, "
-                     f"{self.failed_batches} batches kept raw; memories: "
-                     + (", ".join(f"{k} {n}" for k, n in sorted(self.memories_created.items())) or "none"))
+                     f"{self.failed_batches} batches kept raw; memories kept: "
+                     + (", ".join(f"{k} {n}" for k, n in sorted(self.memories_kept.items())) or "none"))
         if not self.raw_only:
             share = 100.0 * self.evidence_in_memories / max(1, self.evidence_turns)
             lines.append(f"evidence turns in some memory's provenance: {self.evidence_in_memories} of "
                          f"{self.evidence_turns} ({share:.1f}%)")
+            grounded = 100.0 * self.memories_grounded / max(1, self.memories_checked)
+            lines.append(f"model-made memories grounded in their sources: {self.memories_grounded} of "
+                         f"{self.memories_checked} ({grounded:.1f}%); facts repeating another's name: "
+                         f"{self.duplicate_facts}")
         return "\n".join(lines)
 
 
 def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answers: bool = True,
-               limit: int | None = None, progress: Callable[[str], None] | None = None,
-               model=None) -> EvalReport:
+               limit: int | None = None, only: tuple[str, ...] = (), questions: int | None = None,
+               seed: int = 0, progress: Callable[[str], None] | None = None, model=None) -> EvalReport:
+    """Recall@k of the evidence for every question; answer F1 for all of them, or for `questions`
+    sampled with `seed` (the same seed gives the same sample, whatever the model)."""
     try:
         samples = json.loads(Path(file).read_text())
     except (OSError, ValueError) as exc:
         raise AppError(f"cannot read LoCoMo file {file}: {exc}") from None
+    samples = [s for s in samples if not only or s.get("sample_id") in only]
+    if not samples:
+        raise AppError(f"no conversation of {file} is called {', '.join(only)}")
     conversations = [parse_sample(s) for s in samples[:limit]]
+    every = [(c.sample_id, n) for c in conversations for n in range(len(c.questions))]
+    to_answer = set(every if questions is None else random.Random(seed).sample(every, min(questions, len(every))))
     scores = Scores()
     ingest = 0.0
     report = EvalReport(file=Path(file).name, conversations=len(conversations),
@@ -84,20 +108,47 @@ def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answer
                             report.memories_created[kind] = report.memories_created.get(kind, 0) + count
                 engram.prepare_index()
                 ingest += time.perf_counter() - start
-                source_ids = {o.id: o.source_id for o in engram.store.observations()}
+                observations = engram.store.observations()
+                source_ids = {o.id: o.source_id for o in observations}
+                _count_memories(report, engram.store.memories(), {o.id: o for o in observations})
                 remembered = {source_ids.get(i) for m in engram.store.memories() for i in m.sources}
                 evidence = {e for q in conv.questions for e in q.evidence}
                 report.evidence_turns += len(evidence)
                 report.evidence_in_memories += len(evidence & remembered)
-                for q in conv.questions:
+                for number, q in enumerate(conv.questions):
                     hits = engram.search(q.text, max(cutoffs), now=conv.last_time)
                     for k in cutoffs:
                         scores.add_recall(k, q.category, evidence_recall(hits, q.evidence, k, source_ids))
-                    if answers:
+                    if answers and (conv.sample_id, number) in to_answer:
+                        asked = time.perf_counter()
                         reply = engram.ask(q.text)
-                        scores.add_f1(q.category, answer_f1(reply.text, q.answer, q.category))
+                        report.answer_seconds += time.perf_counter() - asked
+                        report.answered += 1
+                        report.model = report.model or getattr(engram.model, "name", "")
+                        f1 = answer_f1(reply.text, q.answer, q.category)
+                        scores.add_f1(q.category, f1)
+                        report.answers_given.append({"conversation": conv.sample_id, "question": q.text,
+                                                     "gold": q.answer, "answer": reply.text,
+                                                     "category": CATEGORIES[q.category], "f1": round(f1, 3)})
             if progress:
                 progress(f"{conv.sample_id}: {len(conv.questions)} questions done")
     report.scores = scores.summary()
     report.ingest_seconds = ingest
     return report
+
+
+def _count_memories(report: EvalReport, memories: list, observations: dict) -> None:
+    """Memories per type; how many model-made ones are grounded in their own sources; repeated facts."""
+    names: set[str] = set()
+    for m in memories:
+        kind = m.type.value
+        report.memories_kept[kind] = report.memories_kept.get(kind, 0) + 1
+        if isinstance(m, SemanticFact):
+            name = " ".join(m.name.casefold().split())
+            report.duplicate_facts += name in names
+            names.add(name)
+        if kind in ("episodic", "core"):
+            continue  # episodes cite their whole batch; the profile accumulates
+        sources = [observations[i] for i in m.sources if i in observations]
+        report.memories_checked += 1
+        report.memories_grounded += bool(sources) and grounded(m, evidence_of(Batch(tuple(sources))))

@@ -9,6 +9,7 @@ from pathlib import Path
 import platformdirs
 
 ENV_HOME = "ENGRAM_HOME"
+ENV_MODELS = "ENGRAM_MODELS"
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,15 @@ class Paths:
         """Recommended models downloaded by `engram models download` (outside the encrypted store:
         they are public files, checked by their SHA-256)."""
         return self.root / "models"
+
+    @property
+    def shared_models(self) -> Path:
+        """Models for every data directory of this user: $ENGRAM_MODELS, else the default data
+        directory's models folder (where the installer puts the default tier)."""
+        chosen = os.environ.get(ENV_MODELS)
+        if chosen:
+            return Path(chosen).expanduser().absolute()
+        return Path(platformdirs.user_data_dir("Engram", appauthor=False)).expanduser().absolute() / "models"
 
     @property
     def instance_lock(self) -> Path:

