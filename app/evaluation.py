@@ -30,14 +30,19 @@ class EvalReport:
     failed_batches: int = 0
     evidence_turns: int = 0
     evidence_in_memories: int = 0  # evidence turns that are in some memory's provenance
+    by_conversation: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # id -> scores
 
     def table(self) -> str:
         cols = [*CATEGORIES.values(), "overall"]
+        rows = list(self.scores.items()) + [  # each conversation apart: a change must hold on each
+            (f"{sample} {name}", row) for sample, scores in self.by_conversation.items()
+            for name, row in scores.items() if name.startswith("recall@")]
+        width = max([12, *(len(name) + 1 for name, _ in rows)])
         lines = [f"LoCoMo {self.file}: {self.conversations} conversations, {self.questions} questions"
                  f" ({'raw log only' if self.raw_only else 'raw log + memories'})",
-                 f"{'':<12}" + "".join(f"{c:>13}" for c in cols)]
-        for name, row in self.scores.items():
-            lines.append(f"{name:<12}" + "".join(f"{row.get(c, 0.0):>13.1f}" for c in cols))
+                 f"{'':<{width}}" + "".join(f"{c:>13}" for c in cols)]
+        for name, row in rows:
+            lines.append(f"{name:<{width}}" + "".join(f"{row.get(c, 0.0):>13.1f}" for c in cols))
         lines.append(f"ingestion: {self.ingest_seconds:.0f} s, {self.model_calls} model calls, "
                      f"{self.failed_batches} batches kept raw; memories: "
                      + (", ".join(f"{k} {n}" for k, n in sorted(self.memories_created.items())) or "none"))
@@ -89,13 +94,17 @@ def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answer
                 evidence = {e for q in conv.questions for e in q.evidence}
                 report.evidence_turns += len(evidence)
                 report.evidence_in_memories += len(evidence & remembered)
+                own = Scores()
                 for q in conv.questions:
                     hits = engram.search(q.text, max(cutoffs), now=conv.last_time)
                     for k in cutoffs:
-                        scores.add_recall(k, q.category, evidence_recall(hits, q.evidence, k, source_ids))
+                        value = evidence_recall(hits, q.evidence, k, source_ids)
+                        scores.add_recall(k, q.category, value)
+                        own.add_recall(k, q.category, value)
                     if answers:
                         reply = engram.ask(q.text)
                         scores.add_f1(q.category, answer_f1(reply.text, q.answer, q.category))
+                report.by_conversation[conv.sample_id] = own.summary()
             if progress:
                 progress(f"{conv.sample_id}: {len(conv.questions)} questions done")
     report.scores = scores.summary()
