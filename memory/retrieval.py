@@ -23,9 +23,9 @@ from datetime import datetime
 
 import numpy as np
 
+from memory import timephrase
 from memory.dialogue import speaker_tag
 from memory.embed import Embedder
-from memory import timephrase
 from memory.models import Memory, MemoryType, Observation, SearchHit
 from memory.store import MemoryStore, clean_text
 from memory.vectors import ExactIndex

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from memory import _sqlcipher as sc
 from memory.dialogue import question_answered
 from memory.errors import StoreError, ValidationError
+from memory.grams import index_terms, query_terms
 from memory.models import (
     MEMORY_CLASSES,
     SENSITIVITIES,
@@ -35,7 +36,6 @@ from memory.models import (
     parse_memory_id,
     utc,
 )
-from memory.grams import index_terms, query_terms
 from memory.schema import (
     CONTEXT_MIGRATION,
     FTS_TOKENIZE,

@@ -57,7 +57,7 @@ def _month(tag: str) -> str:
 
 @dataclass(frozen=True)
 class TimeSpan:
-    """A half-open span [since, until) of aware datetimes named by `phrase`."""
+    """A half-open span [since, until) of UTC datetimes named by `phrase`."""
 
     since: datetime
     until: datetime
@@ -97,14 +97,21 @@ def parse(query: str, now: datetime, zone: tzinfo | None = None) -> TimeSpan | N
     except (OverflowError, ValueError):
         return None
     best: tuple[int, TimeSpan] | None = None
+    impossible: list[range] = []  # "31 February 2026" is no date, and "February 2026" inside it is not one either
     for pattern, rule in _RULES:
         for match in pattern.finditer(text):
+            if any(match.start() in r or match.end() - 1 in r for r in impossible):
+                continue
             try:
                 span = rule(match.groupdict(), today, zone, now)
             except (ValueError, OverflowError, KeyError):
-                span = None  # an impossible date: no span
+                impossible.append(range(match.start(), match.end()))
+                span = None
             if span is not None and (best is None or match.start() < best[0]):
-                best = (match.start(), TimeSpan(*span, phrase=match.group(0)))
+                # In UTC: aware datetimes that share a zone compare and subtract as wall times.
+                since, until, certain = span
+                best = (match.start(), TimeSpan(since.astimezone(UTC), until.astimezone(UTC), certain,
+                                                match.group(0)))
             if span is not None:
                 break
     return best[1] if best is not None else None
