@@ -3,13 +3,15 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from memory import NewObservation, SemanticFact, VaultEntry
 from memory.answer import NOTHING_FOUND, answer
+from memory.dialogue import speaker_tag
 from memory.embed import MiniLMEmbedder
 from memory.evaluation import answer_f1, evidence_recall, parse_sample, token_f1
 from memory.llm import FakeModel
-from memory.dialogue import speaker_tag
 from memory.retrieval import VECTOR_TEXT, Filters, Retriever, time_range, topic
 from memory.vectors import ChromaIndex
 
@@ -344,3 +346,10 @@ def test_before_and_after_questions_list_the_anchor_neighbours(store, embedder):
     # a plain question has no relations; "after March 3" is a range, not an order
     assert {h.relation for h in retriever.search("curl documentation", 3, now=NOW)} == {""}
     assert {h.relation for h in retriever.search("curl documentation read after 3 March", 3, now=NOW)} == {""}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.characters(exclude_categories=())), st.booleans())  # lone surrogates too: undecodable argv
+def test_no_query_ever_raises(seeded, query, with_now):
+    hits = seeded.search(query, 5, now=NOW if with_now else None)
+    assert all(h.ref for h in hits)
