@@ -30,9 +30,16 @@ _SKIN_TONES = range(0x1F3FB, 0x1F400)
 MAX_TERMS = 4096  # per row: a page of CJK text has far fewer distinct pairs
 
 
+_ASCII_SYMBOLS = re.compile(r"[$+<=>^`|~]")  # the ASCII characters of the Unicode symbol categories
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
 def _symbols(text: str) -> list[str]:
-    return [f"g{ord(ch)}" for ch in text
-            if unicodedata.category(ch).startswith("S") and ord(ch) not in _SKIN_TONES]
+    found = [f"g{ord(ch)}" for ch in _ASCII_SYMBOLS.findall(text)]
+    if not text.isascii():  # most screen text is: skip the per-character look-up
+        found += [f"g{ord(ch)}" for ch in _NON_ASCII.findall(text)
+                  if unicodedata.category(ch).startswith("S") and ord(ch) not in _SKIN_TONES]
+    return found
 
 
 def _run_terms(run: str) -> list[str]:

@@ -78,17 +78,16 @@ def _observation_search() -> list[str]:
 def _gram_search() -> list[str]:
     """Terms for unsegmented scripts and symbols (memory.grams) beside the word index, kept in
     step with the observations by triggers that call the store's engram_grams() function."""
-    terms = "engram_grams(new.text, new.title, new.context)"
+    add = ("INSERT INTO observations_grams(rowid, body) SELECT new.id, terms FROM "
+           "(SELECT engram_grams(new.text, new.title, new.context) AS terms) WHERE terms != '';")
     return [
         "CREATE VIRTUAL TABLE observations_grams USING fts5(body, content='', contentless_delete=1, "
         "tokenize='ascii')",
-        f"""CREATE TRIGGER observations_grams_ai AFTER INSERT ON observations WHEN {terms} != '' BEGIN
-            INSERT INTO observations_grams(rowid, body) VALUES (new.id, {terms}); END""",
+        f"CREATE TRIGGER observations_grams_ai AFTER INSERT ON observations BEGIN {add} END",
         """CREATE TRIGGER observations_grams_ad AFTER DELETE ON observations BEGIN
             DELETE FROM observations_grams WHERE rowid = old.id; END""",
         f"""CREATE TRIGGER observations_grams_au AFTER UPDATE OF text, title, context ON observations BEGIN
-            DELETE FROM observations_grams WHERE rowid = old.id;
-            INSERT INTO observations_grams(rowid, body) SELECT new.id, {terms} WHERE {terms} != ''; END""",
+            DELETE FROM observations_grams WHERE rowid = old.id; {add} END""",
         "INSERT INTO observations_grams(rowid, body) SELECT id, terms FROM "
         "(SELECT id, engram_grams(text, title, context) AS terms FROM observations) WHERE terms != ''",
     ]
