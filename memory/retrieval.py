@@ -33,7 +33,7 @@ import numpy as np
 from memory import timephrase
 from memory.dialogue import speaker_tag
 from memory.embed import Embedder
-from memory.models import Memory, MemoryType, Observation, SearchHit
+from memory.models import Memory, MemoryType, Observation, SearchHit, utc
 from memory.store import MemoryStore, clean_text
 from memory.vectors import ExactIndex
 
@@ -193,7 +193,8 @@ class Retriever:
 
     def _search(self, query: str, k: int, filters: Filters | None, now: datetime | None) -> list[SearchHit]:
         f = filters or Filters()
-        since, until = f.since, f.until  # explicit filters: they drop what is outside
+        # Explicit filters drop what is outside; a naive time is local time (as in the store).
+        since, until = (utc(t) if t is not None else None for t in (f.since, f.until))
         # A time phrase in the query never drops anything: the thing asked about may have been
         # seen, written or told about after it happened ("my camping trip last year", said
         # this year). A certain phrase ("yesterday", "on 8 March 2026") puts what is inside its

@@ -325,6 +325,11 @@ def test_no_query_raises(seeded, query):
     assert isinstance(seeded.search(query, 5, now=NOW), list)
 
 
+def test_a_naive_since_is_local_time_not_an_error(seeded):
+    naive = (NOW - timedelta(days=2)).astimezone().replace(tzinfo=None)  # `--since 2024-05-13`
+    assert [h.ref for h in seeded.search("Luigi sofa login", 5, Filters(since=naive)) if h.observation] == ["obs:1"]
+
+
 # -- order in time --------------------------------------------------------------------------------
 def test_before_and_after_questions_list_the_anchor_neighbours(store, embedder):
     t = NOW - timedelta(hours=3)
