@@ -40,14 +40,19 @@ class EvalReport:
     model: str = ""
     answer_seconds: float = 0.0
     answers_given: list[dict] = field(default_factory=list)  # question, gold, answer, category, F1
+    by_conversation: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)  # id -> scores
 
     def table(self) -> str:
         cols = [*CATEGORIES.values(), "overall"]
+        rows = list(self.scores.items()) + [  # each conversation apart: a change must hold on each
+            (f"{sample} {name}", row) for sample, scores in self.by_conversation.items()
+            for name, row in scores.items() if name.startswith(("recall@", "answer_f1"))]
+        width = max([12, *(len(name) + 1 for name, _ in rows)])
         lines = [f"LoCoMo {self.file}: {self.conversations} conversations, {self.questions} questions"
                  f" ({'raw log only' if self.raw_only else 'raw log + memories'})",
-                 f"{'':<12}" + "".join(f"{c:>13}" for c in cols)]
-        for name, row in self.scores.items():
-            lines.append(f"{name:<12}" + "".join(f"{row.get(c, 0.0):>13.1f}" for c in cols))
+                 f"{'':<{width}}" + "".join(f"{c:>13}" for c in cols)]
+        for name, row in rows:
+            lines.append(f"{name:<{width}}" + "".join(f"{row.get(c, 0.0):>13.1f}" for c in cols))
         if "answer_f1" in self.scores:
             lines.append(f"answers: {self.answered} questions with {self.model or 'the active model'}, "
                          f"{self.answer_seconds / max(1, self.answered):.1f} s each")
@@ -115,21 +120,26 @@ def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answer
                 evidence = {e for q in conv.questions for e in q.evidence}
                 report.evidence_turns += len(evidence)
                 report.evidence_in_memories += len(evidence & remembered)
+                own = Scores()
                 for number, q in enumerate(conv.questions):
                     hits = engram.search(q.text, max(cutoffs), now=conv.last_time)
                     for k in cutoffs:
-                        scores.add_recall(k, q.category, evidence_recall(hits, q.evidence, k, source_ids))
+                        value = evidence_recall(hits, q.evidence, k, source_ids)
+                        scores.add_recall(k, q.category, value)
+                        own.add_recall(k, q.category, value)
                     if answers and (conv.sample_id, number) in to_answer:
                         asked = time.perf_counter()
-                        reply = engram.ask(q.text)
+                        reply = engram.ask(q.text, now=conv.last_time)
                         report.answer_seconds += time.perf_counter() - asked
                         report.answered += 1
                         report.model = report.model or getattr(engram.model, "name", "")
                         f1 = answer_f1(reply.text, q.answer, q.category)
                         scores.add_f1(q.category, f1)
+                        own.add_f1(q.category, f1)
                         report.answers_given.append({"conversation": conv.sample_id, "question": q.text,
                                                      "gold": q.answer, "answer": reply.text,
                                                      "category": CATEGORIES[q.category], "f1": round(f1, 3)})
+                report.by_conversation[conv.sample_id] = own.summary()
             if progress:
                 progress(f"{conv.sample_id}: {len(conv.questions)} questions done")
     report.scores = scores.summary()

@@ -242,9 +242,11 @@ class Engram:
         filters = Filters(kinds=names, app=app, since=since, until=until)
         return self.retriever.search(query, k, filters, now=now or datetime.now().astimezone())
 
-    def ask(self, question: str, on_token: Callable[[str], None] | None = None, k: int = 8) -> Answer:
-        """Answer a question about the user's history, streaming, with citations."""
-        hits = self.search(question, k)
+    def ask(self, question: str, on_token: Callable[[str], None] | None = None, k: int = 8,
+            now: datetime | None = None) -> Answer:
+        """Answer a question about the user's history, streaming, with citations; time phrases in
+        the question are read at `now` (default: the present)."""
+        hits = self.search(question, k, now=now)
         try:
             return answer(question, hits, self.store, self.model, on_token)
         except ModelError as exc:

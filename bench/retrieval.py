@@ -2,6 +2,14 @@
 at unlock, and the brute-force (exact numpy) baseline in the same run.
 
     .venv/bin/python bench/retrieval.py [--memories 10000] [--observations 10000] [--queries 200]
+        [--cjk-share 0.1] [--random-vectors] [--index exact]
+
+Queries are asked with a "now" (as the app does), so time phrases in them are read. It also prints
+the database size on disk, each full-text index's share of it, and the unlock time (open the store
+and load the vectors). --random-vectors stores random unit vectors instead of embedding every item
+(the search cost does not depend on what the vectors are; embedding 200k items takes most of an
+hour on 2 cores). --cjk-share makes that share of the observations Chinese text, so the gram index
+(memory.grams) holds something.
 
 The text is realistic in its statistics: words drawn from the word frequencies of real conversation
 (the LoCoMo turns, when ../shared/data/locomo is present), and the queries are LoCoMo's questions.
@@ -36,6 +44,11 @@ WORDS = ("budget meeting invoice deploy server login password review design spri
          "tokyo alice bob carol dan erin frank grace heidi ivan judy").split()
 
 
+HANZI = ("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产种面"
+         "而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从业本去把性好应开"
+         "它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反你明看原又么利比或但质气第向道命此变条")
+
+
 LOCOMO = Path(__file__).resolve().parents[2] / "shared" / "data" / "locomo" / "locomo-dev.json"
 
 
@@ -60,6 +73,9 @@ class Corpus:
     def sentence(self) -> str:
         return " ".join(self.rng.choices(self.words, self.weights, k=self.rng.randint(8, 30))).capitalize() + "."
 
+    def chinese(self) -> str:
+        return "".join(self.rng.choices(HANZI, k=self.rng.randint(8, 40))) + "。"
+
     def query(self) -> str:
         if self.questions:
             return self.rng.choice(self.questions)
@@ -71,16 +87,22 @@ def main() -> None:
     ap.add_argument("--memories", type=int, default=10_000)
     ap.add_argument("--observations", type=int, default=10_000)
     ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--cjk-share", type=float, default=0.0)
+    ap.add_argument("--random-vectors", action="store_true")
+    ap.add_argument("--index", choices=["both", "exact", "chroma"], default="both")
     args = ap.parse_args()
     rng = random.Random(7)
     corpus = Corpus(rng)
     sentence = corpus.sentence
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
     embedder = MiniLMEmbedder()
+    key = secrets.token_bytes(32)
     with tempfile.TemporaryDirectory() as tmp:
-        store = MemoryStore.create(Path(tmp) / "e.db", secrets.token_bytes(32))
-        store.add_observations([NewObservation(time=t0 + timedelta(minutes=i), text=sentence(), app=rng.choice(
-            ["Mail", "Code", "Slack"])) for i in range(args.observations)])
+        path = Path(tmp) / "e.db"
+        store = MemoryStore.create(path, key)
+        store.add_observations([NewObservation(
+            time=t0 + timedelta(minutes=i), app=rng.choice(["Mail", "Code", "Slack"]),
+            text=corpus.chinese() if rng.random() < args.cjk_share else sentence()) for i in range(args.observations)])
         with store.transaction():
             for i in range(args.memories):
                 if i % 2:
@@ -88,11 +110,34 @@ def main() -> None:
                 else:
                     store.add(EpisodicEvent(occurred_at=t0 + timedelta(hours=i), summary=sentence()), cause="bench")
         start = time.perf_counter()
-        Retriever(store, embedder, ExactIndex(embedder.dim)).sync_index(batch=2048)
-        took = time.perf_counter() - start
-        print(f"embedding {args.memories + args.observations} items (first unlock): {took:.1f} s")
+        if args.random_vectors:
+            model = f"{Retriever(store, embedder)._vector_model}"
+            while True:
+                obs, mems = store.unembedded(model, 4096)
+                refs = [f"obs:{o.id}" for o in obs] + [m.id for m in mems]
+                if not refs:
+                    break
+                vecs = np.random.default_rng(len(refs)).normal(size=(len(refs), embedder.dim)).astype(np.float32)
+                vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+                store.put_embeddings(model, {r: v.tobytes() for r, v in zip(refs, vecs, strict=True)})
+            print(f"random vectors for {args.memories + args.observations} items: {time.perf_counter() - start:.1f} s")
+        else:
+            Retriever(store, embedder, ExactIndex(embedder.dim)).sync_index(batch=2048)
+            took = time.perf_counter() - start
+            print(f"embedding {args.memories + args.observations} items (first unlock): {took:.1f} s")
+        store.close()
+        _sizes(path, key)
+        start = time.perf_counter()
+        store = MemoryStore.open(path, key)
+        Retriever(store, embedder, ExactIndex(embedder.dim)).load_index()
+        print(f"unlock (open the store, load the vectors into the exact index): {time.perf_counter() - start:.2f} s")
+        now = t0 + timedelta(minutes=args.observations)
         queries = [corpus.query() for _ in range(args.queries)]
-        for name, index in (("chroma (hnsw)", ChromaIndex(embedder.dim)), ("exact numpy", ExactIndex(embedder.dim))):
+        if args.cjk_share:
+            queries += [corpus.chinese()[:2] for _ in range(args.queries // 10)]
+        indexes = {"chroma": ("chroma (hnsw)", ChromaIndex), "exact": ("exact numpy", ExactIndex)}
+        for name, make in [indexes[x] for x in (["chroma", "exact"] if args.index == "both" else [args.index])]:
+            index = make(embedder.dim)
             retriever = Retriever(store, embedder, index)
             start = time.perf_counter()
             retriever.load_index()
@@ -100,7 +145,7 @@ def main() -> None:
             timings = []
             for q in queries:
                 start = time.perf_counter()
-                retriever.search(q, 10)
+                retriever.search(q, 10, now=now)
                 timings.append(1000 * (time.perf_counter() - start))
             vec = embedder.embed(queries[:50])
             vq = []
@@ -114,6 +159,18 @@ def main() -> None:
                   f"{statistics.median(vq):5.2f} ms")
         store.close()
     print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+def _sizes(path: Path, key: bytes) -> None:
+    """The file's size, and what each full-text index's data takes (the sum of its blocks)."""
+    print(f"database on disk: {path.stat().st_size / 2**20:.1f} MB")
+    with MemoryStore.open(path, key) as store:
+        tables = {r[0] for r in store.db.execute("SELECT name FROM sqlite_master")}
+        for fts in ("observations_fts", "observations_grams", "mem_semantic_fts", "mem_episodic_fts"):
+            if f"{fts}_data" not in tables:
+                continue
+            size = store.db.execute(f"SELECT coalesce(sum(length(block)), 0) FROM {fts}_data").fetchone()[0]
+            print(f"  {fts}: {size / 2**20:.1f} MB")
 
 
 if __name__ == "__main__":

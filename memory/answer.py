@@ -34,6 +34,9 @@ _QUESTION_WORDS = frozenset(
     "what when where who whom whose which why how did does do is are was were will would can could should "
     "has have had i my me we our you your please tell remember".split())
 _NUMBER = re.compile(r"\d+(?:[.:,]\d+)*")
+# Names a correct answer may add to its notes: calendar words (a date's weekday or month).
+_CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
+                      "june july august september october november december today yesterday tomorrow".split())
 
 
 def passages(text: str, question_terms: set[str], budget: int = NOTE_CHARS) -> str:
@@ -157,7 +160,8 @@ def unsupported_claims(text: str, question: str, shown: list[SearchHit]) -> list
         if any(n not in digits for n in re.findall(r"\d+", number)):
             out.append(number)
     for n, word in enumerate(words(text)):
-        if n > 0 and word[:1].isupper() and word.casefold() not in _QUESTION_WORDS and not word.isupper():
+        if (n > 0 and word[:1].isupper() and not word.isupper()
+                and word.casefold() not in _QUESTION_WORDS | _CALENDAR):
             if any(t not in seen and not _stem_seen(t, seen) for t in terms(word)):
                 out.append(word)
     return out

@@ -232,6 +232,7 @@ class SearchHit:
     sources: tuple[int, ...] = ()  # observation ids (for an observation: itself)
     memory: Memory | None = None
     observation: Observation | None = None
+    relation: str = ""  # in a before/after question: "before" or "after" the "anchor", else ""
 
     @property
     def kind(self) -> str:

@@ -1,9 +1,16 @@
 """Hybrid retrieval over both layers (raw log and the six memory types).
 
-Full-text BM25 (in the encrypted database), vector similarity (the index: ids and vectors only)
-and time (explicit ranges parsed from the query, and a light recency prior) are fused with
-reciprocal-rank fusion. Active retrieval: the question is reduced to its topic words (stop words
-and question words dropped) before the full-text search, at no model cost.
+Full-text BM25 (in the encrypted database: the word index, and the gram index of memory.grams for
+unsegmented scripts and symbols), vector similarity (the index: ids and vectors only) and time are
+fused with reciprocal-rank fusion. Active retrieval: the question is reduced to its topic words
+(stop words and question words dropped) before the full-text search, at no model cost.
+
+Time phrases (memory.timephrase) rank and never drop: what is asked about may have been seen or
+told about after it happened. The time layer holds what matches the other words inside the span;
+a certain phrase also puts everything inside its span before the rest. Only explicit filters
+(Filters.since/until) drop. The old filter dropped the right turn whenever a LoCoMo question's
+month was told about in a later session, and depended on "now": on the dev split, asking a year
+later lost 8 points of temporal recall@10 on conv-26; now "now" changes nothing.
 
 People are handled apart from content. A small sentence embedding is dominated by names ("Alice:
 ..." lines all look alike to it), so speaker tags are left out of the embedded text and the names
@@ -13,19 +20,21 @@ lines up in a layer of its own. Measured on LoCoMo (dev split): recall@10 58.8 -
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import numpy as np
 
+from memory import timephrase
 from memory.dialogue import speaker_tag
 from memory.embed import Embedder
-from memory.models import Memory, MemoryType, Observation, SearchHit
-from memory.store import MemoryStore
+from memory.models import Memory, MemoryType, Observation, SearchHit, utc
+from memory.store import MemoryStore, clean_text
 from memory.vectors import ExactIndex
 
 RRF_K = 60
@@ -38,9 +47,10 @@ _STOP = frozenset(
     "how i if in into is it its me my of on or our she so than that the their them then there these they "
     "this those to us was we were what when where which who whom whose why will with would you your "
     "about any some ever tell please know remember".split())
-_MONTHS = {m: i for i, m in enumerate(
-    "january february march april may june july august september october november december".split(), 1)}
-_DAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_ORDER = re.compile(
+    r"\b(?:(?:just|right|immediately|shortly|directly|soon)\s+)?(?P<rel>before|after|prior to|following|preceding)"
+    r"\s+(?P<anchor>[^?.!;]+)", re.IGNORECASE)
+NEIGHBOURS = 2  # moments shown on the asked side of an anchor ("just before X")
 
 
 def topic(query: str) -> str:
@@ -50,32 +60,26 @@ def topic(query: str) -> str:
 
 
 def time_range(query: str, now: datetime) -> tuple[datetime | None, datetime | None]:
-    """An explicit range named in the query ("yesterday", "last Tuesday", "in March", "last week")."""
-    q = query.lower()
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    if "today" in q:
-        return day, day + timedelta(days=1)
-    if "yesterday" in q:
-        return day - timedelta(days=1), day
-    if "last week" in q:
-        start = day - timedelta(days=day.weekday() + 7)
-        return start, start + timedelta(days=7)
-    if "this week" in q:
-        start = day - timedelta(days=day.weekday())
-        return start, start + timedelta(days=7)
-    for n, name in enumerate(_DAYS):
-        if re.search(rf"\b(last|on) {name}\b", q):
-            back = (day.weekday() - n) % 7 or 7
-            start = day - timedelta(days=back)
-            return start, start + timedelta(days=1)
-    match = re.search(r"\bin (" + "|".join(_MONTHS) + r")\b(?: (\d{4}))?", q)
-    if match:
-        month = _MONTHS[match.group(1)]
-        year = int(match.group(2)) if match.group(2) else (now.year if month <= now.month else now.year - 1)
-        start = day.replace(year=year, month=month, day=1)
-        end = start.replace(year=year + (month == 12), month=month % 12 + 1)
-        return start, end
-    return None, None
+    """The span of a time phrase in the query ("yesterday", "last Tuesday", "in March"), or Nones."""
+    span = timephrase.parse(query, now)
+    return (span.since, span.until) if span is not None else (None, None)
+
+
+def order_anchor(query: str, now: datetime | None = None) -> tuple[str, str] | None:
+    """("before" | "after", the anchor's words) when the query asks what came just before or
+    after something ("What did I read right after the Bash introduction?"); None otherwise, and
+    when the anchor is itself a time ("after March 3": that is a range, not an order)."""
+    match = _ORDER.search(query)
+    if match is None:
+        return None
+    anchor = match.group("anchor").strip()
+    if not _WORD.search(anchor) or (now is not None and timephrase.parse(anchor, now) is not None):
+        return None
+    words = topic(anchor)
+    if not any(w.lower() not in _STOP for w in _WORD.findall(words)):
+        return None
+    rel = "before" if match.group("rel").lower() in ("before", "prior to", "preceding") else "after"
+    return rel, words
 
 
 @dataclass(frozen=True)
@@ -153,10 +157,49 @@ class Retriever:
     # -- search ---------------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
                now: datetime | None = None) -> list[SearchHit]:
+        """The k best hits for `query`, fused over the layers. A time phrase in the query
+        (memory.timephrase) filters when it is certain and only ranks when it is not; a question
+        about what came just before or after something lists that anchor's neighbours in time
+        first (their `relation` says which), then the anchor, then the other hits. Never raises
+        on the query's content."""
+        query = clean_text(query)
+        hits = self._search(query, k, filters, now)
+        order = order_anchor(query, now)
+        if order is None:
+            return hits
+        return self._around_anchor(order, hits, k, filters, now)
+
+    def _around_anchor(self, order: tuple[str, str], hits: list[SearchHit], k: int,
+                       filters: Filters | None, now: datetime | None) -> list[SearchHit]:
+        rel, words = order
+        anchors = [h for h in self._search(words, 3, filters, now) if h.sources]
+        if not anchors:
+            return hits
+        anchor = anchors[0]
+        sources = self.store.observations(ids=list(anchor.sources))
+        if not sources:
+            return hits
+        # The moment the question is about is the edge of the anchor that faces the asked side.
+        edge = min(sources, key=lambda o: (o.time, o.id)) if rel == "before" \
+            else max(sources, key=lambda o: (o.time, o.id))
+        app = filters.app if filters else None
+        near = self.store.neighbours(edge.id, rel, NEIGHBOURS, app=app, skip_same_as=edge)
+        top = (hits[0].score if hits else 0.0) + 1.0
+        ordered = [_hit(f"obs:{o.id}", top - n * 1e-3, o, {}, relation=rel) for n, o in enumerate(near)]
+        ordered.append(dataclasses.replace(anchor, score=top - len(near) * 1e-3, relation="anchor"))
+        seen = {h.ref for h in ordered}
+        ordered += [h for h in hits if h.ref not in seen]
+        return ordered[:k]
+
+    def _search(self, query: str, k: int, filters: Filters | None, now: datetime | None) -> list[SearchHit]:
         f = filters or Filters()
-        since, until = f.since, f.until
-        if since is None and until is None and now is not None:
-            since, until = time_range(query, now)
+        # Explicit filters drop what is outside; a naive time is local time (as in the store).
+        since, until = (utc(t) if t is not None else None for t in (f.since, f.until))
+        # A time phrase in the query never drops anything: the thing asked about may have been
+        # seen, written or told about after it happened ("my camping trip last year", said
+        # this year). A certain phrase ("yesterday", "on 8 March 2026") puts what is inside its
+        # span first; an uncertain one ("in March", "a few weeks ago") is one more ranking.
+        span = timephrase.parse(query, now) if since is None and until is None and now is not None else None
         want_obs = f.kinds is None or "observation" in f.kinds
         kinds = [MemoryType(x) for x in (f.kinds or [t.value for t in MemoryType]) if x != "observation"]
         depth = max(3 * k, 30)
@@ -174,11 +217,22 @@ class Retriever:
             hits = self.store.search_observations(words, depth, since=since, until=until, app=f.app)
             layers.append(([f"obs:{o.id}" for o, _ in hits], 1.0))
             items.update({f"obs:{o.id}": o for o, _ in hits})
-        if want_obs and (since is not None or until is not None):
-            # The time layer: a named range ("yesterday") ranks what happened in it, newest first.
-            in_range = self.store.observations(since=since, until=until, app=f.app, limit=depth, newest_first=True)
-            layers.append(([f"obs:{o.id}" for o in in_range], 1.0))
-            items.update({f"obs:{o.id}": o for o in in_range})
+            # Words inside Chinese, Japanese, Thai... text and symbols, which words miss (memory.grams).
+            grams = self.store.search_observation_grams(content, depth, since=since, until=until, app=f.app)
+            if grams:
+                layers.append(([f"obs:{o.id}" for o, _ in grams], 1.0))
+                items.update({f"obs:{o.id}": o for o, _ in grams})
+        if want_obs and (since is not None or until is not None or span is not None):
+            lo, hi = (span.since, span.until) if span is not None else (since, until)
+            rest = _without(words, span.phrase) if span is not None else words
+            if _WORD.search(rest):
+                # The time layer: what matches the other words inside the span.
+                in_span = [o for o, _ in self.store.search_observations(rest, depth, since=lo, until=hi, app=f.app)]
+            else:
+                # Nothing but a time ("what did I do yesterday"): what happened in it, newest first.
+                in_span = self.store.observations(since=lo, until=hi, app=f.app, limit=depth, newest_first=True)
+            layers.append(([f"obs:{o.id}" for o in in_span], 1.0))
+            items.update({f"obs:{o.id}": o for o in in_span})
         if kinds:
             mem_hits = self.store.search_memories(words, depth, kinds=kinds)
             layers.append(([m.id for m, _ in mem_hits], 1.0))
@@ -192,8 +246,12 @@ class Retriever:
             mine = [r for r in sorted(scores, key=scores.get, reverse=True)
                     if isinstance(items.get(r), Observation) and speaker_tag(items[r].text) == names[0]]
             scores = _fuse([*layers, (mine, SPEAKER_WEIGHT)])
+        ranked = sorted(scores, key=scores.get, reverse=True)
+        if span is not None and span.certain:
+            inside = {r for r in ranked[:depth] if r in items and self._passes(items[r], None, span.since, span.until)}
+            ranked = sorted(ranked, key=lambda r: r not in inside)  # stable: fused order within each part
         hits: list[SearchHit] = []
-        for ref in sorted(scores, key=scores.get, reverse=True):
+        for ref in ranked:
             item = items.get(ref)
             if item is None or not self._passes(item, f.app, since, until):
                 continue
@@ -253,6 +311,12 @@ def _vector_lane() -> ThreadPoolExecutor:
         return _LANE
 
 
+def _without(words: str, phrase: str) -> str:
+    """`words` less those of a time phrase ("camping June" less "in june": "camping")."""
+    drop = set(phrase.lower().split())
+    return " ".join(w for w in words.split() if w.lower() not in drop)
+
+
 def _fuse(layers: list[tuple[list[str], float]]) -> dict[str, float]:
     """Weighted reciprocal-rank fusion."""
     scores: dict[str, float] = {}
@@ -280,11 +344,12 @@ def _time_of(item: Observation | Memory) -> datetime | None:
     return getattr(item, "occurred_at", None) or item.updated_at
 
 
-def _hit(ref: str, score: float, item: Observation | Memory, scores: dict[str, float]) -> SearchHit:
+def _hit(ref: str, score: float, item: Observation | Memory, scores: dict[str, float],
+         relation: str = "") -> SearchHit:
     if isinstance(item, Observation):
         head = item.title or item.app or "observation"
         return SearchHit(ref=ref, score=score, headline=head, text=item.text[:2000], time=item.time,
-                         app=item.app, sources=(item.id,), observation=item)
+                         app=item.app, sources=(item.id,), observation=item, relation=relation)
     # A memory's sources, those most relevant to this query first (stable otherwise).
     sources = tuple(sorted(item.sources, key=lambda i: -scores.get(f"obs:{i}", 0.0)))
     return SearchHit(ref=ref, score=score, headline=item.headline()[:200], text=item.text()[:2000],

@@ -75,6 +75,24 @@ def _observation_search() -> list[str]:
     ]
 
 
+def _gram_search() -> list[str]:
+    """Terms for unsegmented scripts and symbols (memory.grams) beside the word index, kept in
+    step with the observations by triggers that call the store's engram_grams() function."""
+    add = ("INSERT INTO observations_grams(rowid, body) SELECT new.id, terms FROM "
+           "(SELECT engram_grams(new.text, new.title, new.context) AS terms) WHERE terms != '';")
+    return [
+        "CREATE VIRTUAL TABLE observations_grams USING fts5(body, content='', contentless_delete=1, "
+        "tokenize='ascii')",
+        f"CREATE TRIGGER observations_grams_ai AFTER INSERT ON observations BEGIN {add} END",
+        """CREATE TRIGGER observations_grams_ad AFTER DELETE ON observations BEGIN
+            DELETE FROM observations_grams WHERE rowid = old.id; END""",
+        f"""CREATE TRIGGER observations_grams_au AFTER UPDATE OF text, title, context ON observations BEGIN
+            DELETE FROM observations_grams WHERE rowid = old.id; {add} END""",
+        "INSERT INTO observations_grams(rowid, body) SELECT id, terms FROM "
+        "(SELECT id, engram_grams(text, title, context) AS terms FROM observations) WHERE terms != ''",
+    ]
+
+
 MIGRATIONS: list[tuple[str, list[str]]] = [
     (
         "raw log, six memory types, provenance, history, settings, embeddings",
@@ -160,5 +178,12 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "INSERT INTO observations_fts(observations_fts) VALUES ('rebuild')",
         ],
     ),
+    (
+        # memory.grams: words inside Chinese, Japanese, Thai... text and symbols such as emoji
+        # are found. Memories get the same terms in their own index (filled in once, after).
+        "words inside unsegmented scripts, and symbols, are searchable",
+        _gram_search(),
+    ),
 ]
+GRAMS_MIGRATION = 6  # the version after which memories' full text holds memory.grams terms
 CONTEXT_MIGRATION = 5  # the version after which observations' context is filled in

@@ -19,6 +19,7 @@ from types import SimpleNamespace
 from memory import _sqlcipher as sc
 from memory.dialogue import question_answered
 from memory.errors import StoreError, ValidationError
+from memory.grams import index_terms, query_terms
 from memory.models import (
     MEMORY_CLASSES,
     SENSITIVITIES,
@@ -35,7 +36,15 @@ from memory.models import (
     parse_memory_id,
     utc,
 )
-from memory.schema import CONTEXT_MIGRATION, FTS_TOKENIZE, MIGRATIONS, column_kind, memory_fts, memory_table
+from memory.schema import (
+    CONTEXT_MIGRATION,
+    FTS_TOKENIZE,
+    GRAMS_MIGRATION,
+    MIGRATIONS,
+    column_kind,
+    memory_fts,
+    memory_table,
+)
 
 MAX_FIELD_CHARS = 20_000  # one memory field; observations may be much longer
 _TOKEN = re.compile(r"\w+", re.UNICODE)
@@ -121,6 +130,8 @@ class MemoryStore:
             # anything is written.
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
             conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            # The gram index's triggers call this (memory.grams, schema migration 6).
+            conn.create_function("engram_grams", 3, index_terms, deterministic=True)
             for pragma in ("synchronous = NORMAL", "foreign_keys = ON", "temp_store = MEMORY",
                            "secure_delete = ON", "busy_timeout = 10000"):
                 conn.execute(f"PRAGMA {pragma}")
@@ -148,6 +159,8 @@ class MemoryStore:
                     self._conn.execute(sql)
                 if version == CONTEXT_MIGRATION and done:
                     self._fill_context()
+                if version == GRAMS_MIGRATION and done:
+                    self._reindex_memory_grams()
                 self._conn.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, ts(now()))
                 )
@@ -238,6 +251,15 @@ class MemoryStore:
             before = line
         self._conn.executemany("UPDATE observations SET context = ? WHERE id = ?", updates)
 
+    def _reindex_memory_grams(self) -> None:
+        """Give stored memories their gram terms in full text (once, for memories stored before)."""
+        for kind in MemoryType:
+            for memory in self._load(kind, "1 = 1", []):
+                if index_terms(memory.text()):
+                    number = parse_memory_id(memory.id)[1]
+                    self._unindex(kind, number)
+                    self._index(kind, number, memory)
+
     def observations(
         self,
         *,
@@ -288,30 +310,67 @@ class MemoryStore:
     def search_observations(
         self, query: str, k: int = 10, *, since=None, until=None, app=None
     ) -> list[tuple[Observation, float]]:
-        """Full-text (BM25) search of the raw log; higher score is better."""
+        """Full-text (BM25) search of the raw log by its words; higher score is better."""
         match = fts_query(self._selective(query_words(query), "observations_fts", "observations"))
+        return self._search_index("observations_fts", _OBS_RANK, match, k, since=since, until=until, app=app)
+
+    def search_observation_grams(
+        self, query: str, k: int = 10, *, since=None, until=None, app=None
+    ) -> list[tuple[Observation, float]]:
+        """Full-text search of the raw log by what the word index cannot see (memory.grams):
+        words inside Chinese, Japanese, Thai... text, and symbols such as emoji. [] for a
+        query that has none."""
+        match = fts_query(query_terms(query))
+        return self._search_index("observations_grams", "bm25(observations_grams)", match, k,
+                                  since=since, until=until, app=app)
+
+    def _search_index(self, fts: str, rank: str, match: str | None, k: int, *, since, until, app
+                      ) -> list[tuple[Observation, float]]:
         if match is None:
             return []
         where, params = self._obs_filter(since=since, until=until, app=app, prefix="o.")
         if not where:
             # Rank in the index alone, then load the k winners: joining every match to its row
             # before ranking costs 5x more at 100k observations.
-            rows = self._rows(
-                f"SELECT rowid, -{_OBS_RANK} AS score FROM observations_fts "
-                f"WHERE observations_fts MATCH ? ORDER BY {_OBS_RANK} LIMIT ?",
-                [match, k])
+            rows = self._rows(f"SELECT rowid, -{rank} AS score FROM {fts} WHERE {fts} MATCH ? "
+                              f"ORDER BY {rank} LIMIT ?", [match, k])
             score = {r["rowid"]: r["score"] for r in rows}
             found = self.observations(ids=list(score)) if score else []
             return sorted(((o, score[o.id]) for o in found), key=lambda pair: -pair[1])
-        sql = (
-            f"SELECT o.*, -{_OBS_RANK} AS score FROM observations_fts "
-            "JOIN observations o ON o.id = observations_fts.rowid WHERE observations_fts MATCH ?"
-        )
-        if where:
-            sql += " AND " + " AND ".join(where)
-        sql += f" ORDER BY {_OBS_RANK} LIMIT ?"
+        sql = (f"SELECT o.*, -{rank} AS score FROM {fts} JOIN observations o ON o.id = {fts}.rowid "
+               f"WHERE {fts} MATCH ? AND {' AND '.join(where)} ORDER BY {rank} LIMIT ?")
         rows = self._rows(sql, [match, *params, k])
         return [(_observation(r), r["score"]) for r in rows]
+
+    def neighbours(self, obs_id: int, side: str, n: int, *, app: str | None = None,
+                   skip_same_as: Observation | None = None, scan: int = 200) -> list[Observation]:
+        """Up to `n` observations just "before" or "after" observation `obs_id` in time (ties
+        by id), nearest first. Those showing the same thing as `skip_same_as` (the same text,
+        or the same titled window) are passed over: the moment before a page is another page,
+        not an earlier capture of it. At most `scan` rows are read."""
+        row = self._rows("SELECT time FROM observations WHERE id = ?", [obs_id])
+        if not row:
+            return []
+        t = row[0]["time"]
+        if side == "before":
+            where, order = "(time < ? OR (time = ? AND id < ?))", "time DESC, id DESC"
+        else:
+            where, order = "(time > ? OR (time = ? AND id > ?))", "time ASC, id ASC"
+        params: list = [t, t, obs_id]
+        if app is not None:
+            where += " AND app = ?"
+            params.append(app)
+        rows = self._rows(f"SELECT * FROM observations WHERE {where} ORDER BY {order} LIMIT ?", [*params, scan])
+        found: list[Observation] = []
+        for r in rows:
+            o = _observation(r)
+            if skip_same_as is not None and (o.text == skip_same_as.text or (
+                    o.title and o.title == skip_same_as.title and o.app == skip_same_as.app)):
+                continue
+            found.append(o)
+            if len(found) >= n:
+                break
+        return found
 
     def _selective(self, words: list[str], fts: str, table: str) -> list[str]:
         """`words` without those in more than COMMON_SHARE of a large table's rows (the rarest
@@ -528,12 +587,13 @@ class MemoryStore:
     ) -> list[tuple[Memory, float]]:
         """Full-text (BM25) search over memory text; higher score is better."""
         words = query_words(query)
-        if not words:
+        grams = query_terms(query)
+        if not words and not grams:
             return []
         scored: list[tuple[Memory, float]] = []
         for kind in kinds or list(MemoryType):
             fts = memory_fts(kind)
-            match = fts_query(self._selective(words, fts, memory_table(kind)))
+            match = fts_query(self._selective(words, fts, memory_table(kind)) + grams)
             rows = self._rows(
                 f"SELECT rowid, -bm25({fts}) AS score FROM {fts} WHERE {fts} MATCH ? "
                 f"ORDER BY bm25({fts}) LIMIT ?",
@@ -588,8 +648,10 @@ class MemoryStore:
                 raise ValidationError(f"provenance names observation {obs}, which does not exist") from None
 
     def _index(self, kind: MemoryType, number: int, memory: Memory) -> None:
+        text = clean_text(memory.text())
+        terms = index_terms(text)  # memory.grams: words inside unsegmented scripts, symbols
         self._conn.execute(f"INSERT INTO {memory_fts(kind)} (rowid, body) VALUES (?, ?)",
-                           (number, clean_text(memory.text())))
+                           (number, f"{text}\n{terms}" if terms else text))
 
     def _unindex(self, kind: MemoryType, number: int) -> None:
         self._conn.execute(f"DELETE FROM {memory_fts(kind)} WHERE rowid = ?", (number,))

@@ -36,8 +36,9 @@ def process(ctx, as_json) -> None:
         print_json(report.__dict__ | {"results": [r.__dict__ for r in report.results]})
         return
     created = ", ".join(f"{k} {n}" for k, n in sorted(report.created.items())) or "none"
-    click.echo(f"{report.batches} batches, {report.model_calls} model calls, {report.retries} retries, "
-               f"{report.failed} kept in the raw log for a later pass; memories created: {created}")
+    click.echo(f"{report.batches} batches ({report.retried} of them a later pass over a failed one), "
+               f"{report.model_calls} model calls, {report.retries} replies retried, {report.failed} failed "
+               f"(their floor memories are kept; they are tried again, smaller, next time); memories created: {created}")
 
 
 @click.command()

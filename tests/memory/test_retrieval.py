@@ -1,15 +1,17 @@
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from memory import NewObservation, SemanticFact, VaultEntry
 from memory.answer import NOTHING_FOUND, answer
+from memory.dialogue import speaker_tag
 from memory.embed import MiniLMEmbedder
 from memory.evaluation import answer_f1, evidence_recall, parse_sample, token_f1
 from memory.llm import FakeModel
-from memory.dialogue import speaker_tag
 from memory.retrieval import VECTOR_TEXT, Filters, Retriever, time_range, topic
 from memory.vectors import ChromaIndex
 
@@ -233,3 +235,127 @@ def test_exact_index_finds_k_of_a_kind_behind_many_closer_items_of_another():
     assert [ref for ref, _ in index.query(query, 2)] == [f"obs:{i}" for i in np.argsort(-(vectors[:200] @ query))[:2]]
     index.remove(["semantic:0", "obs:1"])
     assert len(index) == 203 and "semantic:0" not in {r for r, _ in index.query(query, 5, ("semantic:",))}
+
+
+# -- every script searchable -------------------------------------------------------------------
+CHINESE = ["我明天要去医院看医生", "今天的天气很好", "我们下午开会讨论预算"]
+
+
+@pytest.mark.parametrize(("lines", "query", "expected"), [
+    (CHINESE, "医院", "我明天要去医院看医生"),
+    (CHINESE, "预算", "我们下午开会讨论预算"),
+    (["東京駅で友達に会いました", "病院の予約は金曜日です", "新しい本を買った"], "予約", "病院の予約は金曜日です"),
+    (["ฉันจะไปโรงพยาบาลพรุ่งนี้", "วันนี้อากาศดี"], "โรงพยาบาล", "ฉันจะไปโรงพยาบาลพรุ่งนี้"),
+])
+def test_a_word_inside_an_unsegmented_script_is_found_first(store, embedder, lines, query, expected):
+    store.add_observations([NewObservation(time=NOW, app="Notes", text=t) for t in lines])
+    retriever = Retriever(store, embedder)
+    retriever.sync_index()
+    assert retriever.search(query, 3)[0].text == expected
+    # the full-text layer alone finds it, and nothing else
+    assert [o.text for o, _ in store.search_observation_grams(query)] == [expected]
+
+
+def test_an_emoji_or_symbol_query_finds_what_holds_it(store, embedder):
+    store.add_observations([NewObservation(time=NOW, app="Chat", text=t) for t in [
+        "Party tonight 🎉 at Sam's", "Rent is 900 € this month", "Plain text without symbols"]])
+    retriever = Retriever(store, embedder)
+    retriever.sync_index()
+    assert retriever.search("🎉", 3)[0].text == "Party tonight 🎉 at Sam's"
+    assert retriever.search("€", 3)[0].text == "Rent is 900 € this month"
+    assert [o.text for o, _ in store.search_observation_grams("🎉")] == ["Party tonight 🎉 at Sam's"]
+    # A symbol attached to a word asks for the word: "LGBTQ+" does not search every "+".
+    assert store.search_observation_grams("LGBTQ+ events") == []
+
+
+def test_words_of_unsegmented_scripts_in_memories_are_found(store):
+    store.add(SemanticFact(name="医院", summary="我明天要去医院看医生"), cause="t")
+    store.add(SemanticFact(name="天气", summary="今天的天气很好"), cause="t")
+    assert [m.id for m, _ in store.search_memories("医院")] == ["semantic:1"]
+
+
+def test_an_older_store_gets_the_gram_index_when_opened(tmp_path, key, monkeypatch):
+    import memory.store as store_module
+    from memory import MemoryStore
+
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:5])
+    with MemoryStore.create(path, key) as old:
+        old.add_observations([NewObservation(time=NOW, app="Notes", text=t) for t in CHINESE])
+        old.add(SemanticFact(name="医院", summary="看医生"), cause="t")
+    monkeypatch.undo()
+    with MemoryStore.open(path, key) as new:
+        assert new.schema_version() == len(store_module.MIGRATIONS)
+        assert [o.text for o, _ in new.search_observation_grams("医院")] == [CHINESE[0]]
+        assert [m.id for m, _ in new.search_memories("医院")] == ["semantic:1"]
+        new.forget(since=NOW, until=NOW + timedelta(seconds=1))
+        assert new.search_observation_grams("医院") == []  # forgetting empties the gram index too
+
+
+# -- time phrases rank, never drop ----------------------------------------------------------------
+def test_the_day_before_yesterday_is_not_yesterday(store, embedder):
+    store.add_observations([
+        NewObservation(time=NOW - timedelta(days=1), app="Travel", text="Booked a hotel room in Lisbon"),
+        NewObservation(time=NOW - timedelta(days=2), app="Travel", text="Booked a train ticket to Porto"),
+    ])
+    retriever = Retriever(store, embedder)
+    retriever.sync_index()
+    hits = retriever.search("What did I book the day before yesterday?", 2, now=NOW)
+    assert [h.text for h in hits] == ["Booked a train ticket to Porto", "Booked a hotel room in Lisbon"]
+
+
+def test_a_time_phrase_ranks_what_is_inside_its_span_and_drops_nothing(store, embedder):
+    # Told in April about a trip in March: "in March" must not hide it.
+    store.add_observations([
+        NewObservation(time=datetime(2024, 4, 2, tzinfo=UTC), app="Chat",
+                       text="We went camping by the lake, it was lovely"),
+        NewObservation(time=datetime(2024, 3, 10, tzinfo=UTC), app="Chat", text="Camping gear on sale"),
+    ])
+    retriever = Retriever(store, embedder)
+    retriever.sync_index()
+    hits = retriever.search("When did we go camping in March?", 5, now=NOW)
+    assert [h.ref for h in hits] == ["obs:2", "obs:1"]  # inside March first, the rest still there
+    # ... and a certain phrase that names days nobody saw anything on finds the rest as usual
+    hits = retriever.search("camping by the lake on 1 January 2024", 5, now=NOW)
+    assert hits[0].ref == "obs:1"
+
+
+@pytest.mark.parametrize("query", ["budget in march 0000", "What did I do in december 9999?",
+                                   "caf\udce9", "on 31 February 2026", "between 0000-01-01 and 9999-12-31"])
+def test_no_query_raises(seeded, query):
+    assert isinstance(seeded.search(query, 5, now=NOW), list)
+
+
+def test_a_naive_since_is_local_time_not_an_error(seeded):
+    naive = (NOW - timedelta(days=2)).astimezone().replace(tzinfo=None)  # `--since 2024-05-13`
+    assert [h.ref for h in seeded.search("Luigi sofa login", 5, Filters(since=naive)) if h.observation] == ["obs:1"]
+
+
+# -- order in time --------------------------------------------------------------------------------
+def test_before_and_after_questions_list_the_anchor_neighbours(store, embedder):
+    t = NOW - timedelta(hours=3)
+    pages = [("Firefox", "Python tutorial", "The Python tutorial: an informal introduction"),
+             ("Firefox", "curl documentation", "curl is a tool for transferring data with URLs"),
+             ("Firefox", "curl documentation", "curl options: -L follows redirects"),  # same page, later
+             ("Terminal", "bash", "Bash introduction: what is a shell and how to use it"),
+             ("Firefox", "Rust book", "The Rust programming language book, chapter 1")]
+    store.add_observations([NewObservation(time=t + timedelta(minutes=i), app=a, title=title, text=text)
+                            for i, (a, title, text) in enumerate(pages)])
+    retriever = Retriever(store, embedder)
+    retriever.sync_index()
+    hits = retriever.search("What was I reading just before the curl documentation?", 5, now=NOW)
+    assert [(h.headline, h.relation) for h in hits[:2]] == [("Python tutorial", "before"),
+                                                             ("curl documentation", "anchor")]
+    assert hits[1].ref == "obs:3"  # the best match; the earlier capture of the same page is passed over
+    hits = retriever.search("What did I look at right after the Bash introduction?", 5, now=NOW)
+    assert [(h.ref, h.relation) for h in hits[:2]] == [("obs:5", "after"), ("obs:4", "anchor")]
+    # a plain question has no relations; "after March 3" is a range, not an order
+    assert {h.relation for h in retriever.search("curl documentation", 3, now=NOW)} == {""}
+    assert {h.relation for h in retriever.search("curl documentation read after 3 March", 3, now=NOW)} == {""}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(st.characters(exclude_categories=())), st.booleans())  # lone surrogates too: undecodable argv
+def test_no_query_ever_raises(seeded, query, with_now):
+    hits = seeded.search(query, 5, now=NOW if with_now else None)
+    assert all(h.ref for h in hits)

@@ -1,0 +1,332 @@
+"""Time phrases in a question, read as spans of local time.
+
+A small grammar over the question's words, not substring tests: "the day before yesterday" is not
+"yesterday", "3 days ago" is one day, "last Monday" is a day, "in March" a month, "between 2 and
+5 March 2026" a span. Day boundaries are local midnights in the user's time zone, built with its
+rules (zoneinfo) for each day, so a span that crosses a daylight-saving change has 23 or 25 hours.
+
+A phrase is *certain* when it names calendar days relative to now or by full date ("yesterday",
+"last week", "on 8 March 2026"); a question may then be filtered by it. A phrase is *uncertain*
+when it is approximate ("a few days ago", "3 weeks ago") or leaves out the year ("in
+March", "on 8 March"): such a span only ranks what falls inside it first, because the thing asked
+about may be mentioned or seen outside it. An impossible date ("march 0000", "31 February") gives
+no span; parsing never raises.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = ["TimeSpan", "local_zone", "parse"]
+
+_MONTHS = {name: n for n, names in enumerate((
+    ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
+    ("june", "jun"), ("july", "jul"), ("august", "aug"), ("september", "sep", "sept"),
+    ("october", "oct"), ("november", "nov"), ("december", "dec")), 1) for name in names}
+_WEEKDAYS = {name: n for n, names in enumerate((
+    ("monday",), ("tuesday",), ("wednesday",), ("thursday",), ("friday",), ("saturday",), ("sunday",)))
+    for name in names}
+_NUMBERS = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve".split())} | {"a": 1, "an": 1}
+_PARTS = {"morning": (5, 12), "afternoon": (12, 18), "evening": (18, 24), "night": (18, 30)}
+
+_MONTH = r"(?P<{0}>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_WEEKDAY = r"(?P<wd>" + "|".join(sorted(_WEEKDAYS, key=len, reverse=True)) + r")"
+_DAYNUM = r"(?P<{0}>[0-9]{{1,2}})(?:st|nd|rd|th)?"
+_YEAR = r"(?P<{0}>[0-9]{{1,4}})"
+_AMOUNT = r"(?P<n>[0-9]{1,4}|" + "|".join(_NUMBERS) + r"|a few|a couple of|a couple|few|several)"
+_UNIT = r"(?P<unit>day|week|month|year)s?"
+
+
+def _date(tag: str) -> str:
+    """A calendar date: 2026-03-08, 8 March [2026], 8th of March, March 8[th][,] [2026]."""
+    d, m, y = f"{tag}d", f"{tag}m", f"{tag}y"
+    return (rf"(?:(?P<{tag}iso>[0-9]{{4}})-(?P<{tag}isom>[0-9]{{1,2}})-(?P<{tag}isod>[0-9]{{1,2}})"
+            rf"|{_DAYNUM.format(d)}(?: of)? {_MONTH.format(m)}(?:,? {_YEAR.format(y)})?"
+            rf"|{_MONTH.format(m + '2')} {_DAYNUM.format(d + '2')}(?:,? {_YEAR.format(y + '2')})?)")
+
+
+def _month(tag: str) -> str:
+    return rf"{_MONTH.format(tag + 'm')}(?:,? {_YEAR.format(tag + 'y')})?"
+
+
+@dataclass(frozen=True)
+class TimeSpan:
+    """A half-open span [since, until) of UTC datetimes named by `phrase`."""
+
+    since: datetime
+    until: datetime
+    certain: bool
+    phrase: str
+
+
+def local_zone(fallback: tzinfo | None = None) -> tzinfo:
+    """The user's time zone with its rules: $TZ, else /etc/localtime's zone, else `fallback`
+    (a fixed offset knows no daylight-saving changes), else UTC."""
+    names = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        target = str(Path("/etc/localtime").resolve())
+        if "zoneinfo/" in target:
+            names.append(target.split("zoneinfo/", 1)[1])
+    except OSError:
+        pass
+    for name in names:
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError, OSError):
+                continue
+    return fallback or UTC
+
+
+def parse(query: str, now: datetime, zone: tzinfo | None = None) -> TimeSpan | None:
+    """The first time phrase of `query` as a span, or None. `now` must be aware; `zone` is the
+    user's time zone (default: now's own zone if it has rules, else local_zone())."""
+    if now.tzinfo is None:
+        return None
+    if zone is None:
+        zone = now.tzinfo if isinstance(now.tzinfo, ZoneInfo) else local_zone(now.tzinfo)
+    text = " ".join(re.findall(r"[0-9]+(?:-[0-9]+)*(?:st|nd|rd|th)?|[^\W\d_]+", query.lower()))
+    try:
+        today = now.astimezone(zone).date()
+    except (OverflowError, ValueError):
+        return None
+    best: tuple[int, TimeSpan] | None = None
+    impossible: list[range] = []  # "31 February 2026" is no date, and "February 2026" inside it is not one either
+    for pattern, rule in _RULES:
+        for match in pattern.finditer(text):
+            if any(match.start() in r or match.end() - 1 in r for r in impossible):
+                continue
+            try:
+                span = rule(match.groupdict(), today, zone, now)
+            except (ValueError, OverflowError, KeyError):
+                impossible.append(range(match.start(), match.end()))
+                span = None
+            if span is not None and (best is None or match.start() < best[0]):
+                # In UTC: aware datetimes that share a zone compare and subtract as wall times.
+                since, until, certain = span
+                best = (match.start(), TimeSpan(since.astimezone(UTC), until.astimezone(UTC), certain,
+                                                match.group(0)))
+            if span is not None:
+                break
+    return best[1] if best is not None else None
+
+
+# -- building spans --------------------------------------------------------------------------------
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    """Local midnight of `day` in `zone` (zoneinfo picks that day's offset)."""
+    return datetime.combine(day, time(0), tzinfo=zone)
+
+
+def _days(first: date, last: date, zone: tzinfo, certain: bool) -> tuple[datetime, datetime, bool]:
+    since, until = _midnight(first, zone), _midnight(last + timedelta(days=1), zone)
+    since.astimezone(UTC), until.astimezone(UTC)  # OverflowError at the ends of the calendar
+    return since, until, certain
+
+
+def _month_start(year: int, month: int) -> date:
+    return date(year, month, 1)
+
+
+def _month_end(year: int, month: int) -> date:
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+
+
+def _year(raw: str | None) -> int | None:
+    if raw is None:
+        return None
+    year = int(raw)
+    if len(raw) <= 2:  # '23 -> 2023
+        year += 2000
+    if not 1 <= year <= 9999:
+        raise ValueError("year out of range")
+    return year
+
+
+def _latest_month(month: int, today: date) -> int:
+    """The year of the latest `month` that has begun by `today`."""
+    return today.year if month <= today.month else today.year - 1
+
+
+def _calendar_date(g: dict, tag: str, today: date) -> tuple[date, bool] | None:
+    """A date of the grammar's _date(tag), and whether its year was given."""
+    if g.get(f"{tag}iso"):
+        return date(int(g[f"{tag}iso"]), int(g[f"{tag}isom"]), int(g[f"{tag}isod"])), True
+    for suffix in ("", "2"):
+        if g.get(f"{tag}m{suffix}"):
+            month = _MONTHS[g[f"{tag}m{suffix}"]]
+            day = int(g[f"{tag}d{suffix}"])
+            year = _year(g.get(f"{tag}y{suffix}"))
+            if year is not None:
+                return date(year, month, day), True
+            guess = date(today.year, month, day) if (month, day) <= (today.month, today.day) \
+                else date(today.year - 1, month, day)
+            return guess, False
+    return None
+
+
+def _amount(raw: str) -> tuple[int, bool]:
+    """A count and whether it is exact ("3", "three") or approximate ("a few", "several")."""
+    if raw in _NUMBERS:
+        return _NUMBERS[raw], raw not in ("a", "an")
+    if raw.isdigit():
+        return int(raw), True
+    return 3, False
+
+
+# -- the rules, most specific first ----------------------------------------------------------------
+def _between(g, today, zone, now):
+    first, last = _calendar_date(g, "a", today), _calendar_date(g, "b", today)
+    if first is None or last is None:
+        return None
+    (start, known_a), (end, known_b) = first, last
+    if start > end:
+        start, end = end, start
+    return _days(start, end, zone, known_a and known_b)
+
+
+def _between_days_of_month(g, today, zone, now):
+    """between 2 and 5 March [2026]"""
+    month = _MONTHS[g["m"]]
+    year = _year(g.get("y")) or _latest_month(month, today)
+    first, last = sorted((int(g["d1"]), int(g["d2"])))
+    return _days(date(year, month, first), date(year, month, last), zone, g.get("y") is not None)
+
+
+def _between_months(g, today, zone, now):
+    a, b = _MONTHS[g["am"]], _MONTHS[g["bm"]]
+    year_b = _year(g.get("by")) or _latest_month(b, today)
+    year_a = _year(g.get("ay")) or (year_b if a <= b else year_b - 1)
+    return _days(_month_start(year_a, a), _month_end(year_b, b), zone, bool(g.get("by")))
+
+
+def _day_before_yesterday(g, today, zone, now):
+    day = today - timedelta(days=2)
+    return _days(day, day, zone, True)
+
+
+def _day_part(g, today, zone, now):
+    """this morning, yesterday evening, tonight, last night"""
+    day = today - timedelta(days=1) if g.get("which") in ("yesterday", "last") else today
+    start, end = _PARTS["night" if g["part"] == "tonight" else g["part"]]
+    midnight = datetime.combine(day, time(0))
+    since = (midnight + timedelta(hours=start)).replace(tzinfo=zone)
+    until = (midnight + timedelta(hours=end)).replace(tzinfo=zone)
+    since.astimezone(UTC), until.astimezone(UTC)
+    return since, until, True
+
+
+def _relative_day(g, today, zone, now):
+    back = {"today": 0, "yesterday": 1}[g["word"]]
+    return _days(today - timedelta(days=back), today - timedelta(days=back), zone, True)
+
+
+def _ago(g, today, zone, now):
+    n, exact = _amount(g["n"])
+    unit = g["unit"]
+    if unit == "day":
+        day = today - timedelta(days=n)
+        if exact:
+            return _days(day, day, zone, True)
+        return _days(today - timedelta(days=n + 2), today - timedelta(days=1), zone, False)
+    if unit == "week":
+        middle = today - timedelta(weeks=n)
+        return _days(middle - timedelta(days=4), middle + timedelta(days=3), zone, False)
+    if unit == "month":
+        index = today.year * 12 + today.month - 1 - n
+        year, month = divmod(index, 12)
+        return _days(_month_start(year, month + 1), _month_end(year, month + 1), zone, False)
+    return _days(date(today.year - n, 1, 1), date(today.year - n, 12, 31), zone, False)
+
+
+def _this_last(g, today, zone, now):
+    """this/last/past week, month, year; the past N days/weeks"""
+    which, unit = g["which"], g["unit"]
+    if g.get("n"):
+        n, exact = _amount(g["n"])
+        length = {"day": 1, "week": 7, "month": 30, "year": 365}[unit] * n
+        return _days(today - timedelta(days=length), today, zone, exact and unit in ("day", "week"))
+    if which == "past":
+        length = {"day": 1, "week": 7, "month": 30, "year": 365}[unit]
+        return _days(today - timedelta(days=length), today, zone, True)
+    shift = 1 if which in ("last", "previous") else 0
+    if unit == "day":
+        return _days(today - timedelta(days=shift), today - timedelta(days=shift), zone, True)
+    if unit == "week":
+        monday = today - timedelta(days=today.weekday() + 7 * shift)
+        return _days(monday, monday + timedelta(days=6), zone, True)
+    if unit == "month":
+        index = today.year * 12 + today.month - 1 - shift
+        year, month = divmod(index, 12)
+        return _days(_month_start(year, month + 1), _month_end(year, month + 1), zone, True)
+    return _days(date(today.year - shift, 1, 1), date(today.year - shift, 12, 31), zone, True)
+
+
+def _weekday(g, today, zone, now):
+    """last Monday, on Monday, this Monday, Monday (the latest one before today)"""
+    n = _WEEKDAYS[g["wd"]]
+    if g.get("which") == "this":
+        day = today - timedelta(days=today.weekday()) + timedelta(days=n)
+    else:
+        day = today - timedelta(days=(today.weekday() - n) % 7 or 7)
+    return _days(day, day, zone, True)
+
+
+def _on_date(g, today, zone, now):
+    found = _calendar_date(g, "a", today)
+    if found is None:
+        return None
+    day, known = found
+    return _days(day, day, zone, known)
+
+
+def _since_date(g, today, zone, now):
+    found = _calendar_date(g, "a", today)
+    if found is None or found[0] > today:
+        return None
+    return _days(found[0], today, zone, found[1])
+
+
+def _in_month(g, today, zone, now):
+    month = _MONTHS[g["am"]]
+    year = _year(g.get("ay"))
+    if g.get("which") is None and year is None:
+        return None  # a bare "may" or "march" is more often a word than a month
+    if g.get("which") == "last" and year is None:
+        year = today.year if month < today.month else today.year - 1
+        return _days(_month_start(year, month), _month_end(year, month), zone, True)
+    known = year is not None
+    year = year if known else _latest_month(month, today)
+    return _days(_month_start(year, month), _month_end(year, month), zone, known)
+
+
+def _in_year(g, today, zone, now):
+    year = _year(g["year"])
+    return _days(date(year, 1, 1), date(year, 12, 31), zone, True)
+
+
+_RANGE = r"(?:between|from)"
+_TO = r"(?:and|to|until|till)"
+_RULES = [(re.compile(p), rule) for p, rule in [
+    (rf"\b{_RANGE} (?:the )?(?P<d1>[0-9]{{1,2}})(?:st|nd|rd|th)? {_TO} (?:the )?"
+     rf"(?P<d2>[0-9]{{1,2}})(?:st|nd|rd|th)?(?: of)? {_MONTH.format('m')}(?:,? {_YEAR.format('y')})?\b",
+     _between_days_of_month),
+    (rf"\b{_RANGE} {_date('a')} {_TO} {_date('b')}\b", _between),
+    (rf"\b{_RANGE} {_month('a')} {_TO} {_month('b')}\b", _between_months),
+    (r"\b(?:the )?day before yesterday\b", _day_before_yesterday),
+    (r"\b(?:(?P<which>this|yesterday|last) (?P<part>morning|afternoon|evening|night)|(?P<part2>tonight))\b",
+     lambda g, *a: _day_part({**g, "part": g.get("part") or g.get("part2")}, *a)),
+    (r"\b(?P<word>today|yesterday)\b", _relative_day),
+    (rf"\b{_AMOUNT} {_UNIT} ago\b", _ago),
+    (rf"\b(?P<which>this|last|past|previous)(?: {_AMOUNT})? {_UNIT}\b", _this_last),
+    (rf"\b(?:(?P<which>last|this|on|past|previous) )?{_WEEKDAY}\b", _weekday),
+    (rf"\bsince (?:the )?{_date('a')}\b", _since_date),
+    (rf"\b(?:(?:on|at) (?:the )?)?{_date('a')}\b", _on_date),
+    (rf"\b(?:(?P<which>last|in|during|of|this|early|late|mid) )?{_month('a')}\b", _in_month),
+    (r"\b(?:in|during|of) (?P<year>[0-9]{4})\b", _in_year),
+]]

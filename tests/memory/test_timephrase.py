@@ -1,0 +1,103 @@
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from memory.timephrase import parse
+
+NEW_YORK = ZoneInfo("America/New_York")  # 2026: summer time from 8 March to 1 November
+BERLIN = ZoneInfo("Europe/Berlin")  # 2026: summer time from 29 March to 25 October
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def span_utc(query: str, now: datetime):
+    span = parse(query, now)
+    assert span is not None, query
+    return span.since.astimezone(UTC), span.until.astimezone(UTC), span.certain
+
+
+# Around both 2026 changes, in both zones: each local day is its own length (23 or 25 hours).
+@pytest.mark.parametrize(("now", "query", "expected"), [
+    # New York, the Monday after clocks went forward on Sunday 8 March
+    (datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK), "what did I book yesterday?",
+     (utc(2026, 3, 8, 5), utc(2026, 3, 9, 4), True)),
+    (datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK), "What did I book the day before yesterday?",
+     (utc(2026, 3, 7, 5), utc(2026, 3, 8, 5), True)),
+    (datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK), "the page I read 2 days ago",
+     (utc(2026, 3, 7, 5), utc(2026, 3, 8, 5), True)),
+    (datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK), "notes from last Saturday",
+     (utc(2026, 3, 7, 5), utc(2026, 3, 8, 5), True)),
+    (datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK), "this morning",
+     (utc(2026, 3, 9, 9), utc(2026, 3, 9, 16), True)),
+    (datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK), "the flights I looked at two weeks ago",
+     (utc(2026, 2, 19, 5), utc(2026, 2, 27, 5), False)),
+    (datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK), "between 6 and 8 March 2026",
+     (utc(2026, 3, 6, 5), utc(2026, 3, 9, 4), True)),
+    # New York, the Monday after clocks went back on Sunday 1 November: 1 November has 25 hours
+    (datetime(2026, 11, 2, 10, 0, tzinfo=NEW_YORK), "yesterday",
+     (utc(2026, 11, 1, 4), utc(2026, 11, 2, 5), True)),
+    (datetime(2026, 11, 2, 10, 0, tzinfo=NEW_YORK), "last Sunday",
+     (utc(2026, 11, 1, 4), utc(2026, 11, 2, 5), True)),
+    (datetime(2026, 11, 2, 10, 0, tzinfo=NEW_YORK), "what did I read in October?",
+     (utc(2026, 10, 1, 4), utc(2026, 11, 1, 4), False)),
+    (datetime(2026, 11, 2, 10, 0, tzinfo=NEW_YORK), "in March",
+     (utc(2026, 3, 1, 5), utc(2026, 4, 1, 4), False)),
+    # Berlin, the Monday after 29 March (23 hours) and after 25 October (25 hours)
+    (datetime(2026, 3, 30, 9, 0, tzinfo=BERLIN), "yesterday",
+     (utc(2026, 3, 28, 23), utc(2026, 3, 29, 22), True)),
+    (datetime(2026, 3, 30, 9, 0, tzinfo=BERLIN), "the day before yesterday",
+     (utc(2026, 3, 27, 23), utc(2026, 3, 28, 23), True)),
+    (datetime(2026, 3, 30, 9, 0, tzinfo=BERLIN), "last week",
+     (utc(2026, 3, 22, 23), utc(2026, 3, 29, 22), True)),
+    (datetime(2026, 10, 26, 9, 0, tzinfo=BERLIN), "yesterday",
+     (utc(2026, 10, 24, 22), utc(2026, 10, 25, 23), True)),
+    (datetime(2026, 10, 26, 9, 0, tzinfo=BERLIN), "3 days ago",
+     (utc(2026, 10, 22, 22), utc(2026, 10, 23, 22), True)),
+    (datetime(2026, 10, 26, 9, 0, tzinfo=BERLIN), "in March 2026",
+     (utc(2026, 2, 28, 23), utc(2026, 3, 31, 22), True)),
+    (datetime(2026, 10, 26, 9, 0, tzinfo=BERLIN), "between 24 October 2026 and 25 October 2026",
+     (utc(2026, 10, 23, 22), utc(2026, 10, 25, 23), True)),
+])
+def test_phrases_are_local_days_by_the_zone_rules(now, query, expected):
+    assert span_utc(query, now) == expected
+
+
+def test_a_00_30_event_on_the_25_hour_day_is_yesterday():
+    span = parse("yesterday", datetime(2026, 11, 2, 10, 0, tzinfo=NEW_YORK))
+    event = datetime(2026, 11, 1, 0, 30, tzinfo=NEW_YORK)
+    assert span.since <= event < span.until
+    assert span.until - span.since == timedelta(hours=25)
+
+
+def test_the_longest_phrase_wins_over_a_word_inside_it():
+    now = datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK)
+    assert parse("the day before yesterday", now).phrase == "the day before yesterday"
+    assert parse("yesterday evening", now).phrase == "yesterday evening"
+
+
+@pytest.mark.parametrize("query", [
+    "budget in march 0000", "What did I do in december 9999?", "on 31 February 2026",
+    "between 2026-13-01 and 2026-14-01", "the login bug", "may I ask something", "",
+])
+def test_no_span_for_impossible_dates_and_plain_words(query):
+    assert parse(query, datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK)) is None
+
+
+def test_a_naive_now_gives_no_span_instead_of_an_error():
+    assert parse("yesterday", datetime(2026, 3, 9, 10, 0)) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(st.characters(codec="utf-8")) | st.lists(st.sampled_from(
+    "in on last this between and from to ago day days week weeks month year the before yesterday today "
+    "march december 0000 9999 0 1 31 99 2026 -1 monday of morning few".split())).map(" ".join),
+       st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+       st.sampled_from([UTC, NEW_YORK, BERLIN, ZoneInfo("Pacific/Kiritimati")]))
+def test_parsing_never_raises(query, naive_now, zone):
+    span = parse(query, naive_now.replace(tzinfo=zone))
+    assert span is None or span.since < span.until
