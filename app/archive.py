@@ -32,8 +32,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app import conversation, keycache
 from app.errors import AppError
-from app.services import MEMORY_CLASSES, Engram, HistoryEntry, Memory, MemoryType, Observation
-from memory import FrameMissing, FrameStore, KdfParams, NewObservation, StoreError
+from app.services import PROCESS_LOCK, MEMORY_CLASSES, Engram, HistoryEntry, Memory, MemoryType, Observation
+from app.importer import screened
+from memory.store import DAMAGE_MARKER, USERS_SUFFIX
+from memory import FrameMissing, FrameStore, KdfParams, NewObservation, StoreError, ValidationError, checked_time
 
 MAGIC = b"ENGRAM-ARCHIVE\n"
 VERSION = 2  # 2 adds settings, memory history and ids, and the processed flag; 1 is still read
@@ -59,11 +61,14 @@ class ArchiveReport:
     frames: int = 0
     skipped: int = 0  # already present (imports only)
     settings: int = 0
+    out_of_range: int = 0  # observations dated outside what Engram keeps, left out (imports only)
 
     def summary(self, verb: str) -> str:
         text = (f"{verb} {self.observations} observations, {self.memories} memories, {self.frames} frames "
                 f"and {self.settings} settings")
-        return text + (f" ({self.skipped} already present, skipped)" if self.skipped else "")
+        text += f" ({self.skipped} already present, skipped)" if self.skipped else ""
+        return text + (f"; {self.out_of_range} observations dated outside 1900-2199 left out"
+                       if self.out_of_range else "")
 
 
 @dataclass(frozen=True)
@@ -200,10 +205,10 @@ def _records(fh: BinaryIO, passphrase: str) -> Iterator[bytes]:
         kdf = doc["kdf"]
         if doc.get("version") not in READABLE:
             raise AppError(f"this archive was written by a newer Engram (format {doc.get('version')})")
-        params = KdfParams(int(kdf["iterations"]), int(kdf["lanes"]), int(kdf["memory_cost"]))
+        params = KdfParams(kdf["iterations"], kdf["lanes"], kdf["memory_cost"]).check()
         salt = base64.b64decode(kdf["salt"], validate=True)
-    except (ValueError, KeyError, TypeError):
-        raise AppError("the archive's header is damaged") from None
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise AppError("the archive's header is damaged; nothing was imported") from None
     sealer = _Sealer(params.derive(passphrase, salt), magic + line)
     first = True
     while True:
@@ -226,6 +231,9 @@ def _records(fh: BinaryIO, passphrase: str) -> Iterator[bytes]:
                     raise AppError("wrong passphrase for this archive (or it is damaged); nothing was "
                                    "imported") from None
                 raise AppError("the archive is damaged; nothing was imported") from None
+            if fh.read(1):  # the end record closes the file: anything after it was added since
+                raise AppError("the archive has bytes after its end record (it was changed after it "
+                               "was written); nothing was imported")
             yield payload
             return
         first = False
@@ -264,6 +272,9 @@ def import_archive(engram: Engram, path: Path, passphrase: str, *,
     Engram, and restore its settings (what is already here is skipped; the Ask history is merged).
     The whole archive is decrypted and checked before anything is stored."""
     found = read_archive(Path(path), passphrase)
+    kept = [doc for doc in found.observations if _keepable(doc)]
+    out_of_range = len(found.observations) - len(kept)
+    found = dataclasses.replace(found, observations=kept)
     try:
         added, n_frames, skipped, new_ids = _import_observations(engram, found, progress)
         n_mem, skipped_mem, memory_ids = _import_memories(engram, found.memories, new_ids)
@@ -273,7 +284,16 @@ def import_archive(engram: Engram, path: Path, passphrase: str, *,
     except (TypeError, ValueError, KeyError) as exc:
         raise AppError(f"the archive holds a value this Engram cannot read: {exc}") from None
     return ArchiveReport(Path(path), observations=added, memories=n_mem, frames=n_frames,
-                         skipped=skipped + skipped_mem, settings=n_settings)
+                         skipped=skipped + skipped_mem, settings=n_settings, out_of_range=out_of_range)
+
+
+def _keepable(doc: dict) -> bool:
+    """Whether an archived observation's time is one Engram keeps (an older Engram stored any)."""
+    try:
+        checked_time(datetime.fromisoformat(doc["time"]))
+    except (ValidationError, ValueError, TypeError, KeyError):
+        return False
+    return True
 
 
 def _import_observations(engram: Engram, found: ArchiveContents,
@@ -368,9 +388,11 @@ def _new_observation(doc: dict, frame_id: str | None) -> NewObservation:
     if source_id is None:  # identify it by content, so importing twice adds nothing
         basis = json.dumps([doc["time"], doc["app"], doc["title"], doc["text"]], ensure_ascii=False)
         source_id = "archive:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:32]
-    return NewObservation(time=datetime.fromisoformat(doc["time"]), text=doc["text"], app=doc["app"],
-                          title=doc["title"], url=doc["url"], source_kind=doc["source_kind"],
-                          source_id=str(source_id), frame_id=frame_id)
+    # An archive of an older Engram may hold text stored before imports were redacted: it passes
+    # the privacy gate again (redacting twice changes nothing).
+    return screened(NewObservation(time=datetime.fromisoformat(doc["time"]), text=doc["text"], app=doc["app"],
+                                   title=doc["title"], url=doc["url"], source_kind=doc["source_kind"],
+                                   source_id=str(source_id), frame_id=frame_id))
 
 
 def _existing(engram: Engram, item: NewObservation) -> int | None:
@@ -411,8 +433,10 @@ def erase_everything(engram: Engram) -> None:
     engram.close()
     keycache.clear(paths)
     errors = []
-    for file in (paths.key_file, paths.database, paths.database.with_name(paths.database.name + "-wal"),
-                 paths.database.with_name(paths.database.name + "-shm"), paths.root / BEAT_FILE):
+    db = paths.database
+    for file in (paths.key_file, db, *(db.with_name(db.name + end) for end in ("-wal", "-shm", USERS_SUFFIX,
+                                                                            DAMAGE_MARKER)),
+                 paths.root / BEAT_FILE, paths.root / PROCESS_LOCK):
         try:
             file.unlink(missing_ok=True)
         except OSError as exc:

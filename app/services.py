@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from memory import (
     SemanticFact,
     StoreError,
     VaultEntry,
+    clamped_time,
     create_key_file,
     rewrap_key_file,
     unlock_key_file,
@@ -42,6 +43,7 @@ from memory.errors import ModelError
 from memory.llm import FakeModel, LanguageModel, LlamaModel, default_model_path
 from memory.managers import BATCH_MAX_OBSERVATIONS, MemoryManagers, ProcessReport, make_batches
 from memory.retrieval import Filters, Retriever
+from memory.store import clean_text
 from memory.vectors import ChromaIndex
 from memory.vision import Captioner, FakeCaptioner, LlamaCaptioner
 
@@ -49,7 +51,7 @@ from memory.vision import Captioner, FakeCaptioner, LlamaCaptioner
 __all__ = [
     "MEMORY_CLASSES", "Answer", "CoreBlock", "Engram", "EpisodicEvent", "FakeCaptioner", "FakeModel", "ForgetReport",
     "HistoryEntry", "ProcessReport",
-    "ImportReport", "Memory", "MemoryType", "Observation", "ProceduralEntry", "ResourceItem",
+    "ImportReport", "Memory", "MemoryType", "Observation", "ProceduralEntry", "ProcessingElsewhere", "ResourceItem",
     "SearchHit", "SemanticFact", "Status", "VaultEntry", "change_passphrase", "locked_status",
 ]
 
@@ -69,6 +71,8 @@ class Status:
     extra: dict[str, object] = field(default_factory=dict)
 
 
+QUICK_CHECK_BYTES = 16 * 1024 * 1024  # databases up to this size are checked at every unlock
+PROCESS_LOCK = "process.lock"  # in the data directory: held while memories are made
 STATUS_BATCH_SCAN = 5000  # above this many pending observations, status estimates the batches
 
 
@@ -94,6 +98,50 @@ def change_passphrase(paths: Paths, old: str, new: str) -> None:
     keycache.clear(paths)
 
 
+class ProcessingElsewhere(AppError):
+    """Another process is turning this directory's observations into memories right now."""
+
+
+@contextlib.contextmanager
+def processing_lock(paths: Paths) -> Iterator[None]:
+    """Hold the data directory's processing lock (an OS file lock: it is released when the
+    process ends, however it ends), or raise ProcessingElsewhere at once if another process holds it.
+    Without it two processes would both read the same pending batches and make each memory twice."""
+    lock = paths.root / PROCESS_LOCK
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise AppError(f"cannot make memories: {lock} cannot be opened ({exc.strerror})") from None
+    try:
+        if not _try_lock(fd):
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise ProcessingElsewhere(f"another Engram process (pid {holder}) is making memories from this data "
+                                      "right now; nothing was done (try again when it has finished)")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _try_lock(fd: int) -> bool:
+    if os.name == "nt":
+        import msvcrt
+
+        try:
+            msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
+        except OSError:
+            return False
+        return True
+    import fcntl
+
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 def _check_initialized(paths: Paths) -> None:
     if not paths.is_initialized():
         raise AppError(f"no Engram data in {paths.root}; run 'engram init' first")
@@ -110,6 +158,7 @@ class Engram:
         self._captioner: Captioner | None = None
         self._embedder: Embedder | None = None
         self._retriever: Retriever | None = None
+        self._checked = False  # quick_check done since unlock
 
     # -- models ----------------------------------------------------------------------------------
     def model_path(self) -> Path | None:
@@ -209,24 +258,30 @@ class Engram:
         return self.retriever.sync_index()
 
     def process_pending(self, progress: Callable[[int, int], None] | None = None) -> ProcessReport:
-        """Run the memory managers over every pending observation."""
-        managers = MemoryManagers(self.store, self.model, self.embedder,
-                                  allow_secrets_in_vault=bool(self.store.setting("vault_secrets", False)))
-        try:
-            return managers.process_pending(progress)
-        except ModelError as exc:
-            raise AppError(str(exc)) from None
+        """Run the memory managers over every pending observation. One process at a time per data
+        directory (the window's worker, a terminal): ProcessingElsewhere if another one is at it."""
+        with processing_lock(self.paths):
+            managers = MemoryManagers(self.store, self.model, self.embedder,
+                                      allow_secrets_in_vault=bool(self.store.setting("vault_secrets", False)))
+            try:
+                return managers.process_pending(progress)
+            except ModelError as exc:
+                raise AppError(str(exc)) from None
 
     def search(self, query: str, k: int = 10, *, kinds: list[MemoryType] | list[str] | None = None,
                app: str | None = None, since: datetime | None = None, until: datetime | None = None,
                now: datetime | None = None) -> list[SearchHit]:
         """Hybrid search over the raw log and the six memory types."""
         names = tuple(k_.value if isinstance(k_, MemoryType) else k_ for k_ in kinds) if kinds else None
-        filters = Filters(kinds=names, app=app, since=since, until=until)
-        return self.retriever.search(query, k, filters, now=now or datetime.now().astimezone())
+        # Bounds as aware times (a naive one is local time) within what the store keeps: comparing
+        # naive and aware times, or showing year 9999 east of UTC, would fail further in.
+        since, until = (None if t is None else clamped_time(t) for t in (since, until))
+        filters = Filters(kinds=names, app=None if app is None else clean_text(app), since=since, until=until)
+        return self.retriever.search(clean_text(query), k, filters, now=now or datetime.now().astimezone())
 
     def ask(self, question: str, on_token: Callable[[str], None] | None = None, k: int = 8) -> Answer:
         """Answer a question about the user's history, streaming, with citations."""
+        question = clean_text(question)
         hits = self.search(question, k)
         try:
             return answer(question, hits, self.store, self.model, on_token)
@@ -253,6 +308,20 @@ class Engram:
     def unlock(cls, paths: Paths, passphrase: str | None = None, *, use_keyring: bool = True) -> Engram:
         """Open the data directory with the passphrase (or the key cached in the keyring)."""
         _check_initialized(paths)
+        key = cls._data_key(paths, passphrase, use_keyring)
+        try:
+            # A small file is checked page by page at every unlock (it costs little); a larger one
+            # after an unclean shutdown (the store knows) and before every import.
+            store = MemoryStore.open(paths.database, key,
+                                     check=paths.database.stat().st_size <= QUICK_CHECK_BYTES)
+        except StoreError as exc:
+            raise AppError(str(exc)) from None
+        with contextlib.suppress(OSError):  # a read-only folder can still be read
+            paths.ensure()
+        return cls(paths, store, key)
+
+    @staticmethod
+    def _data_key(paths: Paths, passphrase: str | None, use_keyring: bool = True) -> bytes:
         key = keycache.load(paths) if use_keyring and passphrase is None else None
         if key is None:
             if passphrase is None:
@@ -261,11 +330,29 @@ class Engram:
                 key = unlock_key_file(paths.key_file, passphrase)
             except StoreError as exc:
                 raise AppError(str(exc)) from None
+        return key
+
+    @classmethod
+    def unlock_to_restore(cls, paths: Paths, passphrase: str | None = None, *, use_keyring: bool = True) -> Engram:
+        """Unlock to restore an archive into. Where the database is lost (missing, or empty, beside a
+        key file that opens) a new one is made under the same key; what was left of the old one is
+        kept aside as `engram.db.lost-TIME` (with its -wal, -shm). Otherwise the same as `unlock`."""
+        _check_initialized(paths)
+        db = paths.database
+        if not (paths.key_file.exists() and (not db.exists() or db.stat().st_size == 0)):
+            return cls.unlock(paths, passphrase, use_keyring=use_keyring)
+        key = cls._data_key(paths, passphrase, use_keyring)
+        aside = db.with_name(f"{db.name}.lost-{datetime.now():%Y%m%dT%H%M%S}")
         try:
-            store = MemoryStore.open(paths.database, key)
+            for end in ("", "-wal", "-shm"):
+                old = db.with_name(db.name + end)
+                if old.exists():
+                    os.replace(old, aside.with_name(aside.name + end))
+            store = MemoryStore.create(db, key)
+        except OSError as exc:
+            raise AppError(f"cannot make a new database in {paths.root}: {exc.strerror or exc}") from None
         except StoreError as exc:
             raise AppError(str(exc)) from None
-        paths.ensure()
         return cls(paths, store, key)
 
     def close(self) -> None:
@@ -306,8 +393,18 @@ class Engram:
             memories={k.value: n for k, n in counts.memories.items()},
             bytes_on_disk=self.paths.size_bytes(),
             schema_version=self.store.schema_version(),
-            extra={"memory": self._memory_line(counts.pending_observations), **capture_status_lines(self)},
+            extra={**self._store_lines(), "memory": self._memory_line(counts.pending_observations),
+                   **capture_status_lines(self)},
         )
+
+    def _store_lines(self) -> dict[str, str]:
+        """What is wrong with the database file, if anything: damaged, or read-only here."""
+        if self.store.damage is not None:
+            return {"database": f"DAMAGED: {self.store.damage}"}
+        if self.store.read_only:
+            return {"database": f"read-only: {self.paths.root} cannot be written; search and lists work, "
+                                "nothing new is stored"}
+        return {}
 
     def _memory_line(self, pending: int) -> str:
         """The memory worker's progress: what waits, and when it last finished a batch."""
@@ -328,7 +425,8 @@ class Engram:
 
     def observations(self, *, since: datetime | None = None, until: datetime | None = None,
                      app: str | None = None, limit: int | None = None) -> list[Observation]:
-        return self.store.observations(since=since, until=until, app=app, limit=limit)
+        return self.store.observations(since=since, until=until, app=None if app is None else clean_text(app),
+                                       limit=limit)
 
     def memories(self, kind: MemoryType | None = None, limit: int | None = None) -> list[Memory]:
         return self.store.memories(kind, limit=limit)
@@ -337,12 +435,22 @@ class Engram:
     def import_jsonl(self, path: Path) -> ImportReport:
         """Import a JSON-lines file; a bad line stores nothing of the file."""
         items = parse_jsonl(path)
+        self.check_before_writing()
         try:
             ids = self.store.add_observations(items)
         except StoreError as exc:
             raise AppError(str(exc)) from None
         imported = sum(1 for i in ids if i is not None)
         return ImportReport(file=path, imported=imported, skipped=len(ids) - imported)
+
+    def check_before_writing(self) -> None:
+        """Read every page of the database (quick_check) before a bulk write; AppError if it is
+        damaged, read-only or the disk is full, so nothing is written into a damaged file."""
+        if self.store.damage is None and not self.store.read_only and not self._checked:
+            self.store.quick_check()
+            self._checked = True
+        if self.store.damage is not None:
+            raise AppError(str(self.store.damage))
 
     def forget(self, *, memory_id: str | None = None, app: str | None = None,
                since: datetime | None = None, until: datetime | None = None) -> ForgetReport:

@@ -23,6 +23,8 @@ from memory.models import (
     SemanticFact,
     StoreCounts,
     VaultEntry,
+    checked_time,
+    clamped_time,
     parse_memory_id,
 )
 from memory.store import MemoryStore
@@ -55,6 +57,8 @@ __all__ = [
     "ValidationError",
     "VaultEntry",
     "WrongPassphrase",
+    "checked_time",
+    "clamped_time",
     "create_key_file",
     "parse_memory_id",
     "rewrap_key_file",

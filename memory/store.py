@@ -9,8 +9,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import re
 import threading
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +20,8 @@ from types import SimpleNamespace
 
 from memory import _sqlcipher as sc
 from memory.dialogue import question_answered
-from memory.errors import StoreError, ValidationError
+from memory.errors import DatabaseDamaged, DatabaseEmpty, ReadOnlyStore, StoreError, ValidationError
+from memory.frames import DiskFull
 from memory.models import (
     MEMORY_CLASSES,
     SENSITIVITIES,
@@ -31,6 +34,8 @@ from memory.models import (
     Observation,
     StoreCounts,
     VaultEntry,
+    checked_time,
+    clamped_time,
     content_fields,
     parse_memory_id,
     utc,
@@ -47,7 +52,9 @@ def ts(dt: datetime) -> str:
 
 
 def from_ts(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+    """A stored time. One stored before times were range-checked (year 1, 9999) is read as the
+    nearest time Engram keeps, so that showing it in local time cannot overflow."""
+    return clamped_time(datetime.fromisoformat(text))
 
 
 def now() -> datetime:
@@ -81,12 +88,143 @@ def fts_query(words: Sequence[str]) -> str | None:
     return " OR ".join(f'"{w}"' for w in words) or None
 
 
-class MemoryStore:
-    """The encrypted database. Open with `create` or `open`; close when done."""
+USERS_SUFFIX = "-users"  # beside the database: a lock each process that has it open shares
+DAMAGE_MARKER = ".damaged"  # beside the database: it was found damaged; no more writes into it
 
-    def __init__(self, conn, path: Path) -> None:
+
+def damage_marker(path: Path) -> Path:
+    return path.with_name(path.name + DAMAGE_MARKER)
+
+
+def _damage_text(path: Path, detail: str) -> str:
+    return (f"database {path} is damaged ({detail}); nothing more will be written to it. Save what is still "
+            f"readable with 'engram export FILE', then restore it into a new data directory "
+            f"('engram --data-dir NEW init', then 'engram --data-dir NEW restore FILE')")
+
+
+def _translated(exc: Exception, path: Path) -> StoreError | None:
+    """The one-line StoreError a SQLCipher error means for the user (damage, a full disk, a
+    read-only place), or None for the others (a constraint, a busy database: callers handle them)."""
+    text = str(exc)
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text or "not a database" in text:
+        return DatabaseDamaged(_damage_text(path, text))
+    if code.startswith("SQLITE_FULL") or "database or disk is full" in text:
+        return DiskFull(f"the disk is full: nothing could be written to {path} (free some space, then try again)")
+    if code.startswith("SQLITE_READONLY") or "readonly database" in text:
+        return ReadOnlyStore(f"{path.parent} is read-only: Engram can show what it holds but not change it "
+                             "(make the folder writable to import, capture or make memories)")
+    return None
+
+
+class _Cursor(sc.Cursor):
+    """A cursor whose damage, full-disk and read-only errors arrive as StoreErrors (see `_translated`),
+    wherever in the store they happen; a damaged file is remembered by the connection."""
+
+    def _fail(self, exc: Exception) -> Exception:
+        found = _translated(exc, self.connection.path)
+        if found is None:
+            return exc
+        if isinstance(found, DatabaseDamaged):
+            self.connection.damaged(found)
+        return found
+
+    def execute(self, *args):
+        try:
+            return super().execute(*args)
+        except sc.DatabaseError as exc:
+            raise self._fail(exc) from exc
+
+    def executemany(self, *args):
+        try:
+            return super().executemany(*args)
+        except sc.DatabaseError as exc:
+            raise self._fail(exc) from exc
+
+    def fetchone(self):
+        try:
+            return super().fetchone()
+        except sc.DatabaseError as exc:
+            raise self._fail(exc) from exc
+
+    def fetchmany(self, *args):
+        try:
+            return super().fetchmany(*args)
+        except sc.DatabaseError as exc:
+            raise self._fail(exc) from exc
+
+    def fetchall(self):
+        try:
+            return super().fetchall()
+        except sc.DatabaseError as exc:
+            raise self._fail(exc) from exc
+
+    def __next__(self):
+        try:
+            return super().__next__()
+        except sc.DatabaseError as exc:
+            raise self._fail(exc) from exc
+
+
+class _Connection(sc.Connection):
+    path: Path
+    on_damage = None  # set by the store
+
+    def cursor(self, factory=_Cursor):
+        return super().cursor(factory)
+
+    def damaged(self, error: DatabaseDamaged) -> None:
+        if self.on_damage is not None:
+            self.on_damage(error)
+
+
+class _Users:
+    """A shared OS lock every process holding the database open keeps on a file beside it
+    (`engram.db-users`); whoever can take it exclusively is the only one. Released when a process
+    ends, however it ends. Where there is no flock (Windows) nobody is ever known to be alone."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd: int | None = None
+        try:
+            import fcntl
+        except ImportError:
+            return
+        self._fcntl = fcntl
+        with contextlib.suppress(OSError):
+            self._fd = os.open(path.with_name(path.name + USERS_SUFFIX), os.O_RDWR | os.O_CREAT, 0o600)
+
+    def only_one(self) -> bool:
+        """Whether no other process holds it; afterwards this one holds it, shared."""
+        if self._fd is None:
+            return False
+        try:
+            self._fcntl.flock(self._fd, self._fcntl.LOCK_EX | self._fcntl.LOCK_NB)
+            alone = True
+        except OSError:
+            alone = False
+        self._fcntl.flock(self._fd, self._fcntl.LOCK_SH)
+        return alone
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class MemoryStore:
+    """The encrypted database. Open with `create` or `open`; close when done.
+
+    `read_only`: the file or its folder cannot be written (reads work; a write is ReadOnlyStore).
+    `damage`: why the file is known damaged (found now, or marked by an earlier run), else None;
+    a damaged store refuses every write with DatabaseDamaged and reads what it still can."""
+
+    def __init__(self, conn, path: Path, *, read_only: bool = False) -> None:
         self._conn = conn
         self.path = path
+        self.read_only = read_only
+        self.damage: DatabaseDamaged | None = None
+        self._users: _Users | None = None
+        conn.on_damage = self._mark_damaged
         self.db = sc.sqlite_utils.Database(conn)
         self._lock = threading.RLock()
         self._stem_cache: dict[str, frozenset[str]] = {}
@@ -104,35 +242,105 @@ class MemoryStore:
         return store
 
     @classmethod
-    def open(cls, path: Path, key: bytes) -> MemoryStore:
-        """Open an existing database; StoreError naming the file if it is missing or unreadable."""
+    def open(cls, path: Path, key: bytes, *, check: bool = False) -> MemoryStore:
+        """Open an existing database; StoreError naming the file if it is missing, empty, damaged or
+        unreadable. Never makes a new one in its place. `check`: run SQLite's quick_check first
+        (it reads every page); a store found damaged, now or before, opens for reading only."""
         if not path.is_file():
             raise StoreError(f"database {path} is missing")
-        store = cls._connect(path, key)
-        store._migrate()
+        if path.stat().st_size == 0:
+            raise DatabaseEmpty(
+                f"database {path} is empty (0 bytes): what it held is lost from this file, and Engram did not "
+                f"make a new one in its place. Restore your last archive with 'engram restore ARCHIVE' "
+                f"(the empty file is kept aside)")
+        read_only = not (os.access(path.parent, os.W_OK) and os.access(path, os.W_OK))
+        users = None if read_only else _Users(path)
+        if users is not None and users.only_one():
+            # No other Engram process has it open: a -wal file left with pages in it means the last
+            # one did not close it (killed, power lost). Check every page before writing more.
+            wal = path.with_name(path.name + "-wal")
+            check = check or (wal.exists() and wal.stat().st_size > 0)
+        store = cls._connect(path, key, read_only=read_only)
+        store._users = users
+        try:
+            marker = damage_marker(path)
+            if marker.exists():
+                store.damage = DatabaseDamaged(_damage_text(path, "marked damaged when it was last read"))
+            elif check:
+                store.quick_check()
+            if store.damage is None:
+                store._migrate()
+        except BaseException:
+            store.close()
+            raise
         return store
 
     @classmethod
-    def _connect(cls, path: Path, key: bytes) -> MemoryStore:
-        conn = sc.connect(str(path), check_same_thread=False, isolation_level=None)
+    def _connect(cls, path: Path, key: bytes, *, read_only: bool = False) -> MemoryStore:
+        if read_only:
+            # A clean close removes the -wal and -shm files, and a read-only folder cannot hold new ones:
+            # SQLite then reads the file as immutable (no one can change it there either).
+            wal = path.with_name(path.name + "-wal")
+            mode = "mode=ro" if wal.exists() else "immutable=1"
+            target = f"file:{urllib.parse.quote(str(path))}?{mode}"
+        else:
+            target = str(path)
+        conn = sc.connect(target, check_same_thread=False, isolation_level=None, factory=_Connection,
+                          uri=read_only)
+        conn.path = path
         try:
             conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
             # The first read proves the key: a wrong key or a damaged file fails here, before
             # anything is written.
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            if not read_only:
+                conn.execute("PRAGMA journal_mode = WAL").fetchone()
             for pragma in ("synchronous = NORMAL", "foreign_keys = ON", "temp_store = MEMORY",
                            "secure_delete = ON", "busy_timeout = 10000"):
                 conn.execute(f"PRAGMA {pragma}")
-        except sc.DatabaseError as exc:
+        except (DiskFull, ReadOnlyStore) as exc:
             conn.close()
+            raise exc from None
+        except (sc.DatabaseError, DatabaseDamaged) as exc:
+            conn.close()
+            detail = exc.__cause__ if isinstance(exc, DatabaseDamaged) else exc
             raise StoreError(
                 f"database {path} cannot be opened: the key does not fit it or the file is "
-                f"damaged ({exc})"
+                f"damaged ({detail})"
             ) from None
-        return cls(conn, path)
+        return cls(conn, path, read_only=read_only)
+
+    def quick_check(self) -> str | None:
+        """SQLite's quick_check over every page (each page's HMAC is checked as it is read): None if
+        the file is sound, else what is wrong (and the store is marked damaged)."""
+        try:
+            with self._lock:
+                rows = [r[0] for r in self._conn.execute("PRAGMA quick_check")]
+        except DatabaseDamaged as exc:
+            return str(exc)
+        if rows == ["ok"]:
+            return None
+        self._mark_damaged(DatabaseDamaged(_damage_text(self.path, "; ".join(rows[:3]))))
+        return "; ".join(rows[:3])
+
+    def _mark_damaged(self, error: DatabaseDamaged) -> None:
+        """Remember that the file is damaged: here (writes are refused) and beside it, so that the
+        next run (another command, the window) refuses them too without reading the damage again."""
+        if self.damage is None:
+            self.damage = error
+        if not self.read_only:
+            with contextlib.suppress(OSError):
+                fd = os.open(damage_marker(self.path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(f"{now().isoformat()} {error.__cause__ or error}\n")
 
     def _migrate(self) -> None:
+        if self.read_only:
+            done = {r[0] for r in self._conn.execute("SELECT version FROM schema_migrations")}
+            if len(done) < len(MIGRATIONS):
+                raise ReadOnlyStore(f"{self.path.parent} is read-only, and the database needs an upgrade "
+                                    "first: make the folder writable once")
+            return
         with self.transaction():
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -159,10 +367,13 @@ class MemoryStore:
         with self._lock:
             if self._conn is None:
                 return
-            with contextlib.suppress(sc.DatabaseError):
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not (self.read_only or self.damage):  # a checkpoint copies pages into the file
+                with contextlib.suppress(sc.DatabaseError, StoreError):
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._conn.close()
             self._conn = None
+            if self._users is not None:
+                self._users.close()
 
     def __enter__(self) -> MemoryStore:
         return self
@@ -177,6 +388,11 @@ class MemoryStore:
         with self._lock:
             if self._conn is None:
                 raise StoreError("the store is closed")
+            if self.damage is not None:
+                raise DatabaseDamaged(str(self.damage))
+            if self.read_only:
+                raise ReadOnlyStore(f"{self.path.parent} is read-only: Engram can show what it holds but not "
+                                    "change it (make the folder writable to import, capture or make memories)")
             outer = self._depth == 0
             try:
                 if outer:
@@ -190,7 +406,8 @@ class MemoryStore:
                     self._conn.execute("COMMIT")
             except BaseException as exc:
                 if outer and self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                    with contextlib.suppress(sc.DatabaseError, StoreError):
+                        self._conn.execute("ROLLBACK")
                 if isinstance(exc, sc.OperationalError):
                     raise StoreError(f"could not write to {self.path}: {exc}") from exc
                 raise
@@ -213,8 +430,9 @@ class MemoryStore:
             rows = self._rows("SELECT text, app, title FROM observations ORDER BY id DESC LIMIT 1")
             before = SimpleNamespace(**rows[0]) if rows else None  # the line a new one may answer
             for o in items:
-                o = dataclasses.replace(o, app=clean_text(o.app), title=clean_text(o.title),
-                                        url=clean_text(o.url), text=clean_text(o.text))
+                o = dataclasses.replace(o, time=checked_time(o.time), app=clean_text(o.app),
+                                        title=clean_text(o.title), url=clean_text(o.url),
+                                        text=clean_text(o.text))
                 cur = self._conn.execute(
                     "INSERT INTO observations (time, app, title, url, text, source_kind, "
                     "source_id, frame_id, context) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
@@ -268,10 +486,10 @@ class MemoryStore:
         where, params = [], []
         if since is not None:
             where.append(f"{prefix}time >= ?")
-            params.append(ts(since))
+            params.append(ts(clamped_time(since)))
         if until is not None:
             where.append(f"{prefix}time < ?")
-            params.append(ts(until))
+            params.append(ts(clamped_time(until)))
         if app is not None:
             where.append(f"{prefix}app = ?")
             params.append(app)
@@ -504,7 +722,7 @@ class MemoryStore:
         episodic events that occurred then. Most recently updated first. Uses the time indexes of
         observations and episodic events; never reads the other memories."""
         found: list[Memory] = []
-        span = [ts(since), ts(until)]
+        span = [ts(clamped_time(since)), ts(clamped_time(until))]
         for kind in kinds or list(MemoryType):
             # CROSS JOIN keeps observations outside: the time index picks the rows, then each
             # one's provenance is found by its observation id.
@@ -652,10 +870,10 @@ class MemoryStore:
                     ep_params.append(app)
                 if since is not None:
                     ep_where.append("occurred_at >= ?")
-                    ep_params.append(ts(since))
+                    ep_params.append(ts(clamped_time(since)))
                 if until is not None:
                     ep_where.append("occurred_at < ?")
-                    ep_params.append(ts(until))
+                    ep_params.append(ts(clamped_time(until)))
                 for (number,) in self._conn.execute(
                     f"SELECT id FROM mem_episodic WHERE {' AND '.join(ep_where)}", ep_params
                 ):
@@ -708,7 +926,18 @@ class MemoryStore:
 
     # -- embeddings of record ------------------------------------------------------------------
     def put_embeddings(self, model: str, vectors: dict[str, bytes]) -> None:
-        """Store vectors (float32 bytes) by ref ("obs:12", "semantic:3")."""
+        """Store vectors (float32 bytes) by ref ("obs:12", "semantic:3"). A store that cannot be
+        written (read-only, damaged) only notes them as embedded for this run: the caller keeps
+        the vectors in memory, and search works without changing the file."""
+        if self.read_only or self.damage is not None:
+            with self._lock:
+                if "vectors_in_memory" not in self._vocabs:
+                    self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS vectors_in_memory "
+                                       "(ref TEXT, model TEXT, PRIMARY KEY (ref, model))")
+                    self._vocabs.add("vectors_in_memory")
+                self._conn.executemany("INSERT OR IGNORE INTO temp.vectors_in_memory VALUES (?, ?)",
+                                       [(ref, model) for ref in vectors])
+            return
         with self.transaction():
             self._conn.executemany(
                 "INSERT OR REPLACE INTO embeddings (ref, model, vector) VALUES (?, ?, ?)",
@@ -724,14 +953,17 @@ class MemoryStore:
 
     def unembedded(self, model: str, limit: int = 256) -> tuple[list[Observation], list[Memory]]:
         """Observations and memories that have no vector of `model` yet."""
+        known = "SELECT ref FROM embeddings WHERE model = ?"
+        params = [model]
+        if "vectors_in_memory" in self._vocabs:  # embedded by this run of a store it cannot write
+            known += " UNION SELECT ref FROM temp.vectors_in_memory WHERE model = ?"
+            params.append(model)
         obs = [_observation(r) for r in self._rows(
-            "SELECT * FROM observations WHERE 'obs:' || id NOT IN "
-            "(SELECT ref FROM embeddings WHERE model = ?) ORDER BY id LIMIT ?", [model, limit])]
+            f"SELECT * FROM observations WHERE 'obs:' || id NOT IN ({known}) ORDER BY id LIMIT ?",
+            [*params, limit])]
         mems: list[Memory] = []
         for kind in MemoryType:
-            mems += self._load(
-                kind, f"'{kind.value}:' || id NOT IN (SELECT ref FROM embeddings WHERE model = ?)",
-                [model], limit=limit)
+            mems += self._load(kind, f"'{kind.value}:' || id NOT IN ({known})", params, limit=limit)
         return obs, mems[:limit]
 
     # -- settings and figures ------------------------------------------------------------------
