@@ -62,13 +62,14 @@ class ArchiveReport:
     skipped: int = 0  # already present (imports only)
     settings: int = 0
     out_of_range: int = 0  # observations dated outside what Engram keeps, left out (imports only)
+    unreadable: int = 0  # rows on damaged pages that could not be saved (exports of a damaged file)
 
     def summary(self, verb: str) -> str:
         text = (f"{verb} {self.observations} observations, {self.memories} memories, {self.frames} frames "
                 f"and {self.settings} settings")
         text += f" ({self.skipped} already present, skipped)" if self.skipped else ""
-        return text + (f"; {self.out_of_range} observations dated outside 1900-2199 left out"
-                       if self.out_of_range else "")
+        text += f"; {self.out_of_range} observations dated outside 1900-2199 left out" if self.out_of_range else ""
+        return text + (f"; {self.unreadable} rows on damaged pages could not be read" if self.unreadable else "")
 
 
 @dataclass(frozen=True)
@@ -126,19 +127,22 @@ def export_archive(engram: Engram, path: Path, passphrase: str, *, include_frame
     header = _header(params, salt)
     sealer = _Sealer(params.derive(passphrase, salt), header)
     frames = FrameStore(engram.paths.frames, engram.data_key)
-    total = engram.store.counts().observations
+    # Every page is read now, so that a damaged one is known before the first record (then the
+    # export saves every row still readable, around the damage).
+    if engram.store.damage is None:
+        engram.store.quick_check()
+    engram.store.unreadable = 0
+    try:
+        total = engram.store.counts().observations
+    except StoreError:
+        total = 0
     tmp = path.with_name(path.name + ".part")
     n_obs = n_frames = 0
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(header)
-            offset = 0
-            while True:
-                page = engram.store.observations(limit=_CHUNK, offset=offset)
-                if not page:
-                    break
-                offset += len(page)
+            for page in _observation_pages(engram):
                 out.write(sealer.seal(_json_record("observations", [_obs_doc(o) for o in page])))
                 n_obs += len(page)
                 if include_frames:
@@ -147,11 +151,12 @@ def export_archive(engram: Engram, path: Path, passphrase: str, *, include_frame
                             n_frames += 1
                 if progress:
                     progress("Exporting observations", n_obs, total)
-            memories = engram.memories()
+            damaged = engram.store.damage is not None
+            memories = engram.store.readable_memories() if damaged else engram.memories()
             for start in range(0, len(memories), _CHUNK):
                 out.write(sealer.seal(_json_record("memories", [
-                    _memory_doc(m, engram.store.history(m.id)) for m in memories[start:start + _CHUNK]])))
-            settings = {k: v for k, v in engram.store.settings().items() if k not in LOCAL_SETTINGS}
+                    _memory_doc(m, _history(engram, m)) for m in memories[start:start + _CHUNK]])))
+            settings = {k: v for k, v in _settings(engram).items() if k not in LOCAL_SETTINGS}
             out.write(sealer.seal(_json_record("settings", [{"key": k, "value": v} for k, v in settings.items()])))
             end = {"observations": n_obs, "memories": len(memories), "frames": n_frames, "settings": len(settings)}
             out.write(sealer.seal(b"E" + json.dumps(end).encode(), last=True))
@@ -167,7 +172,41 @@ def export_archive(engram: Engram, path: Path, passphrase: str, *, include_frame
             os.remove(tmp)
         raise AppError(str(exc)) from None
     return ArchiveReport(path, observations=n_obs, memories=len(memories), frames=n_frames,
-                         settings=len(settings))
+                         settings=len(settings), unreadable=engram.store.unreadable)
+
+
+def _observation_pages(engram: Engram) -> Iterator[list[Observation]]:
+    """Every observation, a page at a time; from a damaged file, every one still readable."""
+    if engram.store.damage is not None:
+        yield from engram.store.readable_observations(_CHUNK)
+        return
+    offset = 0
+    while True:
+        page = engram.store.observations(limit=_CHUNK, offset=offset)
+        if not page:
+            return
+        offset += len(page)
+        yield page
+
+
+def _history(engram: Engram, memory: Memory) -> list[HistoryEntry]:
+    try:
+        return engram.store.history(memory.id)
+    except StoreError:  # on a damaged page: the memory is saved without it
+        if engram.store.damage is None:
+            raise
+        engram.store.unreadable += 1
+        return []
+
+
+def _settings(engram: Engram) -> dict[str, object]:
+    try:
+        return engram.store.settings()
+    except StoreError:
+        if engram.store.damage is None:
+            raise
+        engram.store.unreadable += 1
+        return {}
 
 
 def _write_frame(out: BinaryIO, sealer: _Sealer, frames: FrameStore, frame_id: str) -> bool:
@@ -271,7 +310,14 @@ def import_archive(engram: Engram, path: Path, passphrase: str, *,
     """Add an archive's observations, frames and memories (with their change history) to this
     Engram, and restore its settings (what is already here is skipped; the Ask history is merged).
     The whole archive is decrypted and checked before anything is stored."""
-    found = read_archive(Path(path), passphrase)
+    return import_contents(engram, read_archive(Path(path), passphrase), Path(path), progress=progress)
+
+
+def import_contents(engram: Engram, found: ArchiveContents, path: Path, *,
+                    progress: Progress | None = None) -> ArchiveReport:
+    """Store what `read_archive` found in the archive at `path` (see `import_archive`); nothing
+    into a database that is damaged or cannot be written."""
+    engram.check_before_writing()
     kept = [doc for doc in found.observations if _keepable(doc)]
     out_of_range = len(found.observations) - len(kept)
     found = dataclasses.replace(found, observations=kept)

@@ -76,7 +76,9 @@ def _parse_line(path: Path, number: int, line: bytes) -> NewObservation:
         raise bad(f"'source_id' is longer than {MAX_SOURCE_ID} characters")
     try:
         time = checked_time(datetime.fromisoformat(doc["time"]))
-    except ValueError:
+    except ValueError as exc:
+        if "out of range" in str(exc):  # year 0, month 13, ...
+            raise bad(f"the time {_shown(doc['time'])!r} is out of range") from None
         raise bad(f"'time' is not ISO-8601: {_shown(doc['time'])!r}") from None
     except ValidationError as exc:
         raise bad(str(exc)) from None

@@ -3,7 +3,16 @@
 Never imports Qt, `capture`, `ui` or `app`.
 """
 
-from memory.errors import KeyFileError, ModelError, StoreError, ValidationError, WrongPassphrase
+from memory.errors import (
+    DatabaseDamaged,
+    DatabaseEmpty,
+    KeyFileError,
+    ModelError,
+    ReadOnlyStore,
+    StoreError,
+    ValidationError,
+    WrongPassphrase,
+)
 from memory.frames import DiskFull, FrameMissing, FrameStore, PruneReport
 from memory.keys import KdfParams, create_key_file, rewrap_key_file, unlock_key_file
 from memory.models import (
@@ -33,6 +42,8 @@ __all__ = [
     "MEMORY_CLASSES",
     "Answer",
     "CoreBlock",
+    "DatabaseDamaged",
+    "DatabaseEmpty",
     "DiskFull",
     "EpisodicEvent",
     "ForgetReport",
@@ -49,6 +60,7 @@ __all__ = [
     "Observation",
     "ProceduralEntry",
     "PruneReport",
+    "ReadOnlyStore",
     "ResourceItem",
     "SearchHit",
     "SemanticFact",

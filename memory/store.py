@@ -224,6 +224,9 @@ class MemoryStore:
         self.read_only = read_only
         self.damage: DatabaseDamaged | None = None
         self._users: _Users | None = None
+        self._key = b""
+        self._poisoned = False
+        self.unreadable = 0  # ids a salvage could not read (see `readable_observations`)
         conn.on_damage = self._mark_damaged
         self.db = sc.sqlite_utils.Database(conn)
         self._lock = threading.RLock()
@@ -289,6 +292,7 @@ class MemoryStore:
                           uri=read_only)
         conn.path = path
         try:
+            conn.execute("PRAGMA cipher_log_level = NONE")  # a damaged page is told as one StoreError
             conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
             # The first read proves the key: a wrong key or a damaged file fails here, before
             # anything is written.
@@ -308,7 +312,21 @@ class MemoryStore:
                 f"database {path} cannot be opened: the key does not fit it or the file is "
                 f"damaged ({detail})"
             ) from None
-        return cls(conn, path, read_only=read_only)
+        store = cls(conn, path, read_only=read_only)
+        store._key = key
+        return store
+
+    def _reconnect(self) -> None:
+        """A new connection in place of this one. After a page fails its HMAC check, SQLCipher fails
+        every later read of that connection; a salvage goes on with a fresh one."""
+        with self._lock:
+            fresh = type(self)._connect(self.path, self._key, read_only=self.read_only)
+            old, self._conn, self.db = self._conn, fresh._conn, fresh.db
+            self._conn.on_damage = self._mark_damaged
+            fresh._conn = None
+            self._vocabs.clear()
+            with contextlib.suppress(sc.DatabaseError, StoreError):
+                old.close()
 
     def quick_check(self) -> str | None:
         """SQLite's quick_check over every page (each page's HMAC is checked as it is read): None if
@@ -328,6 +346,7 @@ class MemoryStore:
         next run (another command, the window) refuses them too without reading the damage again."""
         if self.damage is None:
             self.damage = error
+        self._poisoned = True
         if not self.read_only:
             with contextlib.suppress(OSError):
                 fd = os.open(damage_marker(self.path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -414,12 +433,21 @@ class MemoryStore:
 
     def _one(self, sql: str, params: Sequence = ()) -> object:
         with self._lock:
+            self._fresh()
             row = self._conn.execute(sql, params).fetchone()
         return row[0] if row else None
 
     def _rows(self, sql: str, params: Sequence = ()) -> list[dict]:
         with self._lock:
+            self._fresh()
             return list(self.db.query(sql, params))
+
+    def _fresh(self) -> None:
+        """A new connection if the last one read a damaged page (SQLCipher fails every later read of
+        it): what is still readable stays readable."""
+        if self._poisoned and self._conn is not None:
+            self._poisoned = False
+            self._reconnect()
 
     # -- observations --------------------------------------------------------------------------
     def add_observations(self, items: Sequence[NewObservation]) -> list[int | None]:
@@ -573,6 +601,53 @@ class MemoryStore:
             stems.setdefault(words[doc], set()).add(term)
         self._conn.execute("DELETE FROM temp.stemmer")
         return stems
+
+    # -- salvage (a damaged file) -----------------------------------------------------------------
+    def readable_observations(self, chunk: int = 500) -> Iterator[list[Observation]]:
+        """Every observation that can still be read, in id order, `chunk` ids at a time; ids on damaged
+        pages are left out and counted in `self.unreadable`. For saving what survives of a damaged file."""
+        top = self._top_id("observations")
+        yield from self._salvage(
+            lambda lo, hi: self._rows(f"SELECT * FROM observations WHERE {_id_range(lo, hi)}", [lo, hi]),
+            top, chunk, _observation)
+
+    def readable_memories(self, chunk: int = 500) -> list[Memory]:
+        """Every memory that can still be read (see `readable_observations`)."""
+        found: list[Memory] = []
+        for kind in MemoryType:
+            try:
+                top = self._top_id(memory_table(kind))
+            except DatabaseDamaged:
+                self.unreadable += 1
+                continue
+            for page in self._salvage(lambda lo, hi, k=kind: self._load(k, _id_range(lo, hi), [lo, hi]),
+                                      top, chunk, lambda m: m):
+                found += page
+        return found
+
+    def _top_id(self, table: str) -> int:
+        try:
+            return self._one(f"SELECT max(id) FROM {table}") or 0
+        except DatabaseDamaged:  # the table's last page: ids are handed out by sqlite_sequence
+            return self._one("SELECT seq FROM sqlite_sequence WHERE name = ?", [table]) or 0
+
+    def _salvage(self, read, top: int, chunk: int, make) -> Iterator[list]:
+        start = 1
+        while start <= top:
+            end = min(start + chunk, top + 1)
+            yield [make(r) for r in self._readable(read, start, end)]
+            start = end
+
+    def _readable(self, read, lo: int, hi: int) -> list:
+        """`read(lo, hi)`, split in halves around damaged pages down to single ids."""
+        try:
+            return read(lo, hi)
+        except DatabaseDamaged:
+            if hi - lo <= 1:
+                self.unreadable += 1
+                return []
+            mid = (lo + hi) // 2
+            return self._readable(read, lo, mid) + self._readable(read, mid, hi)
 
     def leading_tags(self, min_count: int = 2) -> dict[str, int]:
         """Short "Tag: " prefixes that start several observations (chat speakers, headers), counted."""
@@ -970,6 +1045,7 @@ class MemoryStore:
     def settings(self) -> dict[str, object]:
         """Every stored setting, by key."""
         with self._lock:
+            self._fresh()
             return {k: json.loads(v) for k, v in self._conn.execute("SELECT key, value FROM settings")}
 
     def setting(self, key: str, default: object = None) -> object:
@@ -1011,6 +1087,12 @@ class MemoryStore:
         """When the memory managers last finished a batch (done or failed)."""
         at = self._one("SELECT max(at) FROM batches")
         return from_ts(at) if at else None
+
+
+def _id_range(lo: int, hi: int) -> str:
+    """Ids lo..hi-1 as a WHERE clause over params (lo, hi). One id is found by equality, which reads
+    only its own page (a range also steps onto the next page, which may be the damaged one)."""
+    return "id = ? AND ? > 0" if hi - lo == 1 else "id >= ? AND id < ?"
 
 
 # -- row mapping ------------------------------------------------------------------------------

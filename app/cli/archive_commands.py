@@ -49,14 +49,14 @@ def restore(ctx: click.Context, file: Path, as_json: bool) -> None:
     Where the database was lost (missing or empty beside its key), a new one is made first and the
     remains of the old one are kept aside."""
     paths = paths_of(ctx)
+    # The whole archive is read and checked before the data directory is touched.
+    found = archive.read_archive(file, read_passphrase("Archive passphrase", env=ENV_ARCHIVE_PASSPHRASE))
     try:
         engram = Engram.unlock_to_restore(paths)  # the key cached in the keyring, if there is one
     except AppError:
         engram = Engram.unlock_to_restore(paths, read_passphrase())
     with engram:
-        passphrase = read_passphrase("Archive passphrase", env=ENV_ARCHIVE_PASSPHRASE)
-        engram.check_before_writing()
-        report = archive.import_archive(engram, file, passphrase)
+        report = archive.import_contents(engram, found, file)
     if as_json:
         print_json(report)
     else:
