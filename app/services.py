@@ -402,8 +402,7 @@ class Engram:
         if self.store.damage is not None:
             return {"database": f"DAMAGED: {self.store.damage}"}
         if self.store.read_only:
-            return {"database": f"read-only: {self.paths.root} cannot be written; search and lists work, "
-                                "nothing new is stored"}
+            return {"database": str(self.store.unwritable)}
         return {}
 
     def _memory_line(self, pending: int) -> str:

@@ -11,6 +11,7 @@ import dataclasses
 import json
 import os
 import re
+import shutil
 import threading
 import urllib.parse
 from collections.abc import Iterator, Sequence
@@ -110,11 +111,22 @@ def _translated(exc: Exception, path: Path) -> StoreError | None:
     if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text or "not a database" in text:
         return DatabaseDamaged(_damage_text(path, text))
     if code.startswith("SQLITE_FULL") or "database or disk is full" in text:
-        return DiskFull(f"the disk is full: nothing could be written to {path} (free some space, then try again)")
+        return DiskFull(_DISK_FULL.format(path=path))
     if code.startswith("SQLITE_READONLY") or "readonly database" in text:
-        return ReadOnlyStore(f"{path.parent} is read-only: Engram can show what it holds but not change it "
-                             "(make the folder writable to import, capture or make memories)")
+        return ReadOnlyStore(_READ_ONLY.format(folder=path.parent))
     return None
+
+
+_DISK_FULL = "the disk is full: nothing could be written to {path} (free some space, then try again)"
+_READ_ONLY = ("{folder} is read-only: Engram can show what it holds but not change it (make the folder "
+              "writable to import, capture or make memories)")
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < 256 * 1024
+    except OSError:
+        return False
 
 
 class _Cursor(sc.Cursor):
@@ -222,6 +234,8 @@ class MemoryStore:
         self._conn = conn
         self.path = path
         self.read_only = read_only
+        # why a write is refused, when it is (a read-only folder, or a full disk at opening)
+        self.unwritable: StoreError = ReadOnlyStore(_READ_ONLY.format(folder=path.parent))
         self.damage: DatabaseDamaged | None = None
         self._users: _Users | None = None
         self._key = b""
@@ -263,7 +277,16 @@ class MemoryStore:
             # one did not close it (killed, power lost). Check every page before writing more.
             wal = path.with_name(path.name + "-wal")
             check = check or (wal.exists() and wal.stat().st_size > 0)
-        store = cls._connect(path, key, read_only=read_only)
+        try:
+            store = cls._connect(path, key, read_only=read_only)
+        except DiskFull as full:
+            # What is stored can still be read; nothing can be written until there is room. (Pages
+            # still in a -wal file need room for a -shm file to be read: without it, the file alone.)
+            try:
+                store = cls._connect(path, key, read_only=True)
+            except DiskFull:
+                store = cls._connect(path, key, read_only=True, immutable=True)
+            store.unwritable = full
         store._users = users
         try:
             marker = damage_marker(path)
@@ -279,12 +302,12 @@ class MemoryStore:
         return store
 
     @classmethod
-    def _connect(cls, path: Path, key: bytes, *, read_only: bool = False) -> MemoryStore:
+    def _connect(cls, path: Path, key: bytes, *, read_only: bool = False, immutable: bool = False) -> MemoryStore:
         if read_only:
             # A clean close removes the -wal and -shm files, and a read-only folder cannot hold new ones:
             # SQLite then reads the file as immutable (no one can change it there either).
             wal = path.with_name(path.name + "-wal")
-            mode = "mode=ro" if wal.exists() else "immutable=1"
+            mode = "mode=ro" if wal.exists() and wal.stat().st_size and not immutable else "immutable=1"
             target = f"file:{urllib.parse.quote(str(path))}?{mode}"
         else:
             target = str(path)
@@ -307,6 +330,9 @@ class MemoryStore:
             raise exc from None
         except (sc.DatabaseError, DatabaseDamaged) as exc:
             conn.close()
+            if isinstance(exc, sc.DatabaseError) and "I/O error" in str(exc) and _disk_full(path):
+                # WAL mode needs room for its -shm file before the first read
+                raise DiskFull(_DISK_FULL.format(path=path)) from None
             detail = exc.__cause__ if isinstance(exc, DatabaseDamaged) else exc
             raise StoreError(
                 f"database {path} cannot be opened: the key does not fit it or the file is "
@@ -410,8 +436,7 @@ class MemoryStore:
             if self.damage is not None:
                 raise DatabaseDamaged(str(self.damage))
             if self.read_only:
-                raise ReadOnlyStore(f"{self.path.parent} is read-only: Engram can show what it holds but not "
-                                    "change it (make the folder writable to import, capture or make memories)")
+                raise type(self.unwritable)(str(self.unwritable))
             outer = self._depth == 0
             try:
                 if outer:

@@ -1,6 +1,7 @@
 """Trust under bad input and faults: every failure is one clear line, nothing is lost, nothing is
 written into a damaged store (issue 12)."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -431,7 +432,7 @@ def test_a_read_only_data_directory_can_be_read_and_says_why_it_cannot_be_writte
     status = _cli(home, "status")
     assert status.returncode == 0, status.stderr
     assert "observations:   3" in status.stdout
-    assert f"database:       read-only: {home} cannot be written" in status.stdout
+    assert f"database:       {home} is read-only: Engram can show what it holds but not change it" in status.stdout
     for args in (["search", "budget"], ["observations"], ["memories"]):
         result = _cli(home, *args)
         assert result.returncode == 0, result.stderr
@@ -456,3 +457,37 @@ def test_a_full_disk_says_so(home, tmp_path):
                                      "(free some space, then try again)")
         assert engram.store.counts().observations == 0
 
+
+
+@pytest.fixture
+def small_disk():
+    """A 1 MB file system of its own (tmpfs), where one can be made (as root, with mount)."""
+    folder = Path(tempfile.mkdtemp(prefix="engram-disk-"))
+    mounted = os.geteuid() == 0 and shutil.which("mount") and subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True).returncode == 0
+    if not mounted:
+        folder.rmdir()
+        pytest.skip("cannot mount a small file system here")
+    yield folder
+    subprocess.run(["umount", str(folder)], check=True)
+    folder.rmdir()
+
+
+def test_a_full_disk_at_opening_says_so_and_reading_still_works(small_disk, tmp_path):
+    home = small_disk / "data"
+    Engram.create(Paths(home), PASS, FAST_KDF).close()
+    run(home, "import", write_jsonl(tmp_path / "a.jsonl", *lines(3)))
+    with open(small_disk / "filler", "wb") as fh:  # fill the disk
+        with contextlib.suppress(OSError):
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+    status = run(home, "status")
+    assert status.exit_code == 0, status.output
+    assert "observations:   3" in status.output
+    assert f"database:       the disk is full: nothing could be written to {home / 'engram.db'}" in status.output
+    assert "key does not fit" not in status.output
+    assert len(observations(home)) == 3
+    result = run(home, "import", write_jsonl(tmp_path / "b.jsonl", *lines(1)))
+    assert result.output == (f"Error: the disk is full: nothing could be written to {home / 'engram.db'} "
+                             "(free some space, then try again)\n")
