@@ -36,9 +36,10 @@ class KdfParams:
     memory_cost: int = 64 * 1024  # KiB
 
     # Bounds a key file (or an archive header) must keep before anything is derived: outside them
-    # Argon2id fails, or runs for minutes, or asks for gigabytes. Cost is capped at 16x the default.
-    MAX_ITERATIONS: ClassVar[int] = 48
-    MAX_LANES: ClassVar[int] = 64
+    # Argon2id fails, or runs for minutes, or asks for gigabytes. Engram writes the default (3 passes,
+    # 4 lanes, 64 MiB); the caps leave room for a costlier choice, not for a tampered file's.
+    MAX_ITERATIONS: ClassVar[int] = 16
+    MAX_LANES: ClassVar[int] = 16
     MAX_MEMORY_COST: ClassVar[int] = 1024 * 1024  # KiB: 1 GiB
 
     def check(self) -> KdfParams:
