@@ -32,10 +32,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app import conversation, keycache
 from app.errors import AppError
-from app.services import PROCESS_LOCK, MEMORY_CLASSES, Engram, HistoryEntry, Memory, MemoryType, Observation
 from app.importer import screened
-from memory.store import DAMAGE_MARKER, USERS_SUFFIX
+from app.services import MEMORY_CLASSES, PROCESS_LOCK, Engram, HistoryEntry, Memory, MemoryType, Observation
 from memory import FrameMissing, FrameStore, KdfParams, NewObservation, StoreError, ValidationError, checked_time
+from memory.store import DAMAGE_MARKER, USERS_SUFFIX
 
 MAGIC = b"ENGRAM-ARCHIVE\n"
 VERSION = 2  # 2 adds settings, memory history and ids, and the processed flag; 1 is still read
@@ -260,16 +260,18 @@ def _records(fh: BinaryIO, passphrase: str) -> Iterator[bytes]:
         sealed = fh.read(size)
         if len(sealed) < size:
             raise AppError("the archive is cut short; nothing was imported")
+        last = False
         try:
             payload = sealer.open(sealed, last=False)
         except InvalidTag:
             try:
-                payload = sealer.open(sealed, last=True)
+                payload, last = sealer.open(sealed, last=True), True
             except InvalidTag:
                 if first:
                     raise AppError("wrong passphrase for this archive (or it is damaged); nothing was "
                                    "imported") from None
                 raise AppError("the archive is damaged; nothing was imported") from None
+        if last:
             if fh.read(1):  # the end record closes the file: anything after it was added since
                 raise AppError("the archive has bytes after its end record (it was changed after it "
                                "was written); nothing was imported")

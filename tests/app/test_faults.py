@@ -333,8 +333,8 @@ def test_a_tampered_key_file_is_damaged_never_a_hang(home, change):
 
 # -- import is screen text too ----------------------------------------------------------------------------
 def test_imported_lines_pass_the_privacy_gate(home, tmp_path):
-    run(home, "import", write_jsonl(tmp_path / "a.jsonl",
-                                    {"time": "2026-01-01T10:00:00", "text": "password: hunter2", "title": "pwd=hunter2"}))
+    line = {"time": "2026-01-01T10:00:00", "text": "password: hunter2", "title": "pwd=hunter2"}
+    run(home, "import", write_jsonl(tmp_path / "a.jsonl", line))
     [row] = observations(home)
     assert (row["text"], row["title"]) == ("password: [REDACTED:password]", "pwd=[REDACTED:password]")
 
