@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -117,11 +118,16 @@ def processing_lock(paths: Paths) -> Iterator[None]:
         raise AppError(f"cannot make memories: {lock} cannot be opened ({exc.strerror})") from None
     try:
         if not _try_lock(fd):
-            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            try:
+                os.lseek(fd, 0, os.SEEK_SET)
+                holder = os.read(fd, 32).decode("ascii", "replace").strip() or "?"
+            except OSError:  # Windows: the holder's locked byte cannot be read
+                holder = "?"
             raise ProcessingElsewhere(f"another Engram process (pid {holder}) is making memories from this data "
                                       "right now; nothing was done (try again when it has finished)")
         os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, str(os.getpid()).encode("ascii"))
         yield
     finally:
         os.close(fd)  # closing releases the lock
@@ -299,12 +305,21 @@ class Engram:
             raise AppError(f"{paths.root} already holds Engram data; nothing was changed")
         if not passphrase:
             raise AppError("the passphrase must not be empty")
-        paths.ensure()
         try:
+            paths.ensure()
             key = create_key_file(paths.key_file, passphrase, kdf)
             store = MemoryStore.create(paths.database, key)
-        except StoreError as exc:
-            raise AppError(str(exc)) from None
+        except (StoreError, OSError) as exc:
+            # Half a setup (a key without its database) would read as lost data next time: none is left.
+            db = paths.database
+            for file in (paths.key_file, db, *(db.with_name(db.name + end) for end in ("-wal", "-shm"))):
+                with contextlib.suppress(OSError):
+                    file.unlink(missing_ok=True)
+            if isinstance(exc, StoreError):
+                raise AppError(str(exc)) from None
+            why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else \
+                "it is read-only" if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM) else exc.strerror
+            raise AppError(f"cannot set up Engram in {paths.root}: {why}; nothing was created") from None
         return cls(paths, store, key)
 
     @classmethod

@@ -114,6 +114,8 @@ def _translated(exc: Exception, path: Path) -> StoreError | None:
         return DiskFull(_DISK_FULL.format(path=path))
     if code.startswith("SQLITE_READONLY") or "readonly database" in text:
         return ReadOnlyStore(_READ_ONLY.format(folder=path.parent))
+    if (code.startswith("SQLITE_IOERR") or "disk I/O error" in text) and _disk_full(path):
+        return DiskFull(_DISK_FULL.format(path=path))  # a -wal or -shm file that could not grow
     return None
 
 
@@ -133,10 +135,8 @@ class _Cursor(sc.Cursor):
     """A cursor whose damage, full-disk and read-only errors arrive as StoreErrors (see `_translated`),
     wherever in the store they happen; a damaged file is remembered by the connection."""
 
-    def _fail(self, exc: Exception) -> Exception:
+    def _fail(self, exc: Exception) -> StoreError | None:
         found = _translated(exc, self.connection.path)
-        if found is None:
-            return exc
         if isinstance(found, DatabaseDamaged):
             self.connection.damaged(found)
         return found
@@ -145,37 +145,49 @@ class _Cursor(sc.Cursor):
         try:
             return super().execute(*args)
         except sc.DatabaseError as exc:
-            raise self._fail(exc) from exc
+            if (found := self._fail(exc)) is None:
+                raise
+            raise found from exc
 
     def executemany(self, *args):
         try:
             return super().executemany(*args)
         except sc.DatabaseError as exc:
-            raise self._fail(exc) from exc
+            if (found := self._fail(exc)) is None:
+                raise
+            raise found from exc
 
     def fetchone(self):
         try:
             return super().fetchone()
         except sc.DatabaseError as exc:
-            raise self._fail(exc) from exc
+            if (found := self._fail(exc)) is None:
+                raise
+            raise found from exc
 
     def fetchmany(self, *args):
         try:
             return super().fetchmany(*args)
         except sc.DatabaseError as exc:
-            raise self._fail(exc) from exc
+            if (found := self._fail(exc)) is None:
+                raise
+            raise found from exc
 
     def fetchall(self):
         try:
             return super().fetchall()
         except sc.DatabaseError as exc:
-            raise self._fail(exc) from exc
+            if (found := self._fail(exc)) is None:
+                raise
+            raise found from exc
 
     def __next__(self):
         try:
             return super().__next__()
         except sc.DatabaseError as exc:
-            raise self._fail(exc) from exc
+            if (found := self._fail(exc)) is None:
+                raise
+            raise found from exc
 
 
 class _Connection(sc.Connection):
@@ -278,15 +290,20 @@ class MemoryStore:
             wal = path.with_name(path.name + "-wal")
             check = check or (wal.exists() and wal.stat().st_size > 0)
         try:
-            store = cls._connect(path, key, read_only=read_only)
-        except DiskFull as full:
-            # What is stored can still be read; nothing can be written until there is room. (Pages
-            # still in a -wal file need room for a -shm file to be read: without it, the file alone.)
             try:
-                store = cls._connect(path, key, read_only=True)
-            except DiskFull:
-                store = cls._connect(path, key, read_only=True, immutable=True)
-            store.unwritable = full
+                store = cls._connect(path, key, read_only=read_only)
+            except DiskFull as full:
+                # What is stored can still be read; nothing can be written until there is room. (Pages
+                # still in a -wal file need room for a -shm file to be read: without it, the file alone.)
+                try:
+                    store = cls._connect(path, key, read_only=True)
+                except DiskFull:
+                    store = cls._connect(path, key, read_only=True, immutable=True)
+                store.unwritable = full
+        except BaseException:
+            if users is not None:
+                users.close()
+            raise
         store._users = users
         try:
             marker = damage_marker(path)
@@ -330,9 +347,6 @@ class MemoryStore:
             raise exc from None
         except (sc.DatabaseError, DatabaseDamaged) as exc:
             conn.close()
-            if isinstance(exc, sc.DatabaseError) and "I/O error" in str(exc) and _disk_full(path):
-                # WAL mode needs room for its -shm file before the first read
-                raise DiskFull(_DISK_FULL.format(path=path)) from None
             detail = exc.__cause__ if isinstance(exc, DatabaseDamaged) else exc
             raise StoreError(
                 f"database {path} cannot be opened: the key does not fit it or the file is "
@@ -359,6 +373,7 @@ class MemoryStore:
         the file is sound, else what is wrong (and the store is marked damaged)."""
         try:
             with self._lock:
+                self._fresh()
                 rows = [r[0] for r in self._conn.execute("PRAGMA quick_check")]
         except DatabaseDamaged as exc:
             return str(exc)

@@ -532,3 +532,17 @@ def test_after_an_unclean_shutdown_every_page_is_checked_at_opening(tmp_path, un
         assert damage_marker(db).exists() is unclean
     finally:
         store.close()
+
+
+def test_setting_up_on_a_full_disk_says_so_and_leaves_no_half_setup(small_disk):
+    with open(small_disk / "filler", "wb") as fh:
+        with contextlib.suppress(OSError):
+            while True:
+                fh.write(b"\0" * 65536)
+                fh.flush()
+    home = small_disk / "data"
+    result = run(home, "init")
+    assert result.exit_code == 1
+    assert "disk is full" in result.output and "key does not fit" not in result.output
+    assert not (home / "engram.key").exists() and not (home / "engram.db").exists()
+    assert "not set up" in run(home, "status").output
