@@ -308,7 +308,9 @@ class MemoryStore:
         try:
             marker = damage_marker(path)
             if marker.exists():
-                store.damage = DatabaseDamaged(_damage_text(path, "marked damaged when it was last read"))
+                store.damage = DatabaseDamaged(_damage_text(
+                    path, f"found damaged by an earlier run, as {marker.name} says; if the database has since "
+                          f"been replaced by a sound copy, remove {marker.name}"))
             elif check:
                 store.quick_check()
             if store.damage is None:
