@@ -32,8 +32,10 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from app import conversation, keycache
 from app.errors import AppError
-from app.services import MEMORY_CLASSES, Engram, HistoryEntry, Memory, MemoryType, Observation
-from memory import FrameMissing, FrameStore, KdfParams, NewObservation, StoreError
+from app.importer import screened
+from app.services import MEMORY_CLASSES, PROCESS_LOCK, Engram, HistoryEntry, Memory, MemoryType, Observation
+from memory import FrameMissing, FrameStore, KdfParams, NewObservation, StoreError, ValidationError, checked_time
+from memory.store import DAMAGE_MARKER, USERS_SUFFIX
 
 MAGIC = b"ENGRAM-ARCHIVE\n"
 VERSION = 2  # 2 adds settings, memory history and ids, and the processed flag; 1 is still read
@@ -59,11 +61,15 @@ class ArchiveReport:
     frames: int = 0
     skipped: int = 0  # already present (imports only)
     settings: int = 0
+    out_of_range: int = 0  # observations dated outside what Engram keeps, left out (imports only)
+    unreadable: int = 0  # rows on damaged pages that could not be saved (exports of a damaged file)
 
     def summary(self, verb: str) -> str:
         text = (f"{verb} {self.observations} observations, {self.memories} memories, {self.frames} frames "
                 f"and {self.settings} settings")
-        return text + (f" ({self.skipped} already present, skipped)" if self.skipped else "")
+        text += f" ({self.skipped} already present, skipped)" if self.skipped else ""
+        text += f"; {self.out_of_range} observations dated outside 1900-2199 left out" if self.out_of_range else ""
+        return text + (f"; {self.unreadable} rows on damaged pages could not be read" if self.unreadable else "")
 
 
 @dataclass(frozen=True)
@@ -121,19 +127,22 @@ def export_archive(engram: Engram, path: Path, passphrase: str, *, include_frame
     header = _header(params, salt)
     sealer = _Sealer(params.derive(passphrase, salt), header)
     frames = FrameStore(engram.paths.frames, engram.data_key)
-    total = engram.store.counts().observations
+    # Every page is read now, so that a damaged one is known before the first record (then the
+    # export saves every row still readable, around the damage).
+    if engram.store.damage is None:
+        engram.store.quick_check()
+    engram.store.unreadable = 0
+    try:
+        total = engram.store.counts().observations
+    except StoreError:
+        total = 0
     tmp = path.with_name(path.name + ".part")
     n_obs = n_frames = 0
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(header)
-            offset = 0
-            while True:
-                page = engram.store.observations(limit=_CHUNK, offset=offset)
-                if not page:
-                    break
-                offset += len(page)
+            for page in _observation_pages(engram):
                 out.write(sealer.seal(_json_record("observations", [_obs_doc(o) for o in page])))
                 n_obs += len(page)
                 if include_frames:
@@ -142,11 +151,12 @@ def export_archive(engram: Engram, path: Path, passphrase: str, *, include_frame
                             n_frames += 1
                 if progress:
                     progress("Exporting observations", n_obs, total)
-            memories = engram.memories()
+            damaged = engram.store.damage is not None
+            memories = engram.store.readable_memories() if damaged else engram.memories()
             for start in range(0, len(memories), _CHUNK):
                 out.write(sealer.seal(_json_record("memories", [
-                    _memory_doc(m, engram.store.history(m.id)) for m in memories[start:start + _CHUNK]])))
-            settings = {k: v for k, v in engram.store.settings().items() if k not in LOCAL_SETTINGS}
+                    _memory_doc(m, _history(engram, m)) for m in memories[start:start + _CHUNK]])))
+            settings = {k: v for k, v in _settings(engram).items() if k not in LOCAL_SETTINGS}
             out.write(sealer.seal(_json_record("settings", [{"key": k, "value": v} for k, v in settings.items()])))
             end = {"observations": n_obs, "memories": len(memories), "frames": n_frames, "settings": len(settings)}
             out.write(sealer.seal(b"E" + json.dumps(end).encode(), last=True))
@@ -162,7 +172,41 @@ def export_archive(engram: Engram, path: Path, passphrase: str, *, include_frame
             os.remove(tmp)
         raise AppError(str(exc)) from None
     return ArchiveReport(path, observations=n_obs, memories=len(memories), frames=n_frames,
-                         settings=len(settings))
+                         settings=len(settings), unreadable=engram.store.unreadable)
+
+
+def _observation_pages(engram: Engram) -> Iterator[list[Observation]]:
+    """Every observation, a page at a time; from a damaged file, every one still readable."""
+    if engram.store.damage is not None:
+        yield from engram.store.readable_observations(_CHUNK)
+        return
+    offset = 0
+    while True:
+        page = engram.store.observations(limit=_CHUNK, offset=offset)
+        if not page:
+            return
+        offset += len(page)
+        yield page
+
+
+def _history(engram: Engram, memory: Memory) -> list[HistoryEntry]:
+    try:
+        return engram.store.history(memory.id)
+    except StoreError:  # on a damaged page: the memory is saved without it
+        if engram.store.damage is None:
+            raise
+        engram.store.unreadable += 1
+        return []
+
+
+def _settings(engram: Engram) -> dict[str, object]:
+    try:
+        return engram.store.settings()
+    except StoreError:
+        if engram.store.damage is None:
+            raise
+        engram.store.unreadable += 1
+        return {}
 
 
 def _write_frame(out: BinaryIO, sealer: _Sealer, frames: FrameStore, frame_id: str) -> bool:
@@ -200,10 +244,10 @@ def _records(fh: BinaryIO, passphrase: str) -> Iterator[bytes]:
         kdf = doc["kdf"]
         if doc.get("version") not in READABLE:
             raise AppError(f"this archive was written by a newer Engram (format {doc.get('version')})")
-        params = KdfParams(int(kdf["iterations"]), int(kdf["lanes"]), int(kdf["memory_cost"]))
+        params = KdfParams(kdf["iterations"], kdf["lanes"], kdf["memory_cost"]).check()
         salt = base64.b64decode(kdf["salt"], validate=True)
-    except (ValueError, KeyError, TypeError):
-        raise AppError("the archive's header is damaged") from None
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        raise AppError("the archive's header is damaged; nothing was imported") from None
     sealer = _Sealer(params.derive(passphrase, salt), magic + line)
     first = True
     while True:
@@ -216,16 +260,21 @@ def _records(fh: BinaryIO, passphrase: str) -> Iterator[bytes]:
         sealed = fh.read(size)
         if len(sealed) < size:
             raise AppError("the archive is cut short; nothing was imported")
+        last = False
         try:
             payload = sealer.open(sealed, last=False)
         except InvalidTag:
             try:
-                payload = sealer.open(sealed, last=True)
+                payload, last = sealer.open(sealed, last=True), True
             except InvalidTag:
                 if first:
                     raise AppError("wrong passphrase for this archive (or it is damaged); nothing was "
                                    "imported") from None
                 raise AppError("the archive is damaged; nothing was imported") from None
+        if last:
+            if fh.read(1):  # the end record closes the file: anything after it was added since
+                raise AppError("the archive has bytes after its end record (it was changed after it "
+                               "was written); nothing was imported")
             yield payload
             return
         first = False
@@ -263,7 +312,17 @@ def import_archive(engram: Engram, path: Path, passphrase: str, *,
     """Add an archive's observations, frames and memories (with their change history) to this
     Engram, and restore its settings (what is already here is skipped; the Ask history is merged).
     The whole archive is decrypted and checked before anything is stored."""
-    found = read_archive(Path(path), passphrase)
+    return import_contents(engram, read_archive(Path(path), passphrase), Path(path), progress=progress)
+
+
+def import_contents(engram: Engram, found: ArchiveContents, path: Path, *,
+                    progress: Progress | None = None) -> ArchiveReport:
+    """Store what `read_archive` found in the archive at `path` (see `import_archive`); nothing
+    into a database that is damaged or cannot be written."""
+    engram.check_before_writing()
+    kept = [doc for doc in found.observations if _keepable(doc)]
+    out_of_range = len(found.observations) - len(kept)
+    found = dataclasses.replace(found, observations=kept)
     try:
         added, n_frames, skipped, new_ids = _import_observations(engram, found, progress)
         n_mem, skipped_mem, memory_ids = _import_memories(engram, found.memories, new_ids)
@@ -273,7 +332,16 @@ def import_archive(engram: Engram, path: Path, passphrase: str, *,
     except (TypeError, ValueError, KeyError) as exc:
         raise AppError(f"the archive holds a value this Engram cannot read: {exc}") from None
     return ArchiveReport(Path(path), observations=added, memories=n_mem, frames=n_frames,
-                         skipped=skipped + skipped_mem, settings=n_settings)
+                         skipped=skipped + skipped_mem, settings=n_settings, out_of_range=out_of_range)
+
+
+def _keepable(doc: dict) -> bool:
+    """Whether an archived observation's time is one Engram keeps (an older Engram stored any)."""
+    try:
+        checked_time(datetime.fromisoformat(doc["time"]))
+    except (ValidationError, ValueError, TypeError, KeyError):
+        return False
+    return True
 
 
 def _import_observations(engram: Engram, found: ArchiveContents,
@@ -368,9 +436,11 @@ def _new_observation(doc: dict, frame_id: str | None) -> NewObservation:
     if source_id is None:  # identify it by content, so importing twice adds nothing
         basis = json.dumps([doc["time"], doc["app"], doc["title"], doc["text"]], ensure_ascii=False)
         source_id = "archive:" + hashlib.sha256(basis.encode("utf-8", "replace")).hexdigest()[:32]
-    return NewObservation(time=datetime.fromisoformat(doc["time"]), text=doc["text"], app=doc["app"],
-                          title=doc["title"], url=doc["url"], source_kind=doc["source_kind"],
-                          source_id=str(source_id), frame_id=frame_id)
+    # An archive of an older Engram may hold text stored before imports were redacted: it passes
+    # the privacy gate again (redacting twice changes nothing).
+    return screened(NewObservation(time=datetime.fromisoformat(doc["time"]), text=doc["text"], app=doc["app"],
+                                   title=doc["title"], url=doc["url"], source_kind=doc["source_kind"],
+                                   source_id=str(source_id), frame_id=frame_id))
 
 
 def _existing(engram: Engram, item: NewObservation) -> int | None:
@@ -411,8 +481,10 @@ def erase_everything(engram: Engram) -> None:
     engram.close()
     keycache.clear(paths)
     errors = []
-    for file in (paths.key_file, paths.database, paths.database.with_name(paths.database.name + "-wal"),
-                 paths.database.with_name(paths.database.name + "-shm"), paths.root / BEAT_FILE):
+    db = paths.database
+    for file in (paths.key_file, db, *(db.with_name(db.name + end) for end in ("-wal", "-shm", USERS_SUFFIX,
+                                                                            DAMAGE_MARKER)),
+                 paths.root / BEAT_FILE, paths.root / PROCESS_LOCK):
         try:
             file.unlink(missing_ok=True)
         except OSError as exc:

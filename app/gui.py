@@ -21,7 +21,7 @@ from app.daemon import forget_window_process, record_window_process
 from app.errors import AppError
 from app.events import Events
 from app.paths import Paths
-from app.services import Engram
+from app.services import Engram, ProcessingElsewhere
 from app.session import CaptureControl, Session
 from app.storage import running_settings
 from app.worker import Worker
@@ -232,7 +232,8 @@ class Controller(QObject):
 
         def failed(error: Exception) -> None:
             self._processing = False
-            self.events.job_failed.emit(f"Memories were not updated: {error}")
+            if not isinstance(error, ProcessingElsewhere):  # a terminal's `engram process` is at it
+                self.events.job_failed.emit(f"Memories were not updated: {error}")
 
         self.session.run("update memories", lambda engram: engram.process_pending(
             lambda done_, total: self.events.progress.emit("Making memories", done_, total)),

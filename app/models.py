@@ -161,7 +161,7 @@ def installed_path(paths: Paths, entry: CatalogEntry) -> Path:
     shared folder (`Paths.shared_models`, where the installer puts the default tier) has it."""
     shared = paths.shared_models / entry.file
     own = paths.models / entry.file
-    return shared if not own.is_file() and shared.is_file() else own
+    return shared if not _is_file(own) and _is_file(shared) else own
 
 
 def default_choice(paths: Paths, catalog: Catalog, machine: Machine | None = None) -> ModelChoice:
@@ -173,7 +173,7 @@ def default_choice(paths: Paths, catalog: Catalog, machine: Machine | None = Non
     order = [LARGE, SMALL] if machine.tier == LARGE else [SMALL, LARGE]
     for n, tier in enumerate(order):
         entry = tiers.get(tier)
-        if entry is not None and installed_path(paths, entry).is_file():
+        if entry is not None and _is_file(installed_path(paths, entry)):
             why = (f"the {tier} tier for this machine ({machine.describe()})" if n == 0 else
                    f"the installed tier ({entry.title}; the {order[0]} tier for {machine.describe()} is not installed)")
             return ModelChoice(installed_path(paths, entry), why)
@@ -279,6 +279,14 @@ def unload_idle(engram: Engram, now: float | None = None) -> list[str]:
     """Unload the models idle for longer than the user's setting; returns their names."""
     minutes = preferences.idle_unload_minutes(engram)
     return engram.unload_idle(minutes * 60, now) if minutes > 0 else []
+
+
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a file this user can see (a folder it may not read counts as absent)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def _physical_memory() -> int | None:

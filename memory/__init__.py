@@ -3,7 +3,16 @@
 Never imports Qt, `capture`, `ui` or `app`.
 """
 
-from memory.errors import KeyFileError, ModelError, StoreError, ValidationError, WrongPassphrase
+from memory.errors import (
+    DatabaseDamaged,
+    DatabaseEmpty,
+    KeyFileError,
+    ModelError,
+    ReadOnlyStore,
+    StoreError,
+    ValidationError,
+    WrongPassphrase,
+)
 from memory.frames import DiskFull, FrameMissing, FrameStore, PruneReport
 from memory.keys import KdfParams, create_key_file, rewrap_key_file, unlock_key_file
 from memory.models import (
@@ -23,6 +32,8 @@ from memory.models import (
     SemanticFact,
     StoreCounts,
     VaultEntry,
+    checked_time,
+    clamped_time,
     parse_memory_id,
 )
 from memory.store import MemoryStore
@@ -31,6 +42,8 @@ __all__ = [
     "MEMORY_CLASSES",
     "Answer",
     "CoreBlock",
+    "DatabaseDamaged",
+    "DatabaseEmpty",
     "DiskFull",
     "EpisodicEvent",
     "ForgetReport",
@@ -47,6 +60,7 @@ __all__ = [
     "Observation",
     "ProceduralEntry",
     "PruneReport",
+    "ReadOnlyStore",
     "ResourceItem",
     "SearchHit",
     "SemanticFact",
@@ -55,6 +69,8 @@ __all__ = [
     "ValidationError",
     "VaultEntry",
     "WrongPassphrase",
+    "checked_time",
+    "clamped_time",
     "create_key_file",
     "parse_memory_id",
     "rewrap_key_file",

@@ -18,5 +18,8 @@ DatabaseError = sqlcipher3.dbapi2.DatabaseError
 OperationalError = sqlcipher3.dbapi2.OperationalError
 IntegrityError = sqlcipher3.dbapi2.IntegrityError
 connect = sqlcipher3.connect
+Connection = sqlcipher3.dbapi2.Connection
+Cursor = sqlcipher3.dbapi2.Cursor
 
-__all__ = ["DatabaseError", "IntegrityError", "OperationalError", "connect", "sqlite_utils"]
+__all__ = ["Connection", "Cursor", "DatabaseError", "IntegrityError", "OperationalError", "connect",
+           "sqlite_utils"]

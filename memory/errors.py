@@ -19,3 +19,15 @@ class ValidationError(StoreError):
 
 class ModelError(StoreError):
     """A model could not be loaded or did not answer usefully."""
+
+
+class DatabaseDamaged(StoreError):
+    """The database file is damaged (a page fails its check): nothing more is written to it."""
+
+
+class DatabaseEmpty(StoreError):
+    """The database file is there but empty (0 bytes): its contents are lost; none is made anew."""
+
+
+class ReadOnlyStore(StoreError):
+    """The data directory (or the database file) cannot be written: reads work, writes do not."""

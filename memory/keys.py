@@ -13,6 +13,7 @@ import os
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -34,7 +35,28 @@ class KdfParams:
     lanes: int = 4
     memory_cost: int = 64 * 1024  # KiB
 
+    # Bounds a key file (or an archive header) must keep before anything is derived: outside them
+    # Argon2id fails, or runs for minutes, or asks for gigabytes. Engram writes the default (3 passes,
+    # 4 lanes, 64 MiB); the caps leave room for a costlier choice, not for a tampered file's.
+    MAX_ITERATIONS: ClassVar[int] = 16
+    MAX_LANES: ClassVar[int] = 16
+    MAX_MEMORY_COST: ClassVar[int] = 1024 * 1024  # KiB: 1 GiB
+
+    def check(self) -> KdfParams:
+        """These parameters, if they are within sane bounds; ValueError if not."""
+        for name in ("iterations", "lanes", "memory_cost"):
+            if type(getattr(self, name)) is not int:
+                raise ValueError(f"{name} is not a whole number")
+        if not 1 <= self.iterations <= self.MAX_ITERATIONS:
+            raise ValueError("iterations out of range")
+        if not 1 <= self.lanes <= self.MAX_LANES:
+            raise ValueError("lanes out of range")
+        if not 8 * self.lanes <= self.memory_cost <= self.MAX_MEMORY_COST:
+            raise ValueError("memory cost out of range")
+        return self
+
     def derive(self, passphrase: str, salt: bytes) -> bytes:
+        self.check()
         kdf = Argon2id(
             salt=salt,
             length=KEY_BYTES,
@@ -96,13 +118,15 @@ def _read(path: Path) -> tuple[dict, KdfParams, bytes, bytes, bytes]:
         if doc.get("format") != _FORMAT or doc.get("version") != _VERSION:
             raise ValueError("unknown format")
         kdf = doc["kdf"]
-        params = KdfParams(int(kdf["iterations"]), int(kdf["lanes"]), int(kdf["memory_cost"]))
+        if kdf.get("name", "argon2id") != "argon2id":
+            raise ValueError("unknown key derivation")
+        params = KdfParams(kdf["iterations"], kdf["lanes"], kdf["memory_cost"]).check()
         salt = base64.b64decode(kdf["salt"], validate=True)
         nonce = base64.b64decode(doc["nonce"], validate=True)
         wrapped = base64.b64decode(doc["wrapped_key"], validate=True)
-        if len(nonce) != 12 or len(wrapped) != KEY_BYTES + 16 or len(salt) < 8:
+        if len(nonce) != 12 or len(wrapped) != KEY_BYTES + 16 or not 8 <= len(salt) <= 64:
             raise ValueError("bad sizes")
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         raise KeyFileError(f"key file {path} is damaged (not an Engram key file)") from None
     return doc, params, salt, nonce, wrapped
 

@@ -4,14 +4,46 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar
+
+from memory.errors import ValidationError
+
+# The times Engram keeps. Outside them a time cannot be shown in every time zone (year 1 west of
+# UTC, year 9999 east of it overflow `astimezone`), and no screen was ever seen then.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC) - timedelta(microseconds=1)
 
 
 def utc(dt: datetime) -> datetime:
     """`dt` as an aware UTC datetime; a naive one is taken as local time."""
     return dt.astimezone(UTC)
+
+
+def checked_time(dt: datetime) -> datetime:
+    """`dt` as aware UTC if Engram can keep it (EARLIEST..LATEST); ValidationError saying so if not.
+    Every way in (capture, import, archives) stores times through this check."""
+    if not isinstance(dt, datetime):
+        raise ValidationError(f"not a time: {dt!r}")
+    try:
+        aware = utc(dt)
+    except (OverflowError, ValueError):
+        aware = None
+    if aware is None or not EARLIEST <= aware <= LATEST:
+        raise ValidationError(f"the time {dt.isoformat()} is out of range "
+                              f"(Engram keeps times from {EARLIEST.year} to {LATEST.year})")
+    return aware
+
+
+def clamped_time(dt: datetime) -> datetime:
+    """`dt` as aware UTC, moved into EARLIEST..LATEST: a time stored before times were checked still
+    converts to every time zone (for reading and for query bounds; never for storing)."""
+    try:
+        aware = utc(dt)
+    except (OverflowError, ValueError):  # past year 1 or 9999 in UTC
+        return EARLIEST if dt.year < 2000 else LATEST
+    return min(max(aware, EARLIEST), LATEST)
 
 
 @dataclass(frozen=True)

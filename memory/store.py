@@ -9,8 +9,11 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import re
+import shutil
 import threading
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +21,8 @@ from types import SimpleNamespace
 
 from memory import _sqlcipher as sc
 from memory.dialogue import question_answered
-from memory.errors import StoreError, ValidationError
+from memory.errors import DatabaseDamaged, DatabaseEmpty, ReadOnlyStore, StoreError, ValidationError
+from memory.frames import DiskFull
 from memory.grams import index_terms, query_terms
 from memory.models import (
     MEMORY_CLASSES,
@@ -32,6 +36,8 @@ from memory.models import (
     Observation,
     StoreCounts,
     VaultEntry,
+    checked_time,
+    clamped_time,
     content_fields,
     parse_memory_id,
     utc,
@@ -56,7 +62,9 @@ def ts(dt: datetime) -> str:
 
 
 def from_ts(text: str) -> datetime:
-    return datetime.fromisoformat(text)
+    """A stored time. One stored before times were range-checked (year 1, 9999) is read as the
+    nearest time Engram keeps, so that showing it in local time cannot overflow."""
+    return clamped_time(datetime.fromisoformat(text))
 
 
 def now() -> datetime:
@@ -90,12 +98,171 @@ def fts_query(words: Sequence[str]) -> str | None:
     return " OR ".join(f'"{w}"' for w in words) or None
 
 
-class MemoryStore:
-    """The encrypted database. Open with `create` or `open`; close when done."""
+USERS_SUFFIX = "-users"  # beside the database: a lock each process that has it open shares
+DAMAGE_MARKER = ".damaged"  # beside the database: it was found damaged; no more writes into it
 
-    def __init__(self, conn, path: Path) -> None:
+
+def damage_marker(path: Path) -> Path:
+    return path.with_name(path.name + DAMAGE_MARKER)
+
+
+def _damage_text(path: Path, detail: str) -> str:
+    return (f"database {path} is damaged ({detail}); nothing more will be written to it. Save what is still "
+            f"readable with 'engram export FILE', then restore it into a new data directory "
+            f"('engram --data-dir NEW init', then 'engram --data-dir NEW restore FILE')")
+
+
+def _translated(exc: Exception, path: Path) -> StoreError | None:
+    """The one-line StoreError a SQLCipher error means for the user (damage, a full disk, a
+    read-only place), or None for the others (a constraint, a busy database: callers handle them)."""
+    text = str(exc)
+    code = getattr(exc, "sqlite_errorname", "") or ""
+    if code.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text or "not a database" in text:
+        return DatabaseDamaged(_damage_text(path, text))
+    if code.startswith("SQLITE_FULL") or "database or disk is full" in text:
+        return DiskFull(_DISK_FULL.format(path=path))
+    if code.startswith("SQLITE_READONLY") or "readonly database" in text:
+        return ReadOnlyStore(_READ_ONLY.format(folder=path.parent))
+    if (code.startswith("SQLITE_IOERR") or "disk I/O error" in text) and _disk_full(path):
+        return DiskFull(_DISK_FULL.format(path=path))  # a -wal or -shm file that could not grow
+    return None
+
+
+_DISK_FULL = "the disk is full: nothing could be written to {path} (free some space, then try again)"
+_READ_ONLY = ("{folder} is read-only: Engram can show what it holds but not change it (make the folder "
+              "writable to import, capture or make memories)")
+
+
+def _disk_full(path: Path) -> bool:
+    try:
+        return shutil.disk_usage(path.parent).free < 256 * 1024
+    except OSError:
+        return False
+
+
+class _Cursor(sc.Cursor):
+    """A cursor whose damage, full-disk and read-only errors arrive as StoreErrors (see `_translated`),
+    wherever in the store they happen; a damaged file is remembered by the connection."""
+
+    def _fail(self, exc: Exception) -> StoreError | None:
+        found = _translated(exc, self.connection.path)
+        if isinstance(found, DatabaseDamaged):
+            self.connection.damaged(found)
+        return found
+
+    def execute(self, *args):
+        try:
+            return super().execute(*args)
+        except sc.DatabaseError as exc:
+            if (found := self._fail(exc)) is None:
+                raise
+            raise found from exc
+
+    def executemany(self, *args):
+        try:
+            return super().executemany(*args)
+        except sc.DatabaseError as exc:
+            if (found := self._fail(exc)) is None:
+                raise
+            raise found from exc
+
+    def fetchone(self):
+        try:
+            return super().fetchone()
+        except sc.DatabaseError as exc:
+            if (found := self._fail(exc)) is None:
+                raise
+            raise found from exc
+
+    def fetchmany(self, *args):
+        try:
+            return super().fetchmany(*args)
+        except sc.DatabaseError as exc:
+            if (found := self._fail(exc)) is None:
+                raise
+            raise found from exc
+
+    def fetchall(self):
+        try:
+            return super().fetchall()
+        except sc.DatabaseError as exc:
+            if (found := self._fail(exc)) is None:
+                raise
+            raise found from exc
+
+    def __next__(self):
+        try:
+            return super().__next__()
+        except sc.DatabaseError as exc:
+            if (found := self._fail(exc)) is None:
+                raise
+            raise found from exc
+
+
+class _Connection(sc.Connection):
+    path: Path
+    on_damage = None  # set by the store
+
+    def cursor(self, factory=_Cursor):
+        return super().cursor(factory)
+
+    def damaged(self, error: DatabaseDamaged) -> None:
+        if self.on_damage is not None:
+            self.on_damage(error)
+
+
+class _Users:
+    """A shared OS lock every process holding the database open keeps on a file beside it
+    (`engram.db-users`); whoever can take it exclusively is the only one. Released when a process
+    ends, however it ends. Where there is no flock (Windows) nobody is ever known to be alone."""
+
+    def __init__(self, path: Path) -> None:
+        self._fd: int | None = None
+        try:
+            import fcntl
+        except ImportError:
+            return
+        self._fcntl = fcntl
+        with contextlib.suppress(OSError):
+            self._fd = os.open(path.with_name(path.name + USERS_SUFFIX), os.O_RDWR | os.O_CREAT, 0o600)
+
+    def only_one(self) -> bool:
+        """Whether no other process holds it; afterwards this one holds it, shared."""
+        if self._fd is None:
+            return False
+        try:
+            self._fcntl.flock(self._fd, self._fcntl.LOCK_EX | self._fcntl.LOCK_NB)
+            alone = True
+        except OSError:
+            alone = False
+        self._fcntl.flock(self._fd, self._fcntl.LOCK_SH)
+        return alone
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+class MemoryStore:
+    """The encrypted database. Open with `create` or `open`; close when done.
+
+    `read_only`: the file or its folder cannot be written (reads work; a write is ReadOnlyStore).
+    `damage`: why the file is known damaged (found now, or marked by an earlier run), else None;
+    a damaged store refuses every write with DatabaseDamaged and reads what it still can."""
+
+    def __init__(self, conn, path: Path, *, read_only: bool = False) -> None:
         self._conn = conn
         self.path = path
+        self.read_only = read_only
+        # why a write is refused, when it is (a read-only folder, or a full disk at opening)
+        self.unwritable: StoreError = ReadOnlyStore(_READ_ONLY.format(folder=path.parent))
+        self.damage: DatabaseDamaged | None = None
+        self._users: _Users | None = None
+        self._key = b""
+        self._poisoned = False
+        self.unreadable = 0  # ids a salvage could not read (see `readable_observations`)
+        conn.on_damage = self._mark_damaged
         self.db = sc.sqlite_utils.Database(conn)
         self._lock = threading.RLock()
         self._stem_cache: dict[str, frozenset[str]] = {}
@@ -113,37 +280,140 @@ class MemoryStore:
         return store
 
     @classmethod
-    def open(cls, path: Path, key: bytes) -> MemoryStore:
-        """Open an existing database; StoreError naming the file if it is missing or unreadable."""
+    def open(cls, path: Path, key: bytes, *, check: bool = False) -> MemoryStore:
+        """Open an existing database; StoreError naming the file if it is missing, empty, damaged or
+        unreadable. Never makes a new one in its place. `check`: run SQLite's quick_check first
+        (it reads every page); a store found damaged, now or before, opens for reading only."""
         if not path.is_file():
             raise StoreError(f"database {path} is missing")
-        store = cls._connect(path, key)
-        store._migrate()
+        if path.stat().st_size == 0:
+            raise DatabaseEmpty(
+                f"database {path} is empty (0 bytes): what it held is lost from this file, and Engram did not "
+                f"make a new one in its place. Restore your last archive with 'engram restore ARCHIVE' "
+                f"(the empty file is kept aside)")
+        read_only = not (os.access(path.parent, os.W_OK) and os.access(path, os.W_OK))
+        users = None if read_only else _Users(path)
+        if users is not None and users.only_one():
+            # No other Engram process has it open: a -wal file left with pages in it means the last
+            # one did not close it (killed, power lost). Check every page before writing more.
+            wal = path.with_name(path.name + "-wal")
+            check = check or (wal.exists() and wal.stat().st_size > 0)
+        try:
+            try:
+                store = cls._connect(path, key, read_only=read_only)
+            except DiskFull as full:
+                # What is stored can still be read; nothing can be written until there is room. (Pages
+                # still in a -wal file need room for a -shm file to be read: without it, the file alone.)
+                try:
+                    store = cls._connect(path, key, read_only=True)
+                except DiskFull:
+                    store = cls._connect(path, key, read_only=True, immutable=True)
+                store.unwritable = full
+        except BaseException:
+            if users is not None:
+                users.close()
+            raise
+        store._users = users
+        try:
+            marker = damage_marker(path)
+            if marker.exists():
+                store.damage = DatabaseDamaged(_damage_text(
+                    path, f"found damaged by an earlier run, as {marker.name} says; if the database has since "
+                          f"been replaced by a sound copy, remove {marker.name}"))
+            elif check:
+                store.quick_check()
+            if store.damage is None:
+                store._migrate()
+        except BaseException:
+            store.close()
+            raise
         return store
 
     @classmethod
-    def _connect(cls, path: Path, key: bytes) -> MemoryStore:
-        conn = sc.connect(str(path), check_same_thread=False, isolation_level=None)
+    def _connect(cls, path: Path, key: bytes, *, read_only: bool = False, immutable: bool = False) -> MemoryStore:
+        if read_only:
+            # A clean close removes the -wal and -shm files, and a read-only folder cannot hold new ones:
+            # SQLite then reads the file as immutable (no one can change it there either).
+            wal = path.with_name(path.name + "-wal")
+            mode = "mode=ro" if wal.exists() and wal.stat().st_size and not immutable else "immutable=1"
+            target = f"file:{urllib.parse.quote(str(path))}?{mode}"
+        else:
+            target = str(path)
+        conn = sc.connect(target, check_same_thread=False, isolation_level=None, factory=_Connection,
+                          uri=read_only)
+        conn.path = path
         try:
+            conn.execute("PRAGMA cipher_log_level = NONE")  # a damaged page is told as one StoreError
             conn.execute(f"PRAGMA key = \"x'{key.hex()}'\"")
             # The first read proves the key: a wrong key or a damaged file fails here, before
             # anything is written.
             conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            conn.execute("PRAGMA journal_mode = WAL").fetchone()
+            if not read_only:
+                conn.execute("PRAGMA journal_mode = WAL").fetchone()
             # The gram index's triggers call this (memory.grams, schema migration 6).
             conn.create_function("engram_grams", 3, index_terms, deterministic=True)
             for pragma in ("synchronous = NORMAL", "foreign_keys = ON", "temp_store = MEMORY",
                            "secure_delete = ON", "busy_timeout = 10000"):
                 conn.execute(f"PRAGMA {pragma}")
-        except sc.DatabaseError as exc:
+        except (DiskFull, ReadOnlyStore) as exc:
             conn.close()
+            raise exc from None
+        except (sc.DatabaseError, DatabaseDamaged) as exc:
+            conn.close()
+            detail = exc.__cause__ if isinstance(exc, DatabaseDamaged) else exc
             raise StoreError(
                 f"database {path} cannot be opened: the key does not fit it or the file is "
-                f"damaged ({exc})"
+                f"damaged ({detail})"
             ) from None
-        return cls(conn, path)
+        store = cls(conn, path, read_only=read_only)
+        store._key = key
+        return store
+
+    def _reconnect(self) -> None:
+        """A new connection in place of this one. After a page fails its HMAC check, SQLCipher fails
+        every later read of that connection; a salvage goes on with a fresh one."""
+        with self._lock:
+            fresh = type(self)._connect(self.path, self._key, read_only=self.read_only)
+            old, self._conn, self.db = self._conn, fresh._conn, fresh.db
+            self._conn.on_damage = self._mark_damaged
+            fresh._conn = None
+            self._vocabs.clear()
+            with contextlib.suppress(sc.DatabaseError, StoreError):
+                old.close()
+
+    def quick_check(self) -> str | None:
+        """SQLite's quick_check over every page (each page's HMAC is checked as it is read): None if
+        the file is sound, else what is wrong (and the store is marked damaged)."""
+        try:
+            with self._lock:
+                self._fresh()
+                rows = [r[0] for r in self._conn.execute("PRAGMA quick_check")]
+        except DatabaseDamaged as exc:
+            return str(exc)
+        if rows == ["ok"]:
+            return None
+        self._mark_damaged(DatabaseDamaged(_damage_text(self.path, "; ".join(rows[:3]))))
+        return "; ".join(rows[:3])
+
+    def _mark_damaged(self, error: DatabaseDamaged) -> None:
+        """Remember that the file is damaged: here (writes are refused) and beside it, so that the
+        next run (another command, the window) refuses them too without reading the damage again."""
+        if self.damage is None:
+            self.damage = error
+        self._poisoned = True
+        if not self.read_only:
+            with contextlib.suppress(OSError):
+                fd = os.open(damage_marker(self.path), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(f"{now().isoformat()} {error.__cause__ or error}\n")
 
     def _migrate(self) -> None:
+        if self.read_only:
+            done = {r[0] for r in self._conn.execute("SELECT version FROM schema_migrations")}
+            if len(done) < len(MIGRATIONS):
+                raise ReadOnlyStore(f"{self.path.parent} is read-only, and the database needs an upgrade "
+                                    "first: make the folder writable once")
+            return
         with self.transaction():
             self._conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations "
@@ -172,10 +442,13 @@ class MemoryStore:
         with self._lock:
             if self._conn is None:
                 return
-            with contextlib.suppress(sc.DatabaseError):
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            if not (self.read_only or self.damage):  # a checkpoint copies pages into the file
+                with contextlib.suppress(sc.DatabaseError, StoreError):
+                    self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             self._conn.close()
             self._conn = None
+            if self._users is not None:
+                self._users.close()
 
     def __enter__(self) -> MemoryStore:
         return self
@@ -190,6 +463,10 @@ class MemoryStore:
         with self._lock:
             if self._conn is None:
                 raise StoreError("the store is closed")
+            if self.damage is not None:
+                raise DatabaseDamaged(str(self.damage))
+            if self.read_only:
+                raise type(self.unwritable)(str(self.unwritable))
             outer = self._depth == 0
             try:
                 if outer:
@@ -203,19 +480,29 @@ class MemoryStore:
                     self._conn.execute("COMMIT")
             except BaseException as exc:
                 if outer and self._conn.in_transaction:
-                    self._conn.execute("ROLLBACK")
+                    with contextlib.suppress(sc.DatabaseError, StoreError):
+                        self._conn.execute("ROLLBACK")
                 if isinstance(exc, sc.OperationalError):
                     raise StoreError(f"could not write to {self.path}: {exc}") from exc
                 raise
 
     def _one(self, sql: str, params: Sequence = ()) -> object:
         with self._lock:
+            self._fresh()
             row = self._conn.execute(sql, params).fetchone()
         return row[0] if row else None
 
     def _rows(self, sql: str, params: Sequence = ()) -> list[dict]:
         with self._lock:
+            self._fresh()
             return list(self.db.query(sql, params))
+
+    def _fresh(self) -> None:
+        """A new connection if the last one read a damaged page (SQLCipher fails every later read of
+        it): what is still readable stays readable."""
+        if self._poisoned and self._conn is not None:
+            self._poisoned = False
+            self._reconnect()
 
     # -- observations --------------------------------------------------------------------------
     def add_observations(self, items: Sequence[NewObservation]) -> list[int | None]:
@@ -226,8 +513,9 @@ class MemoryStore:
             rows = self._rows("SELECT text, app, title FROM observations ORDER BY id DESC LIMIT 1")
             before = SimpleNamespace(**rows[0]) if rows else None  # the line a new one may answer
             for o in items:
-                o = dataclasses.replace(o, app=clean_text(o.app), title=clean_text(o.title),
-                                        url=clean_text(o.url), text=clean_text(o.text))
+                o = dataclasses.replace(o, time=checked_time(o.time), app=clean_text(o.app),
+                                        title=clean_text(o.title), url=clean_text(o.url),
+                                        text=clean_text(o.text))
                 cur = self._conn.execute(
                     "INSERT INTO observations (time, app, title, url, text, source_kind, "
                     "source_id, frame_id, context) VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT DO NOTHING",
@@ -295,10 +583,10 @@ class MemoryStore:
         where, params = [], []
         if since is not None:
             where.append(f"{prefix}time >= ?")
-            params.append(ts(since))
+            params.append(ts(clamped_time(since)))
         if until is not None:
             where.append(f"{prefix}time < ?")
-            params.append(ts(until))
+            params.append(ts(clamped_time(until)))
         if app is not None:
             where.append(f"{prefix}app = ?")
             params.append(app)
@@ -419,6 +707,53 @@ class MemoryStore:
             stems.setdefault(words[doc], set()).add(term)
         self._conn.execute("DELETE FROM temp.stemmer")
         return stems
+
+    # -- salvage (a damaged file) -----------------------------------------------------------------
+    def readable_observations(self, chunk: int = 500) -> Iterator[list[Observation]]:
+        """Every observation that can still be read, in id order, `chunk` ids at a time; ids on damaged
+        pages are left out and counted in `self.unreadable`. For saving what survives of a damaged file."""
+        top = self._top_id("observations")
+        yield from self._salvage(
+            lambda lo, hi: self._rows(f"SELECT * FROM observations WHERE {_id_range(lo, hi)}", [lo, hi]),
+            top, chunk, _observation)
+
+    def readable_memories(self, chunk: int = 500) -> list[Memory]:
+        """Every memory that can still be read (see `readable_observations`)."""
+        found: list[Memory] = []
+        for kind in MemoryType:
+            try:
+                top = self._top_id(memory_table(kind))
+            except DatabaseDamaged:
+                self.unreadable += 1
+                continue
+            for page in self._salvage(lambda lo, hi, k=kind: self._load(k, _id_range(lo, hi), [lo, hi]),
+                                      top, chunk, lambda m: m):
+                found += page
+        return found
+
+    def _top_id(self, table: str) -> int:
+        try:
+            return self._one(f"SELECT max(id) FROM {table}") or 0
+        except DatabaseDamaged:  # the table's last page: ids are handed out by sqlite_sequence
+            return self._one("SELECT seq FROM sqlite_sequence WHERE name = ?", [table]) or 0
+
+    def _salvage(self, read, top: int, chunk: int, make) -> Iterator[list]:
+        start = 1
+        while start <= top:
+            end = min(start + chunk, top + 1)
+            yield [make(r) for r in self._readable(read, start, end)]
+            start = end
+
+    def _readable(self, read, lo: int, hi: int) -> list:
+        """`read(lo, hi)`, split in halves around damaged pages down to single ids."""
+        try:
+            return read(lo, hi)
+        except DatabaseDamaged:
+            if hi - lo <= 1:
+                self.unreadable += 1
+                return []
+            mid = (lo + hi) // 2
+            return self._readable(read, lo, mid) + self._readable(read, mid, hi)
 
     def leading_tags(self, min_count: int = 2) -> dict[str, int]:
         """Short "Tag: " prefixes that start several observations (chat speakers, headers), counted."""
@@ -568,7 +903,7 @@ class MemoryStore:
         episodic events that occurred then. Most recently updated first. Uses the time indexes of
         observations and episodic events; never reads the other memories."""
         found: list[Memory] = []
-        span = [ts(since), ts(until)]
+        span = [ts(clamped_time(since)), ts(clamped_time(until))]
         for kind in kinds or list(MemoryType):
             # CROSS JOIN keeps observations outside: the time index picks the rows, then each
             # one's provenance is found by its observation id.
@@ -719,10 +1054,10 @@ class MemoryStore:
                     ep_params.append(app)
                 if since is not None:
                     ep_where.append("occurred_at >= ?")
-                    ep_params.append(ts(since))
+                    ep_params.append(ts(clamped_time(since)))
                 if until is not None:
                     ep_where.append("occurred_at < ?")
-                    ep_params.append(ts(until))
+                    ep_params.append(ts(clamped_time(until)))
                 for (number,) in self._conn.execute(
                     f"SELECT id FROM mem_episodic WHERE {' AND '.join(ep_where)}", ep_params
                 ):
@@ -775,7 +1110,18 @@ class MemoryStore:
 
     # -- embeddings of record ------------------------------------------------------------------
     def put_embeddings(self, model: str, vectors: dict[str, bytes]) -> None:
-        """Store vectors (float32 bytes) by ref ("obs:12", "semantic:3")."""
+        """Store vectors (float32 bytes) by ref ("obs:12", "semantic:3"). A store that cannot be
+        written (read-only, damaged) only notes them as embedded for this run: the caller keeps
+        the vectors in memory, and search works without changing the file."""
+        if self.read_only or self.damage is not None:
+            with self._lock:
+                if "vectors_in_memory" not in self._vocabs:
+                    self._conn.execute("CREATE TEMP TABLE IF NOT EXISTS vectors_in_memory "
+                                       "(ref TEXT, model TEXT, PRIMARY KEY (ref, model))")
+                    self._vocabs.add("vectors_in_memory")
+                self._conn.executemany("INSERT OR IGNORE INTO temp.vectors_in_memory VALUES (?, ?)",
+                                       [(ref, model) for ref in vectors])
+            return
         with self.transaction():
             self._conn.executemany(
                 "INSERT OR REPLACE INTO embeddings (ref, model, vector) VALUES (?, ?, ?)",
@@ -791,20 +1137,24 @@ class MemoryStore:
 
     def unembedded(self, model: str, limit: int = 256) -> tuple[list[Observation], list[Memory]]:
         """Observations and memories that have no vector of `model` yet."""
+        known = "SELECT ref FROM embeddings WHERE model = ?"
+        params = [model]
+        if "vectors_in_memory" in self._vocabs:  # embedded by this run of a store it cannot write
+            known += " UNION SELECT ref FROM temp.vectors_in_memory WHERE model = ?"
+            params.append(model)
         obs = [_observation(r) for r in self._rows(
-            "SELECT * FROM observations WHERE 'obs:' || id NOT IN "
-            "(SELECT ref FROM embeddings WHERE model = ?) ORDER BY id LIMIT ?", [model, limit])]
+            f"SELECT * FROM observations WHERE 'obs:' || id NOT IN ({known}) ORDER BY id LIMIT ?",
+            [*params, limit])]
         mems: list[Memory] = []
         for kind in MemoryType:
-            mems += self._load(
-                kind, f"'{kind.value}:' || id NOT IN (SELECT ref FROM embeddings WHERE model = ?)",
-                [model], limit=limit)
+            mems += self._load(kind, f"'{kind.value}:' || id NOT IN ({known})", params, limit=limit)
         return obs, mems[:limit]
 
     # -- settings and figures ------------------------------------------------------------------
     def settings(self) -> dict[str, object]:
         """Every stored setting, by key."""
         with self._lock:
+            self._fresh()
             return {k: json.loads(v) for k, v in self._conn.execute("SELECT key, value FROM settings")}
 
     def setting(self, key: str, default: object = None) -> object:
@@ -846,6 +1196,12 @@ class MemoryStore:
         """When the memory managers last finished a batch (done or failed)."""
         at = self._one("SELECT max(at) FROM batches")
         return from_ts(at) if at else None
+
+
+def _id_range(lo: int, hi: int) -> str:
+    """Ids lo..hi-1 as a WHERE clause over params (lo, hi). One id is found by equality, which reads
+    only its own page (a range also steps onto the next page, which may be the damaged one)."""
+    return "id = ? AND ? > 0" if hi - lo == 1 else "id >= ? AND id < ?"
 
 
 # -- row mapping ------------------------------------------------------------------------------

@@ -37,9 +37,17 @@ def main(ctx: click.Context, data_dir: str | None, model_file: str | None) -> No
 
 
 def _register() -> None:
-    from app.cli import app_commands, capture_commands, memory_commands, model_commands, store_commands
+    from app.cli import (
+        app_commands,
+        archive_commands,
+        capture_commands,
+        memory_commands,
+        model_commands,
+        store_commands,
+    )
 
-    for module in (store_commands, memory_commands, model_commands, capture_commands, app_commands):
+    for module in (store_commands, archive_commands, memory_commands, model_commands, capture_commands,
+                   app_commands):
         for command in module.COMMANDS:
             main.add_command(command)
 

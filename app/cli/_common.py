@@ -17,6 +17,7 @@ import click
 from app.errors import AppError
 from app.paths import Paths
 from app.services import Engram
+from memory import StoreError, clamped_time
 
 ENV_PASSPHRASE = "ENGRAM_PASSPHRASE"
 ENV_NEW_PASSPHRASE = "ENGRAM_NEW_PASSPHRASE"
@@ -56,7 +57,7 @@ def friendly(fn: Callable) -> Callable:
     def run(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except AppError as exc:
+        except (AppError, StoreError) as exc:  # StoreError: damage, a full disk, a read-only folder
             raise click.ClickException(str(exc)) from None
 
     return run
@@ -87,13 +88,34 @@ def print_json(value: object) -> None:
 
 
 def parse_time(text: str | None) -> datetime | None:
-    """An ISO-8601 date or time from the command line (a date means its midnight, local time)."""
+    """An ISO-8601 date or time from the command line, as an aware time: one without an offset
+    (a date means its midnight) is read in the user's local time zone. A time outside what Engram
+    keeps (1900 to 2199) is moved to that bound: as a filter it means the same."""
     if text is None:
         return None
     try:
-        return datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(argument_text(text).strip())
     except ValueError:
-        raise click.BadParameter(f"not an ISO-8601 date or time: {text!r}") from None
+        raise click.BadParameter(f"not an ISO-8601 date or time: {argument_text(text)[:40]!r}") from None
+    return clamped_time(parsed).astimezone()
+
+
+def argument_text(text: str) -> str:
+    """A command-line argument as text. Bytes the locale could not decode arrive as lone surrogates
+    (PEP 383); they are read as Latin-1, the usual other encoding of such a terminal."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        pass
+    try:
+        raw = text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that did not come from a byte
+        return text.encode("utf-8", "replace").decode("utf-8")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
 
 
 def local(dt: datetime) -> str:

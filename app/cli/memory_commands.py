@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from app.cli._common import friendly, local, open_engram, parse_time, print_json
+from app.cli._common import argument_text, friendly, local, open_engram, parse_time, print_json
 from app.errors import AppError
 from memory import MemoryType
 
@@ -55,7 +55,7 @@ def search(ctx, query, kinds, app, since, until, k, as_json) -> None:
     """Search observations and memories (full text + vectors + time, fused)."""
     with open_engram(ctx) as engram:
         engram.prepare_index()
-        hits = engram.search(query, k, kinds=list(kinds) or None, app=app, since=parse_time(since),
+        hits = engram.search(argument_text(query), k, kinds=list(kinds) or None, app=app, since=parse_time(since),
                              until=parse_time(until))
     if as_json:
         print_json(hits)
@@ -77,7 +77,7 @@ def ask(ctx, question, as_json) -> None:
     with open_engram(ctx) as engram:
         engram.prepare_index()
         stream = None if as_json else (lambda piece: click.echo(piece, nl=False))
-        result = engram.ask(question, on_token=stream)
+        result = engram.ask(argument_text(question), on_token=stream)
     if as_json:
         print_json(result)
         return
