@@ -24,7 +24,7 @@ from app.conversation import Source, Turn
 from app.session import Session
 from app.worker import describe
 from ui import theme
-from ui.formatting import moment
+from ui.formatting import breakable, moment
 
 EXAMPLES = (
     "What was I working on yesterday afternoon?",
@@ -81,7 +81,7 @@ class Exchange(QFrame):
 
     def __init__(self, question: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.question = QLabel(question)
+        self.question = QLabel(breakable(question))
         self.question.setObjectName("bubble")
         self.question.setWordWrap(True)
         self.question.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -121,11 +121,11 @@ class Exchange(QFrame):
             self.status.setText("Answering…")
             self.status.show()
         self._text += token
-        self.answer.setText(self._text)
+        self.answer.setText(breakable(self._text))
 
     def finish(self, turn: Turn) -> None:
         self._text = turn.answer
-        self.answer.setText(turn.answer)
+        self.answer.setText(breakable(turn.answer))
         self.status.setText("" if turn.found_anything else "Nothing in your memory matched this question.")
         self.status.setVisible(not turn.found_anything)
         if turn.sources:
@@ -141,7 +141,7 @@ class Exchange(QFrame):
         self.status.setStyleSheet(f"color: {theme.current().danger}")
 
     def answer_text(self) -> str:
-        return self.answer.text()
+        return self._text
 
     def source_refs(self) -> list[str]:
         text = self.sources.text()

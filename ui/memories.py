@@ -39,7 +39,7 @@ from app.services import (
 from app.session import Session
 from app.worker import Job, describe
 from ui import theme
-from ui.formatting import moment, one_line
+from ui.formatting import breakable, moment, one_line
 from ui.lists import ItemRole, LazyListModel, TwoLineDelegate
 
 TYPE_NAMES = {
@@ -243,15 +243,15 @@ class MemoryDetail(QWidget):
             return
         self.stack.setCurrentIndex(1)
         m = details.memory
-        self.title.setText(f"{m.caption}: {m.value}" if isinstance(m, VaultEntry) and self._revealed
-                           else headline(m))
+        self.title.setText(breakable(f"{m.caption}: {m.value}" if isinstance(m, VaultEntry) and self._revealed
+                                     else headline(m)))
         self.meta.setText(f"{TYPE_NAMES[m.type]} memory {m.id} · created {moment(m.created_at)}"
                           f" · changed {moment(m.updated_at)}")
         for name, value in m.content().items():
             text = shown_value(value)
             if isinstance(m, VaultEntry) and name == "value" and not self._revealed:
                 text = MASK
-            label = QLabel(text)
+            label = QLabel(breakable(text))
             label.setWordWrap(True)
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -410,7 +410,7 @@ class MemoryDetail(QWidget):
 
 
 def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return breakable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _brief(value: object, secret: bool) -> str:

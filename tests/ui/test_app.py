@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
 
 from app.cli import main
@@ -55,11 +55,42 @@ def test_first_run_onboards_then_opens_the_window(qtbot, controller, paths):
     idle(qtbot, controller.worker)
 
 
-def test_closing_the_window_without_a_tray_quits(qtbot, controller, paths):
+def answer_close_question(button_text: str, seen: list[str]) -> None:
+    """Click a button of the question closing the window asks (once it is open)."""
+    def click() -> None:
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+        seen.append(box.text() + "\n" + box.informativeText())
+        next(b for b in box.buttons() if b.text() == button_text).click()
+
+    QTimer.singleShot(0, click)
+
+
+def test_closing_the_window_without_a_tray_asks_and_can_quit(qtbot, controller, paths):
     unlock(qtbot, controller, paths)
     idle(qtbot, controller.worker)
+    seen: list[str] = []
+    answer_close_question("Quit Engram", seen)
     controller.window.close()
+    assert seen[0].startswith("This desktop has no tray, so Engram cannot stay there when its window closes.")
+    assert "Quitting stops capture until you open Engram again." in seen[0]
     assert controller.window is None and controller.session is None  # closed with the app
+
+
+def test_closing_without_a_tray_can_keep_capturing_in_the_background(qtbot, controller, paths):
+    unlock(qtbot, controller, paths)
+    idle(qtbot, controller.worker)
+    window, capture = controller.window, controller.session.capture
+    seen: list[str] = []
+    answer_close_question("Keep running in the background", seen)
+    window.close()
+    assert "run “engram” again" in seen[0]
+    assert controller.window is window and not window.isVisible()
+    assert controller.session is not None and capture.state() == "capturing"  # still capturing
+    controller.show_front()  # what a second launch of `engram` does
+    assert window.isVisible()
+    answer_close_question("Cancel", seen)
+    window.close()
+    assert window.isVisible() and controller.session is not None
 
 
 def test_later_runs_ask_for_the_passphrase(qtbot, controller, paths):
