@@ -245,7 +245,8 @@ def highlight_spans(text: str, patterns: list[re.Pattern[str]]) -> tuple[tuple[i
     return tuple(merged)
 
 
-def _snippet_around(text: str, patterns: list[re.Pattern[str]], width: int = 220) -> tuple[str, tuple[tuple[int, int], ...]]:
+def _snippet_around(text: str, patterns: list[re.Pattern[str]],
+                    width: int = 220) -> tuple[str, tuple[tuple[int, int], ...]]:
     """The part of `text` (on one line) around its first match, and the matches in it."""
     flat = " ".join(text.split())
     spans = highlight_spans(flat, patterns)

@@ -206,5 +206,19 @@ class FrameViewer(QDialog):
         self.canvas.clear()
         self.position.setText(f"The frame cannot be shown: {describe(error)}")
 
+    def done(self, result: int) -> None:
+        self._stop()
+        super().done(result)
+
+    def closeEvent(self, event) -> None:
+        self._stop()
+        super().closeEvent(event)
+
+    def _stop(self) -> None:
+        """A frame still being decrypted is not wanted any more (the dialog may be deleted)."""
+        if self._job is not None:
+            self._job.cancel()
+            self._job = None
+
     def _show_zoom(self, factor: float) -> None:
         self.zoom_label.setText(f"{factor:.0%}" + (" (fit)" if self.canvas.fitting else ""))

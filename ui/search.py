@@ -7,8 +7,18 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import QEvent, QModelIndex, QObject, QPersistentModelIndex, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAbstractTextDocumentLayout, QColor, QFontMetrics, QImage, QKeyEvent, QPainter, QPen, \
-    QPixmap, QTextDocument, QTextOption
+from PySide6.QtGui import (
+    QAbstractTextDocumentLayout,
+    QColor,
+    QFontMetrics,
+    QImage,
+    QKeyEvent,
+    QPainter,
+    QPen,
+    QPixmap,
+    QTextDocument,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -166,7 +176,8 @@ class FoundDelegate(QStyledItemDelegate):
         text_option = QTextOption()
         text_option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         doc.setDefaultTextOption(text_option)
-        doc.setHtml(f'<span style="color:{s.muted}">{marked_html(found.snippet, found.spans, theme.match_mark(s))}</span>')
+        marked = marked_html(found.snippet, found.spans, theme.match_mark(s))
+        doc.setHtml(f'<span style="color:{s.muted}">{marked}</span>')
         doc.setTextWidth(width)
         painter.translate(left, top + fm.height() + 4)
         clip = QRectF(0, 0, width, 2 * fm.height() + 2)

@@ -33,8 +33,8 @@ from app.session import Session
 from app.timeline import Day, Episode
 from app.worker import Job
 from ui import theme
-from ui.frames import FrameViewer
 from ui.formatting import breakable, clock, day_title, duration, one_line
+from ui.frames import FrameViewer
 from ui.lists import ItemRole, LazyListModel, TwoLineDelegate
 
 GUTTER = 70  # room for the time labels left of the axis

@@ -32,10 +32,12 @@ from ui.timeline import TimelineView
 from ui.tray import CaptureMenu, state_text
 
 CLOSE_QUIT, CLOSE_BACKGROUND, CLOSE_CANCEL = "quit", "background", "cancel"
-PAGES = (("timeline", "Timeline"), ("search", "Search"), ("ask", "Ask"), ("memories", "Memories"), ("settings", "Settings"))
+PAGES = (("timeline", "Timeline"), ("search", "Search"), ("ask", "Ask"), ("memories", "Memories"),
+         ("settings", "Settings"))
 
 
 POLL_MS = 3000  # how often the sidebar reads capture's heartbeat
+MEMORY_POLL_MS = 30_000
 SETTLE_S = 2 * 5.0 + 1  # after a state change here, a heartbeat this old may still tell the state before it
 
 
@@ -110,6 +112,67 @@ class CaptureBadge(QWidget):
             self.menu.popup(self.button.mapToGlobal(self.button.rect().bottomLeft()))
 
 
+class MemoryBadge(QWidget):
+    """How many observations wait to become memories (the "memory" line of `engram status`), with
+    "Process now"; read when shown, when memories change, and every half minute."""
+
+    process_requested = Signal()
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.pending: int | None = None
+        self._job = None
+        self._again = False
+        self.text = QLabel("")
+        self.text.setObjectName("muted")
+        self.text.setWordWrap(True)
+        self.button = QPushButton("Process now")
+        self.button.setToolTip("Turn the waiting observations into memories now, with the local model")
+        self.button.clicked.connect(self._clicked)
+        self.button.hide()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(14, 4, 14, 4)
+        layout.addWidget(self.text)
+        layout.addWidget(self.button)
+        self._timer = QTimer(self, interval=MEMORY_POLL_MS, timeout=self.refresh)
+        self._timer.start()
+        session.events.memories_changed.connect(self._done)
+        session.events.observations_changed.connect(self.refresh)
+        session.events.job_failed.connect(lambda _m: self._done())
+
+    def refresh(self) -> None:
+        if self._job is not None and not self._job.finished:
+            self._again = True  # a read under way may predate the change: read once more after it
+            return
+        self._again = False
+        self._job = self.session.read("count what waits", lambda engram: engram.status(), done=self._show)
+
+    def _show(self, status) -> None:
+        if self._again:
+            QTimer.singleShot(0, self.refresh)
+        self.pending = status.pending_observations
+        line = str(status.extra.get("memory", ""))
+        self.text.setToolTip(f"Memory: {line}")
+        if not self.pending:
+            self.text.setText("Memories are up to date")
+            self.button.hide()
+            return
+        n = self.pending
+        self.text.setText(f"{n} observation{'s' if n != 1 else ''} wait{'' if n != 1 else 's'} to become memories")
+        self.button.show()
+
+    def _clicked(self) -> None:
+        self.button.setEnabled(False)
+        self.button.setText("Making memories…")
+        self.process_requested.emit()
+
+    def _done(self) -> None:
+        self.button.setEnabled(True)
+        self.button.setText("Process now")
+        self.refresh()
+
+
 class MainWindow(QMainWindow):
     """Emits `erase_requested` when the user confirmed "delete everything" in Settings."""
 
@@ -147,6 +210,7 @@ class MainWindow(QMainWindow):
         self._fill_nav()
         self.nav.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.badge = CaptureBadge(session)
+        self.memory = MemoryBadge(session)
         side = QWidget()
         side.setObjectName("sidebar")
         side.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
@@ -157,6 +221,7 @@ class MainWindow(QMainWindow):
         column.addWidget(brand)
         column.addWidget(tagline)
         column.addWidget(self.nav, 1)
+        column.addWidget(self.memory)
         column.addWidget(self.badge)
 
         central = QWidget()
@@ -167,8 +232,14 @@ class MainWindow(QMainWindow):
         row.addWidget(self.pages, 1)
         self.setCentralWidget(central)
 
-        self.progress = QProgressBar(maximumWidth=220, textVisible=True)
+        # The words sit beside the bar, not on it (drawn over a busy bar they were unreadable).
+        self.progress_label = QLabel("")
+        self.progress_label.setObjectName("muted")
+        self.progress = QProgressBar(maximumWidth=160, textVisible=False)
+        self.progress.setFixedHeight(10)
         self.progress.hide()
+        self.progress_label.hide()
+        self.statusBar().addPermanentWidget(self.progress_label)
         self.statusBar().addPermanentWidget(self.progress)
         self.statusBar().setSizeGripEnabled(False)
 
@@ -200,6 +271,7 @@ class MainWindow(QMainWindow):
         self.ask.start()
         self.memories.start()
         self.settings.start()
+        self.memory.refresh()
 
     def restyle(self) -> None:
         """After a palette change: redraw the glyphs that carry colours."""
@@ -233,11 +305,13 @@ class MainWindow(QMainWindow):
 
     def show_progress(self, what: str, done: int, total: int) -> None:
         self.progress.show()
-        self.progress.setFormat(f"{what}: %p%" if total else what)
+        self.progress_label.show()
+        self.progress_label.setText(f"{what}: {done} of {total}" if total and done < total else what)
         self.progress.setRange(0, total or 0)
         self.progress.setValue(done)
         if total and done >= total:
             QTimer.singleShot(1500, self.progress.hide)
+            QTimer.singleShot(1500, self.progress_label.hide)
 
     def bring_to_front(self) -> None:
         self.show()
@@ -251,7 +325,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             self.hide()
             return
-        if not self.quitting:
+        if not self.quitting and self.property("tray") is False:
             # No tray on this desktop: closing would end capture without a word. Ask.
             choice = self.ask_close()
             if choice == CLOSE_CANCEL:

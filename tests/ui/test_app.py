@@ -167,3 +167,29 @@ def test_the_timeline_loads_while_a_long_job_holds_the_worker(qtbot, controller,
     finally:
         gate.set()
     idle(qtbot, controller.worker)
+
+
+def test_the_window_says_what_waits_to_become_memories_and_processes_it_now(qtbot, controller, paths):
+    from datetime import datetime
+
+    from memory import NewObservation
+    from memory.llm import FakeModel
+
+    unlock(qtbot, controller, paths)
+    engram = controller.session.engram
+    engram.store.add_observations([NewObservation(time=datetime.now().astimezone(), app="Mail", title="Inbox",
+                                                  text=f"note {n}", source_kind="test", source_id=f"n{n}")
+                                   for n in range(3)])
+    engram.set_model(FakeModel([{"episodic": False, "semantic": False, "procedural": False, "resource": False,
+                                 "vault": False, "core": False}]))
+    badge = controller.window.memory
+    badge.refresh()
+    qtbot.waitUntil(lambda: badge.pending == 3, timeout=10_000)
+    assert badge.text.text() == "3 observations wait to become memories"
+    assert badge.text.toolTip().startswith("Memory: 3 observations waiting (1 batch)")
+    assert badge.button.isVisible()
+    badge.button.click()  # fewer than the automatic pass waits for: "Process now" runs it anyway
+    qtbot.waitUntil(lambda: badge.pending == 0, timeout=30_000)
+    assert badge.text.text() == "Memories are up to date" and not badge.button.isVisible()
+    assert engram.store.counts().pending_observations == 0
+    idle(qtbot, controller.worker)
