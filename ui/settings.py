@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -211,8 +212,9 @@ class SettingsView(QWidget):
         form.addRow("", keep)
         form.addRow("Never capture these apps", self.excluded_apps)
         form.addRow("", _note("One app name per line, as the system names it (case does not matter)."))
-        form.addRow("…or windows whose title matches", self.excluded_titles)
-        form.addRow("", _note("One pattern per line (regular expressions, case does not matter)."))
+        form.addRow("…or windows whose title has", self.excluded_titles)
+        form.addRow("", _note("One word or phrase per line, matched as whole words whatever the case. A line "
+                              "that starts with “re:” is a regular expression instead."))
         return _page(_section("Capture"), form, row)
 
     def save_capture(self) -> None:
@@ -229,7 +231,7 @@ class SettingsView(QWidget):
             "retention_days": float(self.retention_days.value()),
             "retention_gb": float(self.retention_gb.value()),
             "excluded_apps": _lines(self.excluded_apps),
-            "excluded_titles": _lines(self.excluded_titles),
+            "excluded_titles": tuple(title_pattern(line) for line in _lines(self.excluded_titles)),
             "idle_seconds": float(self.idle.value() * 60),
         }
         self.session.run("save capture settings", storage.save_capture, changes, self.session.capture,
@@ -247,7 +249,7 @@ class SettingsView(QWidget):
         self.retention_days.setEnabled(s.keep_frames)
         self.retention_gb.setEnabled(s.keep_frames)
         self.excluded_apps.setPlainText("\n".join(s.excluded_apps))
-        self.excluded_titles.setPlainText("\n".join(s.excluded_titles))
+        self.excluded_titles.setPlainText("\n".join(title_words(p) for p in s.excluded_titles))
         self.idle.setValue(int(s.idle_seconds // 60))
 
     # -- privacy -----------------------------------------------------------------------------------
@@ -521,6 +523,24 @@ def whole_minutes(since: datetime, until: datetime) -> tuple[datetime, datetime]
     start = since.replace(second=0, microsecond=0)
     end = until.replace(second=0, microsecond=0) + timedelta(minutes=1)
     return start, end
+
+
+_PLAIN = re.compile(r"\\b([\w][\w ]*[\w]|\w)\\b")
+REGEX_PREFIX = "re:"
+
+
+def title_words(pattern: str) -> str:
+    """A title exclusion as the user reads it: the words of a whole-word pattern, else the
+    pattern itself after "re:"."""
+    found = _PLAIN.fullmatch(pattern)
+    return found.group(1) if found else f"{REGEX_PREFIX} {pattern}"
+
+
+def title_pattern(line: str) -> str:
+    """What a line of the title exclusions means (the inverse of `title_words`)."""
+    if line.lower().startswith(REGEX_PREFIX):
+        return line[len(REGEX_PREFIX):].strip()
+    return rf"\b{re.escape(line.strip()).replace(chr(92) + ' ', ' ')}\b"
 
 
 def _lines(edit: QPlainTextEdit) -> tuple[str, ...]:

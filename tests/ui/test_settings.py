@@ -214,3 +214,29 @@ def test_the_archive_passphrase_is_typed_twice_with_a_strength_hint(qtbot):
     assert dialog.fields.reason.text() == "Not yet: this passphrase is very weak; choose a stronger one."
     dialog.fields.show_box.setChecked(True)
     assert dialog.fields.first.echoMode() == dialog.fields.first.EchoMode.Normal
+
+
+def test_title_exclusions_read_as_words_and_mean_the_same():
+    from capture.models import DEFAULT_EXCLUDED_TITLES
+    from ui.settings import title_pattern, title_words
+
+    shown = [title_words(p) for p in DEFAULT_EXCLUDED_TITLES]
+    assert shown[2:10] == ["paypal", r"re: \b(password|passphrase) (manager|vault)\b", r"re: \bkeepass",
+                           "1password", "bitwarden", "lastpass", "private browsing", "incognito"]
+    assert tuple(title_pattern(line) for line in shown) == DEFAULT_EXCLUDED_TITLES
+    assert title_pattern("Acme (HR) portal") == r"\bAcme \(HR\) portal\b"
+
+
+def test_memory_tab_counts_follow_the_search(qtbot, session):
+    from ui.memories import _listing
+
+    memories, counts = _listing(session.engram, "Lisbon", None)
+    assert counts == {"episodic": 1}
+    assert [m.type.value for m in memories] == ["episodic"]
+
+
+def test_network_errors_are_said_in_words():
+    from ui.model_choice import plain_error
+
+    assert plain_error("cannot reach huggingface.co ([Errno -2] Name or service not known); are you offline?") \
+        == "cannot reach huggingface.co (no network connection); are you offline?"
