@@ -4,7 +4,7 @@ keys, and the text read from it beside it. The decrypted image lives in memory o
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap, QShortcut, QTextOption, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QKeySequence, QPainter, QPixmap, QShortcut, QTextOption, QWheelEvent
 from PySide6.QtWidgets import (
     QDialog,
     QGraphicsPixmapItem,
@@ -43,6 +43,7 @@ class FrameCanvas(QGraphicsView):
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorUnderMouse)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setBackgroundBrush(QColor("#2b2f36"))  # a neutral dark surround, in light and dark mode alike
         self.fitting = True
 
     def show_pixmap(self, pixmap: QPixmap) -> None:

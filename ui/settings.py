@@ -293,11 +293,14 @@ class SettingsView(QWidget):
         range_row.addWidget(self.forget_since)
         range_row.addWidget(QLabel("to"))
         range_row.addWidget(self.forget_until)
-        range_row.addWidget(forget_range)
         range_row.addStretch(1)
+        range_button = _hbox()  # on a row of its own: beside the times it pushed the page sideways at 900 px
+        range_button.addWidget(forget_range)
+        range_button.addWidget(_note("whole minutes: the end minute is included"), 1)
         forget = _form()
         forget.addRow("Everything seen in", app_row)
         forget.addRow("Everything seen", range_row)
+        forget.addRow("", range_button)
         return _page(_section("Privacy"), form, always, _section("Forget"),
                      _note("Erases what was seen, its screenshots, and every memory made from it, from every "
                            "layer. It cannot be undone."), forget, self.privacy_feedback)

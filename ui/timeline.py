@@ -442,10 +442,16 @@ class TimelineView(QWidget):
         self.hour_box.setVisible(False)
         self.hour_box.activated.connect(lambda h: self.set_hour(h))
         self.apps = QComboBox()
-        self.apps.setMinimumWidth(160)
+        self.apps.setMinimumWidth(140)
+        self.apps.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.apps.setMinimumContentsLength(12)
         self.apps.addItem("All apps", None)
         self.apps.activated.connect(lambda i: self.set_app(self.apps.itemData(i)))
 
+        # Two rows, so that nothing is cut at the smallest window (900 x 600): the day and the zoom
+        # on top, the filters beside the day's heading.
+        for w in (title, self.date, today, self.zoom_day, self.zoom_hour):
+            w.setMinimumWidth(w.sizeHint().width())
         bar = QHBoxLayout()
         bar.addWidget(title)
         bar.addSpacing(16)
@@ -453,12 +459,9 @@ class TimelineView(QWidget):
         bar.addWidget(self.date)
         bar.addWidget(self.next)
         bar.addWidget(today)
-        bar.addSpacing(16)
+        bar.addStretch(1)
         bar.addWidget(self.zoom_day)
         bar.addWidget(self.zoom_hour)
-        bar.addWidget(self.hour_box)
-        bar.addStretch(1)
-        bar.addWidget(self.apps)
 
         self.heading = QLabel(day_title(self._day))
         self.heading.setFont(theme.heading_font(self.font(), 1.5))
@@ -498,8 +501,10 @@ class TimelineView(QWidget):
         head = QHBoxLayout()
         head.addWidget(self.heading)
         head.addStretch(1)
-        head.addWidget(self.summary)
+        head.addWidget(self.hour_box)
+        head.addWidget(self.apps)
         layout.addLayout(head)
+        layout.addWidget(self.summary)
         layout.addWidget(split, 1)
 
         session.events.observations_changed.connect(self.reload)
