@@ -48,7 +48,7 @@ def current() -> Scheme:
 def selection(s: Scheme) -> str:
     """The background of a selected row painted by a delegate: the accent, tinted so that the row's
     text keeps its contrast (in dark mode the old grey was barely told from the base)."""
-    return "#d9e4fb" if s.name == "light" else "#2f4a7e"
+    return "#cfdcf7" if s.name == "light" else "#2f4a7e"
 
 
 def match_mark(s: Scheme) -> str:
