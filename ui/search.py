@@ -200,6 +200,7 @@ class SearchView(QWidget):
         self._thumb_job: Job | None = None
         self.groups: list[FoundGroup] | None = None
         self.searched = ""  # the query of the results shown
+        self._open_when_found = False
         self._timer = QTimer(self, singleShot=True, interval=TYPE_PAUSE_MS, timeout=self.search)
 
         title = QLabel("Search")
@@ -286,6 +287,7 @@ class SearchView(QWidget):
         query = self.query.text().strip()
         if not query:
             self._job = None
+            self._open_when_found = False
             self.groups = None
             self.searched = ""
             self.model.set_items([])
@@ -302,6 +304,7 @@ class SearchView(QWidget):
         self.summary.setText(f"The search failed: {describe(error)}")
 
     def _show(self, query: str, groups: list[FoundGroup]) -> None:
+        open_now, self._open_when_found = self._open_when_found, False
         self.groups = groups
         self.searched = query
         self.model.set_items(rows_of(groups))
@@ -314,12 +317,15 @@ class SearchView(QWidget):
             self.stack.setCurrentWidget(self.empty)
             return
         days = len({g.day for g in groups})
-        self.summary.setText(f"{hits} moment{'s' if hits != 1 else ''} on {days} day{'s' if days != 1 else ''}"
-                             " · best matches first within each day · Enter opens one in the timeline")
+        self.summary.setText(f"{hits} moment{'s' if hits != 1 else ''} on {days} day{'s' if days != 1 else ''}, "
+                             "newest day first · the best match is chosen · Enter opens it in the timeline")
         self.stack.setCurrentWidget(self.list)
-        first = self.model.find(lambda r: isinstance(r, Found))
-        if first is not None:
-            self.list.setCurrentIndex(self.model.index(first))
+        best = self.model.find(lambda r: isinstance(r, Found) and r.rank == 0)
+        if best is not None:
+            self.list.setCurrentIndex(self.model.index(best))
+            self.list.scrollTo(self.model.index(best))
+            if open_now:
+                self.open_current()
         wanted = list(dict.fromkeys(f.frame_id for g in groups for f in g.items
                                     if f.frame_id and f.frame_id not in self.delegate.thumbs))
         if self._thumb_job is not None:
@@ -363,8 +369,12 @@ class SearchView(QWidget):
         if watched is self.query and event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent):
             key = event.key()
             if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                if self._timer.isActive():
-                    self.search()  # Enter before the pause: search now, open the first hit when it comes
+                if self._timer.isActive() or (self._job is not None and not self._job.finished):
+                    # Enter before the results: search now (if not under way) and open the best hit
+                    # when it comes.
+                    if self._timer.isActive():
+                        self.search()
+                    self._open_when_found = True
                     return True
                 self.open_current()
                 return True

@@ -95,7 +95,8 @@ class CaptureBadge(QWidget):
 
     def _show_line(self, line: str | None, asked: float) -> None:
         if line is not None and asked - self._changed_at >= SETTLE_S:
-            self.text.setText(line)
+            # Worded for where it is shown: the button below resumes, whether or not there is a tray.
+            self.text.setText(line.replace("'engram resume' or the tray menu", "Resume below"))
 
     def show_state(self, state: str) -> None:
         self.dot.setPixmap(theme.state_pixmap(state, 16))

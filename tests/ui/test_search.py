@@ -55,6 +55,8 @@ def test_enter_opens_the_moment_in_the_timeline(qtbot, session):
     window.go_to(window.search)
     window.search.set_query("TP 1943 Porto")
     qtbot.waitUntil(lambda: window.search.groups is not None, timeout=10_000)
+    assert window.search.current_found().rank == 0  # the best match is chosen
+    window.search.list.setCurrentIndex(window.search.model.index(1))  # the first of the day's hits
     target = window.search.current_found().observation
     assert target.app == "Firefox"
     qtbot.keyClick(window.search.query, Qt.Key.Key_Down)  # the arrows choose a hit from the field
@@ -119,3 +121,20 @@ def test_a_long_unbroken_token_does_not_widen_the_results(qtbot, session):
     assert isinstance(view.model.item(1), Found)
     assert view.list.horizontalScrollBar().maximum() == 0
     assert view.minimumSizeHint().width() < 900
+
+
+def test_enter_typed_before_the_results_opens_the_best_match(qtbot, session):
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    idle(qtbot, session.worker)
+    window.go_to(window.search)
+    qtbot.keyClicks(window.search.query, "Hetzner invoice")
+    qtbot.keyClick(window.search.query, Qt.Key.Key_Return)  # at once: the search has not run yet
+    qtbot.waitUntil(lambda: window.pages.currentWidget() is window.timeline, timeout=10_000)
+    best = next(f for g in window.search.groups for f in g.items if f.rank == 0)
+    qtbot.waitUntil(lambda: (o := window.timeline.detail.current_observation()) is not None
+                    and o.id == best.observation.id, timeout=10_000)
+    assert best.observation.app == "Thunderbird"
+    idle(qtbot, session.worker)
