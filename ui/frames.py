@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QSlider,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -145,6 +146,13 @@ class FrameViewer(QDialog):
         bar.addWidget(self.zoom_label)
         for b in (self.prev_button, self.next_button):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        # Scrub through the day's kept frames, as Rewind and Recall do.
+        self.scrubber = QSlider(Qt.Orientation.Horizontal)
+        self.scrubber.setRange(0, max(0, len(frames) - 1))
+        self.scrubber.setPageStep(5)
+        self.scrubber.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.scrubber.setToolTip("Drag through the day's kept frames")
+        self.scrubber.valueChanged.connect(self.go_to)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.canvas)
         split.addWidget(self.text)
@@ -156,6 +164,7 @@ class FrameViewer(QDialog):
         layout.setContentsMargins(10, 10, 10, 10)
         layout.addLayout(bar)
         layout.addWidget(split, 1)
+        layout.addWidget(self.scrubber)
 
         for keys, slot in (((Qt.Key.Key_Left, Qt.Key.Key_PageUp), lambda: self.step(-1)),
                            ((Qt.Key.Key_Right, Qt.Key.Key_PageDown), lambda: self.step(+1)),
@@ -171,15 +180,21 @@ class FrameViewer(QDialog):
         return self.frames[self.at] if self.frames else None
 
     def step(self, by: int) -> None:
-        target = self.at + by
-        if 0 <= target < len(self.frames):
-            self.at = target
+        self.go_to(self.at + by)
+
+    def go_to(self, index: int) -> None:
+        """Show the day's `index`-th kept frame (out of range: nothing changes)."""
+        if 0 <= index < len(self.frames) and index != self.at:
+            self.at = index
             self.load()
 
     def load(self) -> None:
         o = self.current()
         if self._job is not None:
             self._job.cancel()
+        self.scrubber.blockSignals(True)
+        self.scrubber.setValue(self.at)
+        self.scrubber.blockSignals(False)
         self.prev_button.setEnabled(self.at > 0)
         self.next_button.setEnabled(self.at < len(self.frames) - 1)
         if o is None:

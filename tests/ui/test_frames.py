@@ -41,6 +41,10 @@ def test_clicking_the_frame_opens_it_full_size_and_the_keys_step(qtbot, session)
     qtbot.keyClick(viewer, Qt.Key.Key_Left)
     qtbot.keyClick(viewer, Qt.Key.Key_Left)
     assert viewer.current().app == "Firefox"
+    assert viewer.scrubber.value() == 2
+    viewer.scrubber.setValue(6)  # dragged along the day
+    assert viewer.current().app == "Terminal"
+    assert viewer.text.toPlainText().endswith("\n\n$ pytest -q tests/memory")
     viewer.close()
 
 
