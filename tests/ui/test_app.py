@@ -193,3 +193,15 @@ def test_the_window_says_what_waits_to_become_memories_and_processes_it_now(qtbo
     assert badge.text.text() == "Memories are up to date" and not badge.button.isVisible()
     assert engram.store.counts().pending_observations == 0
     idle(qtbot, controller.worker)
+
+
+def test_progress_words_sit_beside_the_bar_not_on_it(qtbot, session):
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    session.events.progress.emit("Making memories", 2, 5)
+    qtbot.waitUntil(lambda: window.progress_label.text() == "Making memories: 2 of 5", timeout=5_000)
+    assert not window.progress.isTextVisible() and window.progress.value() == 2
+    session.events.progress.emit("Preparing search", 0, 0)
+    qtbot.waitUntil(lambda: window.progress_label.text() == "Preparing search", timeout=5_000)
+    idle(qtbot, session.worker)
