@@ -33,6 +33,7 @@ from tests.ui.seed import ANSWER, seed_memories, seed_observations  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.formatting import size  # noqa: E402
 from ui.onboarding import OnboardingWizard  # noqa: E402
+from ui.passphrase import NewPassphraseDialog  # noqa: E402
 from ui.unlock import UnlockDialog  # noqa: E402
 from ui.window import MainWindow  # noqa: E402
 
@@ -175,12 +176,21 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
             window.settings.tabs.setCurrentIndex(n)
             settle(app, worker, 0.2)
             save(window, out / f"settings-{name}-{scheme}.png")
+        archive_dialog = NewPassphraseDialog("Archive passphrase", "The archive is encrypted with this passphrase. "
+                                             "Importing it needs it exactly as typed here: type it twice.",
+                                             "Export", window)
+        archive_dialog.show()
+        archive_dialog.fields.first.setText("purple otter juggles lanterns")
+        archive_dialog.fields.second.setText("purple otter juggles lantern")
+        settle(app, worker, 0.2)
+        save(archive_dialog, out / f"archive-passphrase-{scheme}.png")
+        archive_dialog.close()
         # The smallest window the app allows: nothing may be cut or scroll sideways.
         window.resize(900, 600)
         for view, name in ((window.timeline, "timeline"), (window.search, "search"), (window.ask, "ask"),
                            (window.memories, "memories")):
             window.go_to(view)
-            settle(app, worker, 0.3)
+            settle(app, worker, 0.8)  # the resize of a hidden page is laid out when it is shown
             save(window, out / f"small-{name}-{scheme}.png")
         window.go_to(window.settings)
         for n, name in ((1, "capture"), (2, "privacy"), (5, "data")):
