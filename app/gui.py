@@ -190,6 +190,7 @@ class Controller(QObject):
         self.window.settings.theme_chosen.connect(self._theme_chosen)
         self.window.erase_requested.connect(self.erase_everything)
         self.window.quit_requested.connect(self.quit)
+        self.window.memory.process_requested.connect(lambda: self.process_pending(at_least=1))
         self.tray = Tray(self.session)
         self.tray.open_requested.connect(self.show_front)
         self.tray.quit_requested.connect(self.quit)
@@ -218,11 +219,14 @@ class Controller(QObject):
         if self.window is not None:
             self.window.restyle()
 
-    def process_pending(self) -> None:
-        """Turn waiting observations into memories, on the worker, when enough have gathered."""
+    def process_pending(self, at_least: int = PROCESS_AT_LEAST) -> None:
+        """Turn waiting observations into memories, on the worker, when `at_least` have gathered
+        ("Process now" asks with 1)."""
         if self.session is None or self._processing:
             return
-        if self.session.engram.store.counts().pending_observations < PROCESS_AT_LEAST:
+        if self.session.engram.store.counts().pending_observations < at_least:
+            if self.window is not None:
+                self.window.memory.refresh()
             return
         self._processing = True
 

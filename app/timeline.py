@@ -1,7 +1,9 @@
-"""The day as episodes: runs of observations in one app, grouped by time. Pure queries, no Qt."""
+"""The day as episodes: runs of observations in one window, grouped by time; search over what was
+seen; the kept frames of a day. Pure queries, no Qt."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -18,7 +20,7 @@ MOMENTS = 40  # how long the last observation before a pause is taken to last
 
 @dataclass(frozen=True)
 class Episode:
-    """A stretch of time spent in one app."""
+    """A stretch of time spent in one window of one app."""
 
     app: str
     start: datetime  # local, aware
@@ -78,14 +80,26 @@ def day_timeline(engram: Engram, day: date, *, app: str | None = None, hour: int
 
 
 def _runs(observations: list[Observation], gap: timedelta) -> list[list[Observation]]:
+    """Stretches in one window: a new one starts when the app or the window changes (a terminal
+    used for mail, notes and a build is three stretches, not one), or after a pause."""
     runs: list[list[Observation]] = []
     for o in observations:
         last = runs[-1][-1] if runs else None
-        if last is not None and last.app == o.app and o.time - last.time <= gap:
+        if last is not None and last.app == o.app and window_key(last.title) == window_key(o.title) \
+                and o.time - last.time <= gap:
             runs[-1].append(o)
         else:
             runs.append([o])
     return runs
+
+
+_COUNTER = re.compile(r"\(\d+[^)]*\)|\b\d{1,2}:\d{2}(?::\d{2})?\b")
+
+
+def window_key(title: str) -> str:
+    """A window title without the counters that tick while one keeps working in it ("(3) Inbox",
+    "Inbox (12 unread)", a clock): the same window, read later, is the same stretch."""
+    return " ".join(_COUNTER.sub("", title or "").split()).lower()
 
 
 def _episode(run: list[Observation], end: datetime, events: list[EpisodicEvent]) -> Episode:
@@ -153,3 +167,112 @@ def frame_image(engram: Engram, frame_id: str) -> bytes:
         return FrameStore(engram.paths.frames, engram.data_key).get(frame_id)
     except StoreError as exc:
         raise AppError(str(exc)) from None
+
+
+# -- search over what was seen -----------------------------------------------------------------------
+
+SEARCH_RESULTS = 60  # hits a search shows (the retrieval ranks them; more is scrolling noise)
+FRAME_NEAR = timedelta(minutes=10)  # a hit without its own frame shows the window's last frame this close
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SUFFIXES = ("ing", "ed", "es", "s", "e", "y")
+
+
+@dataclass(frozen=True)
+class Found:
+    """One observation a search found: a snippet around the match, the spans to highlight in it,
+    and the kept frame that shows the moment (its own, or its window's last one before it)."""
+
+    observation: Observation
+    snippet: str
+    spans: tuple[tuple[int, int], ...]  # (start, end) in `snippet`
+    frame_id: str | None
+    rank: int  # 0 is the best hit
+
+
+@dataclass(frozen=True)
+class FoundGroup:
+    """Hits of one day in one app, in time order."""
+
+    day: date
+    app: str
+    items: tuple[Found, ...]
+
+
+def search_seen(engram: Engram, query: str, *, app: str | None = None, since: datetime | None = None,
+                until: datetime | None = None, k: int = SEARCH_RESULTS,
+                now: datetime | None = None) -> list[FoundGroup]:
+    """What was seen that matches `query` (the app's hybrid search over the raw log), grouped by
+    day (newest first) and app (best hit first), each hit in time order."""
+    if not query.strip():
+        return []
+    hits = engram.search(query, k, kinds=["observation"], app=app, since=since, until=until, now=now)
+    found = [o for o in (h.observation for h in hits) if o is not None]
+    patterns = highlight_patterns(query)
+    groups: dict[tuple[date, str], list[Found]] = {}
+    for rank, o in enumerate(found):
+        snip, spans = _snippet_around(o.text or o.title, patterns)
+        groups.setdefault((o.time.astimezone().date(), o.app or "unknown app"), []).append(
+            Found(o, snip, spans, o.frame_id or _frame_before(engram, o), rank))
+    ordered = sorted(groups.items(), key=lambda kv: (-kv[0][0].toordinal(), min(f.rank for f in kv[1])))
+    return [FoundGroup(day, app_, tuple(sorted(items, key=lambda f: f.observation.time)))
+            for (day, app_), items in ordered]
+
+
+def highlight_patterns(query: str) -> list[re.Pattern[str]]:
+    """One pattern per query word, matching the words it stands for (the full-text index stems
+    words: "booking" finds "booked", so the highlight takes the word's stem as a prefix)."""
+    out = []
+    for word in dict.fromkeys(w.lower() for w in _WORD.findall(query)):
+        if len(word) < 2:
+            continue
+        stem = word
+        for suffix in _SUFFIXES:
+            if stem.endswith(suffix) and len(stem) - len(suffix) >= 3:
+                stem = stem[: -len(suffix)]
+                break
+        out.append(re.compile(rf"\b{re.escape(stem)}\w*", re.IGNORECASE))
+    return out
+
+
+def highlight_spans(text: str, patterns: list[re.Pattern[str]]) -> tuple[tuple[int, int], ...]:
+    spans = sorted({m.span() for p in patterns for m in p.finditer(text)})
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return tuple(merged)
+
+
+def _snippet_around(text: str, patterns: list[re.Pattern[str]],
+                    width: int = 220) -> tuple[str, tuple[tuple[int, int], ...]]:
+    """The part of `text` (on one line) around its first match, and the matches in it."""
+    flat = " ".join(text.split())
+    spans = highlight_spans(flat, patterns)
+    start = 0
+    if spans and spans[0][0] > width // 3:
+        start = flat.rfind(" ", 0, spans[0][0] - width // 3) + 1
+    piece = flat[start:start + width]
+    lead = "…" if start > 0 else ""
+    tail = "…" if start + width < len(flat) else ""
+    shown = lead + piece + tail
+    return shown, highlight_spans(shown, patterns)
+
+
+def _frame_before(engram: Engram, o: Observation) -> str | None:
+    """The newest kept frame of the same window at or before `o`, if one is close enough."""
+    for prior in engram.store.observations(since=o.time - FRAME_NEAR, until=o.time + timedelta(seconds=1),
+                                           app=o.app, limit=50, newest_first=True):
+        if prior.frame_id and prior.title == o.title:
+            return prior.frame_id
+    return None
+
+
+# -- kept frames, one after the other ------------------------------------------------------------------
+
+def kept_frames(engram: Engram, day: date) -> list[Observation]:
+    """The observations of a local day that kept a frame, in time order (the frame viewer steps
+    through them)."""
+    since, until = day_bounds(day)
+    return [o for o in engram.observations(since=since, until=until) if o.frame_id]

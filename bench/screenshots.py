@@ -33,6 +33,7 @@ from tests.ui.seed import ANSWER, seed_memories, seed_observations  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.formatting import size  # noqa: E402
 from ui.onboarding import OnboardingWizard  # noqa: E402
+from ui.passphrase import NewPassphraseDialog  # noqa: E402
 from ui.unlock import UnlockDialog  # noqa: E402
 from ui.window import MainWindow  # noqa: E402
 
@@ -135,13 +136,27 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
         window.timeline.detail.list.setCurrentIndex(window.timeline.detail.model.index(0))
         settle(app, worker, 0.5)
         save(window, out / f"timeline-{scheme}.png")
+        window.timeline.detail.open_frame()
+        settle(app, worker, 0.5)
+        viewer = window.timeline.detail.viewer
+        if viewer is not None:
+            settle(app, worker, 0.3)
+            save(viewer, out / f"frame-viewer-{scheme}.png")
+            viewer.canvas.zoom_to(1.0)
+            settle(app, worker, 0.2)
+            save(viewer, out / f"frame-viewer-100-{scheme}.png")
+            viewer.close()
         window.timeline.set_hour(10)
         settle(app, worker)
         save(window, out / f"timeline-hour-{scheme}.png")
-        window.go(1)
+        window.go_to(window.search)
+        window.search.set_query("Lisbon")
+        settle(app, worker, 0.5)
+        save(window, out / f"search-{scheme}.png")
+        window.go_to(window.ask)
         settle(app, worker)
         save(window, out / f"ask-{scheme}.png")
-        window.go(2)
+        window.go_to(window.memories)
         window.memories.show_memory(engram.memories()[-1].id)  # the flight (oldest change first)
         flight = next(m for m in engram.memories() if m.headline().startswith("Booked a flight"))
         window.memories.show_memory(flight.id)
@@ -155,12 +170,33 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
         settle(app, worker, 0.2)
         save(window, out / f"memories-vault-edit-{scheme}.png")
         window.memories.detail.cancel_button.click()
-        window.go(3)
+        window.go_to(window.settings)
         settle(app, worker)
         for n, name in ((1, "capture"), (2, "privacy"), (3, "model"), (5, "data")):
             window.settings.tabs.setCurrentIndex(n)
             settle(app, worker, 0.2)
             save(window, out / f"settings-{name}-{scheme}.png")
+        archive_dialog = NewPassphraseDialog("Archive passphrase", "The archive is encrypted with this passphrase. "
+                                             "Importing it needs it exactly as typed here: type it twice.",
+                                             "Export", window)
+        archive_dialog.show()
+        archive_dialog.fields.first.setText("purple otter juggles lanterns")
+        archive_dialog.fields.second.setText("purple otter juggles lantern")
+        settle(app, worker, 0.2)
+        save(archive_dialog, out / f"archive-passphrase-{scheme}.png")
+        archive_dialog.close()
+        # The smallest window the app allows: nothing may be cut or scroll sideways.
+        window.resize(900, 600)
+        for view, name in ((window.timeline, "timeline"), (window.search, "search"), (window.ask, "ask"),
+                           (window.memories, "memories")):
+            window.go_to(view)
+            settle(app, worker, 0.8)  # the resize of a hidden page is laid out when it is shown
+            save(window, out / f"small-{name}-{scheme}.png")
+        window.go_to(window.settings)
+        for n, name in ((1, "capture"), (2, "privacy"), (5, "data")):
+            window.settings.tabs.setCurrentIndex(n)
+            settle(app, worker, 0.2)
+            save(window, out / f"small-settings-{name}-{scheme}.png")
         window.close()
         worker.stop()
         engram.close()

@@ -21,16 +21,26 @@ from PySide6.QtWidgets import (
 
 from app import conversation
 from app.conversation import Source, Turn
+from app.services import MemoryType
 from app.session import Session
 from app.worker import describe
 from ui import theme
-from ui.formatting import moment
+from ui.formatting import breakable, moment
 
-EXAMPLES = (
-    "What was I working on yesterday afternoon?",
-    "Which pages did I read about the budget?",
-    "What did Anna say about the release date?",
-)
+ALWAYS = "What was I working on yesterday afternoon?"
+
+
+def suggestions(engram) -> list[str]:
+    """Questions to try, made from what this store holds (never a person or app the user has not
+    got): the day before, the app seen most, and the first person or thing a fact is about."""
+    found = [ALWAYS]
+    apps = engram.store.apps()
+    if apps:
+        found.append(f"What did I last do in {apps[0][0]}?")
+    fact = next(iter(engram.memories(MemoryType.SEMANTIC, limit=1)), None)
+    if fact is not None and getattr(fact, "name", ""):
+        found.append(f"What do I know about {fact.name}?")
+    return found
 
 KIND_LABEL = {"observation": "seen on screen", "core": "core", "episodic": "event", "semantic": "fact",
               "procedural": "how-to", "resource": "resource", "vault": "vault"}
@@ -81,7 +91,7 @@ class Exchange(QFrame):
 
     def __init__(self, question: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.question = QLabel(question)
+        self.question = QLabel(breakable(question))
         self.question.setObjectName("bubble")
         self.question.setWordWrap(True)
         self.question.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -121,11 +131,11 @@ class Exchange(QFrame):
             self.status.setText("Answering…")
             self.status.show()
         self._text += token
-        self.answer.setText(self._text)
+        self.answer.setText(breakable(self._text))
 
     def finish(self, turn: Turn) -> None:
         self._text = turn.answer
-        self.answer.setText(turn.answer)
+        self.answer.setText(breakable(turn.answer))
         self.status.setText("" if turn.found_anything else "Nothing in your memory matched this question.")
         self.status.setVisible(not turn.found_anything)
         if turn.sources:
@@ -141,7 +151,7 @@ class Exchange(QFrame):
         self.status.setStyleSheet(f"color: {theme.current().danger}")
 
     def answer_text(self) -> str:
-        return self.answer.text()
+        return self._text
 
     def source_refs(self) -> list[str]:
         text = self.sources.text()
@@ -218,21 +228,35 @@ class AskView(QWidget):
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         layout.addWidget(hello)
         layout.addWidget(hint)
-        for example in EXAMPLES:
-            b = QPushButton(example)
+        self.examples = QVBoxLayout()
+        layout.addLayout(self.examples)
+        self._show_examples([ALWAYS])
+        return box
+
+    def _show_examples(self, questions: list[str]) -> None:
+        while self.examples.count():
+            row = self.examples.takeAt(0).layout()
+            while row is not None and row.count():
+                widget = row.takeAt(0).widget()
+                if widget is not None:
+                    widget.deleteLater()
+        self.example_buttons: list[QPushButton] = []
+        for example in questions:
+            b = QPushButton(breakable(example))
             b.setFlat(True)
             b.setCursor(Qt.CursorShape.PointingHandCursor)
             b.clicked.connect(lambda _=False, q=example: self.submit(q))
+            self.example_buttons.append(b)
             row = QHBoxLayout()
             row.addStretch(1)
             row.addWidget(b)
             row.addStretch(1)
-            layout.addLayout(row)
-        return box
+            self.examples.addLayout(row)
 
     # -- history -----------------------------------------------------------------------------------
     def start(self) -> None:
         self.session.run("load the Ask history", conversation.history, done=self._show_history)
+        self.session.read("suggest questions", suggestions, done=self._show_examples)
 
     def _show_history(self, turns: list[Turn]) -> None:
         for turn in turns:

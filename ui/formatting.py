@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 
@@ -53,3 +54,19 @@ def size(n: int) -> str:
 def one_line(text: str, limit: int = 200) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+_BREAK_EVERY = 24
+ZWSP = "\u200b"
+
+
+def breakable(text: str, every: int = _BREAK_EVERY) -> str:
+    """`text` with a zero-width break opportunity every `every` characters of an unbroken run (a
+    URL, a hash, a token), so that a word-wrapping label wraps it instead of growing wider than
+    its view. Runs shorter than `every` are left alone."""
+    out = []
+    for part in re.split(r"(\s+)", text):
+        if len(part) > every and not part.isspace():
+            part = ZWSP.join(part[i:i + every] for i in range(0, len(part), every))
+        out.append(part)
+    return "".join(out)

@@ -123,7 +123,7 @@ class TwoLineDelegate(QStyledItemDelegate):
         rect = option.rect
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         if selected:
-            painter.fillRect(rect, QColor(s.accent).lighter(175) if s.name == "light" else QColor(s.alternate))
+            painter.fillRect(rect, QColor(theme.selection(s)))
         painter.setPen(QPen(QColor(s.border), 1))
         painter.drawLine(rect.left() + self.PAD, rect.bottom(), rect.right() - self.PAD, rect.bottom())
         accent = index.data(AccentRole)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -39,7 +40,7 @@ from app.services import (
 from app.session import Session
 from app.worker import Job, describe
 from ui import theme
-from ui.formatting import moment, one_line
+from ui.formatting import breakable, moment, one_line
 from ui.lists import ItemRole, LazyListModel, TwoLineDelegate
 
 TYPE_NAMES = {
@@ -189,7 +190,7 @@ class MemoryDetail(QWidget):
         column.addWidget(self.history_title)
         column.addWidget(self.history)
         column.addStretch(1)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
         self.empty = QLabel("Choose a memory to see what it says, where it came from and how it changed.")
@@ -220,9 +221,12 @@ class MemoryDetail(QWidget):
                                       failed=lambda e: self._failed(describe(e)))
 
     def _loaded(self, details: MemoryDetails) -> None:
-        if self.details is None or self.details.memory.id != details.memory.id:
+        other = self.details is None or self.details.memory.id != details.memory.id
+        if other:
             self._revealed = False
         self._show(details)
+        if other:  # another memory starts at its title and buttons, not where the last one was scrolled to
+            self.scroll.verticalScrollBar().setValue(0)
 
     def _failed(self, message: str) -> None:
         self.error.setText(message)
@@ -243,15 +247,15 @@ class MemoryDetail(QWidget):
             return
         self.stack.setCurrentIndex(1)
         m = details.memory
-        self.title.setText(f"{m.caption}: {m.value}" if isinstance(m, VaultEntry) and self._revealed
-                           else headline(m))
+        self.title.setText(breakable(f"{m.caption}: {m.value}" if isinstance(m, VaultEntry) and self._revealed
+                                     else headline(m)))
         self.meta.setText(f"{TYPE_NAMES[m.type]} memory {m.id} · created {moment(m.created_at)}"
                           f" · changed {moment(m.updated_at)}")
         for name, value in m.content().items():
             text = shown_value(value)
             if isinstance(m, VaultEntry) and name == "value" and not self._revealed:
                 text = MASK
-            label = QLabel(text)
+            label = QLabel(breakable(text))
             label.setWordWrap(True)
             label.setTextFormat(Qt.TextFormat.PlainText)
             label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -410,7 +414,7 @@ class MemoryDetail(QWidget):
 
 
 def _esc(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return breakable(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _brief(value: object, secret: bool) -> str:
@@ -562,4 +566,9 @@ class MemoriesView(QWidget):
 
 
 def _listing(engram, query: str, kind: MemoryType | None) -> tuple[list[Memory], dict[str, int]]:
-    return curation.find(engram, query, kind), curation.counts(engram)
+    """The memories shown, and each tab's count: with a search, how many of each kind match it."""
+    if not query.strip():
+        return curation.find(engram, query, kind), curation.counts(engram)
+    matching = curation.find(engram, query, None)
+    counts = dict(Counter(m.type.value for m in matching))
+    return ([m for m in matching if m.type == kind] if kind is not None else matching), counts

@@ -3,6 +3,7 @@ or a recommended model downloaded here with progress, cancel and a SHA-256 check
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -199,6 +200,7 @@ class ModelChooser(QWidget):
 
     def _failed(self, message: str) -> None:
         self.progress.hide()
+        message = plain_error(message)
         self._say(self.status.error, message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
         self._done()
 
@@ -248,3 +250,15 @@ class ModelChooser(QWidget):
         if chosen:
             self.path.setText(chosen)
             self.file.setChecked(True)
+
+
+_ERRNO = re.compile(r"\[Errno -?\d+\]\s*")
+_NO_NAME = re.compile(r"name or service not known|temporary failure in name resolution|nodename nor servname|"
+                      r"no address associated with hostname|getaddrinfo failed", re.IGNORECASE)
+
+
+def plain_error(message: str) -> str:
+    """A network error in words: no raw "[Errno -2]"; a name that cannot be looked up is said to be
+    a missing connection, which is what it nearly always is."""
+    message = _ERRNO.sub("", message)
+    return _NO_NAME.sub("no network connection", message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -9,10 +10,14 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -20,13 +25,15 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
-from app import firstrun
+from app import archive, firstrun
+from app.errors import AppError
 from app.firstrun import FirstRun, MonitorChoice
 from app.models import Catalog
 from app.worker import Worker, describe
 from ui import theme
 from ui.model_choice import ModelChooser
 from ui.passphrase import PassphraseFields
+from ui.tray import Tray
 
 if TYPE_CHECKING:
     from app.paths import Paths
@@ -41,8 +48,13 @@ def _paragraph(text: str, muted: bool = False) -> QLabel:
     return label
 
 
+def pause_where(has_tray: bool) -> str:
+    """Where this desktop lets the user pause capture."""
+    return "from the tray icon" if has_tray else "from the sidebar of Engram's window (or with “engram pause”)"
+
+
 class WelcomePage(QWizardPage):
-    def __init__(self, paths: Paths) -> None:
+    def __init__(self, paths: Paths, has_tray: bool) -> None:
         super().__init__()
         self.setTitle("Welcome to Engram")
         self.setSubTitle("A private memory of what you see on your screen.")
@@ -54,9 +66,22 @@ class WelcomePage(QWizardPage):
         where = _paragraph(firstrun.where_things_are(paths))
         where.setObjectName("where")
         layout.addWidget(where)
-        layout.addWidget(_paragraph(
-            "You can pause capture from the tray icon at any time, keep apps out of it, and delete "
-            "anything: one memory, an app, a time range, or everything.", muted=True))
+        self.pausing = _paragraph(
+            f"You can pause capture {pause_where(has_tray)} at any time, keep apps out of it, and delete "
+            "anything: one memory, an app, a time range, or everything." + ("" if has_tray else
+            " This desktop has no tray: when you close the window, Engram asks whether to quit or to keep "
+            "capturing in the background."), muted=True)
+        layout.addWidget(self.pausing)
+        self.restore_button = QPushButton("Restore from an archive…")
+        self.restore_note = _paragraph("Moving from another computer, or starting over? An Engram archive "
+                                       "(Settings › Data › Export) brings its observations, screenshots, "
+                                       "memories and settings into the new store.", muted=True)
+        row = QHBoxLayout()
+        row.addWidget(self.restore_button)
+        row.addStretch(1)
+        layout.addSpacing(6)
+        layout.addWidget(self.restore_note)
+        layout.addLayout(row)
         layout.addStretch(1)
 
 
@@ -171,15 +196,32 @@ class ReadyPage(QWizardPage):
         self.error.show()
 
 
+def create_and_restore(paths: Paths, choices: FirstRun, kdf, restore: tuple[Path, str] | None):
+    """Create the store; with an archive, restore it into the new store, and if it cannot be
+    restored (a wrong passphrase, a damaged file) remove the new store again and say why."""
+    engram = firstrun.create(paths, choices, kdf)
+    if restore is None:
+        return engram
+    try:
+        archive.import_archive(engram, restore[0], restore[1])
+    except Exception as exc:
+        with contextlib.suppress(Exception):
+            archive.erase_everything(engram)
+        raise AppError(f"The archive was not restored ({describe(exc)}); nothing was set up. Choose the "
+                       "archive again with its right passphrase, or start without it.") from None
+    return engram
+
+
 class OnboardingWizard(QWizard):
     """Emits `created(engram)` once the data directory exists; the wizard then closes."""
 
     created = Signal(object)
 
     def __init__(self, paths: Paths, worker: Worker, parent: QWidget | None = None, *,
-                 catalog: Catalog | None = None) -> None:
+                 catalog: Catalog | None = None, has_tray: bool | None = None) -> None:
         super().__init__(parent)
         self.paths = paths
+        self.has_tray = Tray.available() if has_tray is None else has_tray
         self.worker = worker
         self.kdf = None  # tests pass a cheaper Argon2id cost
         self._busy = False
@@ -190,7 +232,7 @@ class OnboardingWizard(QWizard):
         self.button(QWizard.WizardButton.FinishButton).setProperty("primary", True)
         self.setMinimumSize(680, 560)
         monitors, problem = firstrun.monitors()
-        self.welcome = WelcomePage(paths)
+        self.welcome = WelcomePage(paths, self.has_tray)
         self.passphrase = PassphrasePage()
         self.capture = CapturePage(firstrun.capture_defaults(), monitors, problem)
         self.model = ModelPage(paths, catalog or Catalog.load())
@@ -198,6 +240,27 @@ class OnboardingWizard(QWizard):
         for page in (self.welcome, self.passphrase, self.capture, self.model, self.ready):
             self.addPage(page)
         self.currentIdChanged.connect(self._page_changed)
+        self.restore: tuple[Path, str] | None = None  # an archive to restore after setup, and its passphrase
+        self.welcome.restore_button.clicked.connect(self._ask_archive)
+
+    def _ask_archive(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "Restore from an archive", str(Path.home()),
+                                                f"Engram archives (*{archive.SUFFIX});;All files (*)")
+        if not chosen:
+            return
+        passphrase, ok = QInputDialog.getText(self, "Archive passphrase", "The archive's passphrase:",
+                                              QLineEdit.EchoMode.Password)
+        if ok and passphrase:
+            self.choose_archive(Path(chosen), passphrase)
+
+    def choose_archive(self, path: Path | None, passphrase: str = "") -> None:
+        """Restore `path` into the new store when it is created (None: start empty)."""
+        self.restore = (Path(path), passphrase) if path is not None else None
+        self.welcome.restore_note.setText(
+            f"After setup, Engram restores {Path(path).name} into the new store (it is checked with its "
+            "passphrase first; if it cannot be read, nothing is created)." if path is not None else "")
+        self.welcome.restore_button.setText("Choose another archive…" if path is not None
+                                            else "Restore from an archive…")
 
     def choices(self) -> FirstRun:
         return FirstRun(
@@ -214,15 +277,17 @@ class OnboardingWizard(QWizard):
             cap = c.capture
             frames = (f"kept, encrypted, for {int(cap['retention_days'])} days" if cap["keep_frames"]
                       else "not kept (only the text is)")
-            start = "when Engram opens" if c.capture_at_start else "when you resume it from the tray"
+            start = "when Engram opens" if c.capture_at_start else "when you resume it " + (
+                "from the tray" if self.has_tray else "in the sidebar of Engram's window (or with “engram resume”)")
             key = "remembered in the keyring" if c.remember_key else "unlocked with your passphrase each time"
+            restore = f"• Then restores the archive {self.restore[0].name}.\n" if self.restore else ""
             self.ready.summary.setText(
                 f"• Data directory: {self.paths.root}\n"
                 f"• The screen is read every {int(cap['interval'])} s; screenshots are {frames}.\n"
                 f"• {len(cap['excluded_apps'])} apps are never captured.\n"
                 f"• Model: {c.model_path or 'the small built-in model'}.\n"
                 f"• Capture starts {start}.\n"
-                f"• The key is {key}.")
+                f"• The key is {key}.\n" + restore)
 
     def done(self, result: int) -> None:
         self.model.chooser.shut_down()  # a download still running is cancelled (and resumes next time)
@@ -236,8 +301,8 @@ class OnboardingWizard(QWizard):
         self.button(QWizard.WizardButton.FinishButton).setEnabled(False)
         self.button(QWizard.WizardButton.BackButton).setEnabled(False)
         self.setButtonText(QWizard.WizardButton.FinishButton, "Creating…")
-        self.worker.submit("create the data directory", firstrun.create, self.paths, self.choices(), self.kdf,
-                           done=self._created, failed=self._failed)
+        self.worker.submit("create the data directory", create_and_restore, self.paths, self.choices(), self.kdf,
+                           self.restore, done=self._created, failed=self._failed)
 
     def _created(self, engram) -> None:
         self._busy = False

@@ -5,7 +5,17 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QLabel, QLineEdit, QProgressBar, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ui import theme
 
@@ -62,6 +72,10 @@ class PassphraseFields(QWidget):
         self.hint = QLabel("")
         self.hint.setObjectName("muted")
         self.hint.setWordWrap(True)
+        self.reason = QLabel("")  # why the passphrase cannot be used yet (why Next or OK is disabled)
+        self.reason.setWordWrap(True)
+        self.show_box = QCheckBox("Show the passphrase")
+        self.show_box.toggled.connect(self._reveal)
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow(first_label, self.first)
@@ -69,6 +83,8 @@ class PassphraseFields(QWidget):
         form.addRow("", self.meter)
         form.addRow("", self.verdict)
         form.addRow("", self.hint)
+        form.addRow("", self.reason)
+        form.addRow("", self.show_box)
         self.first.textChanged.connect(self._update)
         self.second.textChanged.connect(self._update)
         self._update()
@@ -90,6 +106,11 @@ class PassphraseFields(QWidget):
     def acceptable(self) -> bool:
         return self.problem() is None
 
+    def _reveal(self, shown: bool) -> None:
+        mode = QLineEdit.EchoMode.Normal if shown else QLineEdit.EchoMode.Password
+        self.first.setEchoMode(mode)
+        self.second.setEchoMode(mode)
+
     def _update(self) -> None:
         s = theme.current()
         score, hint = strength(self.first.text())
@@ -107,4 +128,37 @@ class PassphraseFields(QWidget):
         else:
             self.verdict.setText("")
         self.hint.setText(hint)
+        self.reason.setText(f"Not yet: {problem[:1].lower()}{problem[1:]}" if problem else "")
+        self.reason.setStyleSheet(f"color: {s.warning}")
         self.changed.emit()
+
+
+class NewPassphraseDialog(QDialog):
+    """A passphrase chosen for something that cannot be opened without it (an archive): typed
+    twice, with the strength hint; OK stays disabled, saying why, until it is acceptable."""
+
+    def __init__(self, title: str, explanation: str, ok_text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setMinimumWidth(460)
+        text = QLabel(explanation)
+        text.setWordWrap(True)
+        self.fields = PassphraseFields()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.ok_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.ok_button.setText(ok_text)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.fields.changed.connect(lambda: self.ok_button.setEnabled(self.fields.acceptable()))
+        self.ok_button.setEnabled(False)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(self.fields)
+        layout.addWidget(self.buttons)
+
+    def accept(self) -> None:
+        if self.fields.acceptable():
+            super().accept()
+
+    def passphrase(self) -> str:
+        return self.fields.value()

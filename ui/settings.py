@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QDateTime, Qt, Signal
+from PySide6.QtCore import QDateTime, Qt, QTime, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -37,7 +38,9 @@ from ui.feedback import Feedback
 from ui.feedback import note as _note
 from ui.formatting import size
 from ui.model_choice import RECOMMENDED, ModelChooser
-from ui.passphrase import PassphraseFields
+from ui.passphrase import NewPassphraseDialog, PassphraseFields
+
+REFRESH_MS = 2000  # while the page is open, new observations refresh its figures at most this often
 
 
 def _page(*rows: QWidget | QFormLayout | QHBoxLayout) -> QScrollArea:
@@ -115,9 +118,42 @@ class SettingsView(QWidget):
         layout.setSpacing(10)
         layout.addWidget(title)
         layout.addWidget(self.tabs, 1)
+        # The Data figures and the list of apps to forget follow what capture stores while the page
+        # is open (a burst of observations refreshes once), and are read afresh each time it is shown.
+        self._refresh_soon = QTimer(self, singleShot=True, interval=REFRESH_MS, timeout=self.refresh_data)
+        for signal in (session.events.observation_stored, session.events.observations_changed,
+                       session.events.memories_changed):
+            signal.connect(self._data_changed)
 
     def start(self) -> None:
         self.session.run("load settings", storage.settings_snapshot, done=self._loaded)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        self.refresh_data()
+
+    def _data_changed(self, *_args) -> None:
+        if self.isVisible() and not self._refresh_soon.isActive():
+            self._refresh_soon.start()
+
+    def refresh_data(self) -> None:
+        """Read the storage figures and the apps seen again (on the reader)."""
+        self.session.read("count the data", _data_figures, done=self._show_data)
+
+    def _show_data(self, figures: tuple[list[tuple[str, int]], storage.Usage]) -> None:
+        apps, u = figures
+        chosen = self.forget_app.currentData()
+        self.forget_app.clear()
+        for app, n in apps:
+            self.forget_app.addItem(f"{app or 'unknown app'} ({n})", app)
+        if chosen is not None and (at := self.forget_app.findData(chosen)) >= 0:
+            self.forget_app.setCurrentIndex(at)
+        self.forget_app_button.setEnabled(bool(apps))
+        self.storage.setText(
+            f"{size(u.total_bytes)} on disk in {u.root}\n"
+            f"• database: {size(u.database_bytes)} ({u.observations} observations, {u.memories} memories)\n"
+            f"• screenshots: {size(u.frame_bytes)} ({u.frames} kept)\n"
+            "Everything is encrypted.")
 
     # -- general -----------------------------------------------------------------------------------
     def _general(self) -> QWidget:
@@ -176,8 +212,9 @@ class SettingsView(QWidget):
         form.addRow("", keep)
         form.addRow("Never capture these apps", self.excluded_apps)
         form.addRow("", _note("One app name per line, as the system names it (case does not matter)."))
-        form.addRow("…or windows whose title matches", self.excluded_titles)
-        form.addRow("", _note("One pattern per line (regular expressions, case does not matter)."))
+        form.addRow("…or windows whose title has", self.excluded_titles)
+        form.addRow("", _note("One word or phrase per line, matched as whole words whatever the case. A line "
+                              "that starts with “re:” is a regular expression instead."))
         return _page(_section("Capture"), form, row)
 
     def save_capture(self) -> None:
@@ -194,7 +231,7 @@ class SettingsView(QWidget):
             "retention_days": float(self.retention_days.value()),
             "retention_gb": float(self.retention_gb.value()),
             "excluded_apps": _lines(self.excluded_apps),
-            "excluded_titles": _lines(self.excluded_titles),
+            "excluded_titles": tuple(title_pattern(line) for line in _lines(self.excluded_titles)),
             "idle_seconds": float(self.idle.value() * 60),
         }
         self.session.run("save capture settings", storage.save_capture, changes, self.session.capture,
@@ -212,7 +249,7 @@ class SettingsView(QWidget):
         self.retention_days.setEnabled(s.keep_frames)
         self.retention_gb.setEnabled(s.keep_frames)
         self.excluded_apps.setPlainText("\n".join(s.excluded_apps))
-        self.excluded_titles.setPlainText("\n".join(s.excluded_titles))
+        self.excluded_titles.setPlainText("\n".join(title_words(p) for p in s.excluded_titles))
         self.idle.setValue(int(s.idle_seconds // 60))
 
     # -- privacy -----------------------------------------------------------------------------------
@@ -234,8 +271,9 @@ class SettingsView(QWidget):
             "in kept screenshots. This cannot be turned off.")
         self.forget_app = QComboBox()
         self.forget_app.setMinimumWidth(200)
-        forget_app = QPushButton("Forget this app…")
+        self.forget_app_button = forget_app = QPushButton("Forget this app…")
         forget_app.setProperty("destructive", True)
+        forget_app.setEnabled(False)
         forget_app.clicked.connect(self._forget_app)
         app_row = _hbox()
         app_row.addWidget(self.forget_app)
@@ -244,6 +282,7 @@ class SettingsView(QWidget):
         self.forget_since = QDateTimeEdit(calendarPopup=True, displayFormat="d MMM yyyy HH:mm")
         self.forget_until = QDateTimeEdit(calendarPopup=True, displayFormat="d MMM yyyy HH:mm")
         now = QDateTime.currentDateTime()
+        now.setTime(QTime(now.time().hour(), now.time().minute()))  # the editors show minutes: no hidden seconds
         self.forget_since.setDateTime(now.addSecs(-3600))
         self.forget_until.setDateTime(now)
         forget_range = QPushButton("Forget this time…")
@@ -254,11 +293,14 @@ class SettingsView(QWidget):
         range_row.addWidget(self.forget_since)
         range_row.addWidget(QLabel("to"))
         range_row.addWidget(self.forget_until)
-        range_row.addWidget(forget_range)
         range_row.addStretch(1)
+        range_button = _hbox()  # on a row of its own: beside the times it pushed the page sideways at 900 px
+        range_button.addWidget(forget_range)
+        range_button.addWidget(_note("whole minutes: the end minute is included"), 1)
         forget = _form()
         forget.addRow("Everything seen in", app_row)
         forget.addRow("Everything seen", range_row)
+        forget.addRow("", range_button)
         return _page(_section("Privacy"), form, always, _section("Forget"),
                      _note("Erases what was seen, its screenshots, and every memory made from it, from every "
                            "layer. It cannot be undone."), forget, self.privacy_feedback)
@@ -270,12 +312,13 @@ class SettingsView(QWidget):
         self._forget(f"everything Engram saw in {app or 'an unknown app'}", app=app)
 
     def _forget_range(self) -> None:
-        since = self.forget_since.dateTime().toPython().astimezone()
-        until = self.forget_until.dateTime().toPython().astimezone()
+        since, until = whole_minutes(self.forget_since.dateTime().toPython().astimezone(),
+                                     self.forget_until.dateTime().toPython().astimezone())
         if until <= since:
             self.privacy_feedback.error("The end of the time range must come after its start.")
             return
-        self._forget(f"everything Engram saw from {since:%d %b %Y %H:%M} to {until:%d %b %Y %H:%M}",
+        last = until - timedelta(seconds=1)
+        self._forget(f"everything Engram saw from {since:%d %b %Y %H:%M:%S} to {last:%d %b %Y %H:%M:%S}",
                      since=since, until=until)
 
     def _forget(self, what: str, **where) -> None:
@@ -285,7 +328,7 @@ class SettingsView(QWidget):
             return
 
         def done(report) -> None:
-            self.privacy_feedback.ok(report.summary().capitalize() + ".")
+            self.privacy_feedback.ok(f"Erased {what}: {report.summary()}.")
             self.session.events.observations_changed.emit()
             self.session.events.memories_changed.emit()
             self.start()
@@ -410,10 +453,13 @@ class SettingsView(QWidget):
                                                 f"Engram archives (*{archive.SUFFIX})")
         if not chosen:
             return
-        passphrase, ok = QInputDialog.getText(self, "Archive passphrase", "Passphrase for the archive "
-                                              "(you need it to import it):", QLineEdit.EchoMode.Password)
-        if not ok or not passphrase:
+        dialog = NewPassphraseDialog(
+            "Archive passphrase", "The archive is encrypted with this passphrase. Importing it needs the "
+            "passphrase exactly as typed here, and it cannot be recovered: type it twice.", "Export", self)
+        self.archive_dialog = dialog
+        if dialog.exec() != NewPassphraseDialog.DialogCode.Accepted:
             return
+        passphrase = dialog.passphrase()
         self.data_feedback.ok("Exporting…")
         self.session.run("export an archive", archive.export_archive, Path(chosen), passphrase,
                          progress=self.session.events.progress.emit,
@@ -467,15 +513,37 @@ class SettingsView(QWidget):
         self.idle_unload.setValue(round(snap.idle_unload_minutes))
         self.idle_unload.blockSignals(False)
         self.remember.setChecked(snap.key_remembered)
-        self.forget_app.clear()
-        for app, n in snap.apps:
-            self.forget_app.addItem(f"{app or 'unknown app'} ({n})", app)
-        u = snap.usage
-        self.storage.setText(
-            f"{size(u.total_bytes)} on disk in {u.root}\n"
-            f"• database: {size(u.database_bytes)} ({u.observations} observations, {u.memories} memories)\n"
-            f"• screenshots: {size(u.frame_bytes)} ({u.frames} kept)\n"
-            "Everything is encrypted.")
+        self._show_data((snap.apps, snap.usage))
+
+
+def _data_figures(engram) -> tuple[list[tuple[str, int]], storage.Usage]:
+    return engram.store.apps(), storage.usage(engram)
+
+
+def whole_minutes(since: datetime, until: datetime) -> tuple[datetime, datetime]:
+    """The range a user means by "from 16:07 to 16:09": from 16:07:00 up to, not including,
+    16:10:00 (the seconds an editor showing minutes carries are not what the user sees)."""
+    start = since.replace(second=0, microsecond=0)
+    end = until.replace(second=0, microsecond=0) + timedelta(minutes=1)
+    return start, end
+
+
+_PLAIN = re.compile(r"\\b([\w][\w ]*[\w]|\w)\\b")
+REGEX_PREFIX = "re:"
+
+
+def title_words(pattern: str) -> str:
+    """A title exclusion as the user reads it: the words of a whole-word pattern, else the
+    pattern itself after "re:"."""
+    found = _PLAIN.fullmatch(pattern)
+    return found.group(1) if found else f"{REGEX_PREFIX} {pattern}"
+
+
+def title_pattern(line: str) -> str:
+    """What a line of the title exclusions means (the inverse of `title_words`)."""
+    if line.lower().startswith(REGEX_PREFIX):
+        return line[len(REGEX_PREFIX):].strip()
+    return rf"\b{re.escape(line.strip()).replace(chr(92) + ' ', ' ')}\b"
 
 
 def _lines(edit: QPlainTextEdit) -> tuple[str, ...]:

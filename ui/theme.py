@@ -45,6 +45,17 @@ def current() -> Scheme:
     return LIGHT
 
 
+def selection(s: Scheme) -> str:
+    """The background of a selected row painted by a delegate: the accent, tinted so that the row's
+    text keeps its contrast (in dark mode the old grey was barely told from the base)."""
+    return "#cfdcf7" if s.name == "light" else "#2f4a7e"
+
+
+def match_mark(s: Scheme) -> str:
+    """The background of a search match inside text."""
+    return "#ffe38a" if s.name == "light" else "#7a6417"
+
+
 def system_prefers_dark() -> bool:
     hints = QGuiApplication.styleHints()
     return hints.colorScheme() == Qt.ColorScheme.Dark
@@ -152,7 +163,7 @@ def _canvas(size: int) -> tuple[QPixmap, QPainter]:
 
 
 def nav_icon(name: str, color: QColor, size: int = 40) -> QIcon:
-    """The sidebar glyphs: timeline, ask, memories, settings."""
+    """The sidebar glyphs: timeline, search, ask, memories, settings."""
     pm, p = _canvas(size)
     u = size / 20.0
     pen = QPen(color, 1.6 * u, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap, Qt.PenJoinStyle.RoundJoin)
@@ -172,6 +183,9 @@ def nav_icon(name: str, color: QColor, size: int = 40) -> QIcon:
     elif name == "memories":
         for i, y in enumerate((4, 8, 12)):
             p.drawRoundedRect(QRectF((3 + i) * u, y * u, (14 - 2 * i) * u, 4.5 * u), 1.5 * u, 1.5 * u)
+    elif name == "search":
+        p.drawEllipse(QPointF(8.5 * u, 8.5 * u), 5 * u, 5 * u)
+        p.drawLine(QPointF(12.3 * u, 12.3 * u), QPointF(17 * u, 17 * u))
     elif name == "settings":
         for y, knob in ((5, 12), (10, 6), (15, 10)):
             p.drawLine(QPointF(3 * u, y * u), QPointF(17 * u, y * u))

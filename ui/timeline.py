@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QPixmap, QResizeEvent
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QPixmap, QResizeEvent, QTextOption
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -33,7 +33,8 @@ from app.session import Session
 from app.timeline import Day, Episode
 from app.worker import Job
 from ui import theme
-from ui.formatting import clock, day_title, duration, one_line
+from ui.formatting import breakable, clock, day_title, duration, one_line
+from ui.frames import FrameViewer
 from ui.lists import ItemRole, LazyListModel, TwoLineDelegate
 
 GUTTER = 70  # room for the time labels left of the axis
@@ -126,7 +127,7 @@ class EpisodeDelegate(QStyledItemDelegate):
         card = QRectF(r.left() + GUTTER + 8, r.top() + 4, r.width() - GUTTER - 20, r.height() - 8)
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
         hovered = bool(option.state & QStyle.StateFlag.State_MouseOver)
-        p.setBrush(QColor(s.alternate) if selected or hovered else QColor(s.base))
+        p.setBrush(QColor(theme.selection(s)) if selected else QColor(s.alternate) if hovered else QColor(s.base))
         p.setPen(QPen(QColor(s.accent) if selected else QColor(s.border), 2 if selected else 1))
         p.drawRoundedRect(card, 8, 8)
         p.setPen(Qt.PenStyle.NoPen)
@@ -211,7 +212,10 @@ class EpisodeDelegate(QStyledItemDelegate):
 
 
 class FrameView(QLabel):
-    """A kept screenshot, scaled to fit; the decrypted image lives only in memory."""
+    """A kept screenshot, scaled to fit; the decrypted image lives only in memory. A click (or
+    Enter) on it asks for it at full size (`open_requested`)."""
+
+    open_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -222,7 +226,14 @@ class FrameView(QLabel):
         self.setObjectName("muted")
         self.show_message("Select an observation to see its text and frame.")
 
+    def mouseReleaseEvent(self, event) -> None:
+        super().mouseReleaseEvent(event)
+        if self._pixmap is not None and event.button() == Qt.MouseButton.LeftButton:
+            self.open_requested.emit()
+
     def show_message(self, text: str) -> None:
+        self.setCursor(Qt.CursorShape.ArrowCursor)
+        self.setToolTip("")
         self._pixmap = None
         self.setPixmap(QPixmap())
         self.setText(text)
@@ -231,6 +242,8 @@ class FrameView(QLabel):
     def show_image(self, image: QImage) -> None:
         self._pixmap = QPixmap.fromImage(image)
         self.setText("")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setToolTip("Click to see it at full size (← and → step through the day's frames)")
         self._rescale()
 
     def has_image(self) -> bool:
@@ -271,8 +284,11 @@ class EpisodeDetail(QWidget):
         self.list.selectionModel().currentChanged.connect(self._observation_chosen)
         self.text = QPlainTextEdit()
         self.text.setReadOnly(True)
+        self.text.setWordWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
         self.text.setPlaceholderText("The text read from the screen appears here.")
         self.frame = FrameView()
+        self.frame.open_requested.connect(self.open_frame)
+        self.viewer: FrameViewer | None = None
         lower = QSplitter(Qt.Orientation.Vertical)
         lower.addWidget(self.text)
         lower.addWidget(self.frame)
@@ -280,7 +296,7 @@ class EpisodeDetail(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.list)
         split.addWidget(lower)
-        split.setSizes([240, 460])
+        split.setSizes([380, 380])  # the list grows with the window, not a 4-row box
         split.setChildrenCollapsible(False)
         page = QWidget()
         column = QVBoxLayout(page)
@@ -316,8 +332,8 @@ class EpisodeDetail(QWidget):
             self.model.set_items([])
             return
         self.stack.setCurrentIndex(1)
-        self.title.setText(ep.app)
-        titles = ", ".join(ep.titles[:3]) + (f" and {len(ep.titles) - 3} more" if len(ep.titles) > 3 else "")
+        self.title.setText(breakable(ep.app))
+        titles = breakable(", ".join(ep.titles[:3]) + (f" and {len(ep.titles) - 3} more" if len(ep.titles) > 3 else ""))
         self.meta.setText(f"{clock(ep.start)}–{clock(ep.end)} · {duration(ep.minutes)} · "
                           f"{len(ep.observation_ids)} observations" + (f"\n{titles}" if titles else ""))
         self._want = select if select is not None else ep.observation_ids[0]
@@ -352,6 +368,22 @@ class EpisodeDetail(QWidget):
         self.frame.show_message("Decrypting the frame…")
         self._frame_job = self.session.read("open frame", timeline.frame_image, o.frame_id,
                                             done=self._frame_loaded, failed=self._frame_failed)
+
+    def open_frame(self) -> None:
+        """The chosen observation's frame at full size, stepping through that day's kept frames."""
+        o = self.current_observation()
+        if o is None or not o.frame_id:
+            return
+
+        def show(frames: list[Observation]) -> None:
+            if self.viewer is not None:
+                self.viewer.close()
+            self.viewer = FrameViewer(self.session, frames, o.id, self.window())
+            self.viewer.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            self.viewer.destroyed.connect(lambda *_: setattr(self, "viewer", None))
+            self.viewer.show()
+
+        self.session.read("list kept frames", timeline.kept_frames, o.time.astimezone().date(), done=show)
 
     def _frame_loaded(self, data: bytes) -> None:
         image = QImage()
@@ -410,10 +442,16 @@ class TimelineView(QWidget):
         self.hour_box.setVisible(False)
         self.hour_box.activated.connect(lambda h: self.set_hour(h))
         self.apps = QComboBox()
-        self.apps.setMinimumWidth(160)
+        self.apps.setMinimumWidth(140)
+        self.apps.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.apps.setMinimumContentsLength(12)
         self.apps.addItem("All apps", None)
         self.apps.activated.connect(lambda i: self.set_app(self.apps.itemData(i)))
 
+        # Two rows, so that nothing is cut at the smallest window (900 x 600): the day and the zoom
+        # on top, the filters beside the day's heading.
+        for w in (title, self.date, today, self.zoom_day, self.zoom_hour):
+            w.setMinimumWidth(w.sizeHint().width())
         bar = QHBoxLayout()
         bar.addWidget(title)
         bar.addSpacing(16)
@@ -421,12 +459,9 @@ class TimelineView(QWidget):
         bar.addWidget(self.date)
         bar.addWidget(self.next)
         bar.addWidget(today)
-        bar.addSpacing(16)
+        bar.addStretch(1)
         bar.addWidget(self.zoom_day)
         bar.addWidget(self.zoom_hour)
-        bar.addWidget(self.hour_box)
-        bar.addStretch(1)
-        bar.addWidget(self.apps)
 
         self.heading = QLabel(day_title(self._day))
         self.heading.setFont(theme.heading_font(self.font(), 1.5))
@@ -466,8 +501,10 @@ class TimelineView(QWidget):
         head = QHBoxLayout()
         head.addWidget(self.heading)
         head.addStretch(1)
-        head.addWidget(self.summary)
+        head.addWidget(self.hour_box)
+        head.addWidget(self.apps)
         layout.addLayout(head)
+        layout.addWidget(self.summary)
         layout.addWidget(split, 1)
 
         session.events.observations_changed.connect(self.reload)

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from click.testing import CliRunner
-from PySide6.QtCore import QEvent
+from PySide6.QtCore import QEvent, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWizard
 
 from app.cli import main
@@ -55,11 +55,42 @@ def test_first_run_onboards_then_opens_the_window(qtbot, controller, paths):
     idle(qtbot, controller.worker)
 
 
-def test_closing_the_window_without_a_tray_quits(qtbot, controller, paths):
+def answer_close_question(button_text: str, seen: list[str]) -> None:
+    """Click a button of the question closing the window asks (once it is open)."""
+    def click() -> None:
+        box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+        seen.append(box.text() + "\n" + box.informativeText())
+        next(b for b in box.buttons() if b.text() == button_text).click()
+
+    QTimer.singleShot(0, click)
+
+
+def test_closing_the_window_without_a_tray_asks_and_can_quit(qtbot, controller, paths):
     unlock(qtbot, controller, paths)
     idle(qtbot, controller.worker)
+    seen: list[str] = []
+    answer_close_question("Quit Engram", seen)
     controller.window.close()
+    assert seen[0].startswith("This desktop has no tray, so Engram cannot stay there when its window closes.")
+    assert "Quitting stops capture until you open Engram again." in seen[0]
     assert controller.window is None and controller.session is None  # closed with the app
+
+
+def test_closing_without_a_tray_can_keep_capturing_in_the_background(qtbot, controller, paths):
+    unlock(qtbot, controller, paths)
+    idle(qtbot, controller.worker)
+    window, capture = controller.window, controller.session.capture
+    seen: list[str] = []
+    answer_close_question("Keep running in the background", seen)
+    window.close()
+    assert "run “engram” again" in seen[0]
+    assert controller.window is window and not window.isVisible()
+    assert controller.session is not None and capture.state() == "capturing"  # still capturing
+    controller.show_front()  # what a second launch of `engram` does
+    assert window.isVisible()
+    answer_close_question("Cancel", seen)
+    window.close()
+    assert window.isVisible() and controller.session is not None
 
 
 def test_later_runs_ask_for_the_passphrase(qtbot, controller, paths):
@@ -136,3 +167,41 @@ def test_the_timeline_loads_while_a_long_job_holds_the_worker(qtbot, controller,
     finally:
         gate.set()
     idle(qtbot, controller.worker)
+
+
+def test_the_window_says_what_waits_to_become_memories_and_processes_it_now(qtbot, controller, paths):
+    from datetime import datetime
+
+    from memory import NewObservation
+    from memory.llm import FakeModel
+
+    unlock(qtbot, controller, paths)
+    engram = controller.session.engram
+    engram.store.add_observations([NewObservation(time=datetime.now().astimezone(), app="Mail", title="Inbox",
+                                                  text=f"note {n}", source_kind="test", source_id=f"n{n}")
+                                   for n in range(3)])
+    engram.set_model(FakeModel([{"episodic": False, "semantic": False, "procedural": False, "resource": False,
+                                 "vault": False, "core": False}]))
+    badge = controller.window.memory
+    badge.refresh()
+    qtbot.waitUntil(lambda: badge.pending == 3, timeout=10_000)
+    assert badge.text.text() == "3 observations wait to become memories"
+    assert badge.text.toolTip().startswith("Memory: 3 observations waiting (1 batch)")
+    assert badge.button.isVisible()
+    badge.button.click()  # fewer than the automatic pass waits for: "Process now" runs it anyway
+    qtbot.waitUntil(lambda: badge.pending == 0, timeout=30_000)
+    assert badge.text.text() == "Memories are up to date" and not badge.button.isVisible()
+    assert engram.store.counts().pending_observations == 0
+    idle(qtbot, controller.worker)
+
+
+def test_progress_words_sit_beside_the_bar_not_on_it(qtbot, session):
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.show()
+    session.events.progress.emit("Making memories", 2, 5)
+    qtbot.waitUntil(lambda: window.progress_label.text() == "Making memories: 2 of 5", timeout=5_000)
+    assert not window.progress.isTextVisible() and window.progress.value() == 2
+    session.events.progress.emit("Preparing search", 0, 0)
+    qtbot.waitUntil(lambda: window.progress_label.text() == "Preparing search", timeout=5_000)
+    idle(qtbot, session.worker)

@@ -73,3 +73,36 @@ def test_a_failing_model_shows_the_error_and_keeps_the_view_usable(qtbot, sessio
     qtbot.waitUntil(lambda: view.send.isEnabled(), timeout=20_000)
     assert "No answer:" in view.exchanges()[0].status.text()
     assert conversation.history(session.engram) == []
+
+
+def test_a_400_character_token_wraps_inside_the_view(qtbot, session):
+    token = "A" * 400
+    session.engram.set_model(FakeModel([f"The key is {token} and nothing else."]))
+    view = open_ask(qtbot, session)
+    view.submit(f"When do I fly to Lisbon? {token}")
+    qtbot.waitUntil(lambda: view.exchanges() and view.send.isEnabled(), timeout=20_000)
+    exchange: Exchange = view.exchanges()[0]
+    qtbot.waitUntil(lambda: exchange.answer_text().startswith("The key is AAAA"), timeout=5_000)
+    viewport = view.scroll.viewport().width()
+    assert view.scroll.widget().width() <= viewport  # no bubble is cut on the right
+    assert exchange.answer.width() <= viewport and exchange.question.width() <= viewport
+    assert exchange.answer.text().replace("\u200b", "") == f"The key is {token} and nothing else."
+    assert exchange.answer_text() == f"The key is {token} and nothing else."  # what is copied has no breaks
+
+
+def test_suggested_questions_name_only_what_the_user_has(qtbot, session, paths):
+    from app.services import Engram
+    from tests.conftest import FAST_KDF
+    from ui.ask import suggestions
+
+    assert suggestions(session.engram) == [
+        "What was I working on yesterday afternoon?", "What did I last do in Code?",
+        "What do I know about Tomás Ortega?"]
+    view = open_ask(qtbot, session)
+    qtbot.waitUntil(lambda: len(view.example_buttons) == 3, timeout=5_000)
+    assert [b.text() for b in view.example_buttons][2] == "What do I know about Tomás Ortega?"
+    empty = Engram.create(paths.__class__(paths.root.parent / "empty"), "x y z w", FAST_KDF)
+    try:
+        assert suggestions(empty) == ["What was I working on yesterday afternoon?"]  # nobody named
+    finally:
+        empty.close()

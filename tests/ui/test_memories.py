@@ -160,3 +160,41 @@ def test_a_masked_vault_value_left_empty_is_kept(qtbot, session):
         view.detail.save_button.click()
     stored = session.engram.store.get(door.id)
     assert (stored.caption, stored.value) == ("Front door code", "4471#")
+
+
+def test_another_memory_opens_at_its_top(qtbot, session):
+    view = open_memories(qtbot, session)
+    view.resize(900, 500)
+    flight = by_headline(session, "Booked a flight")
+    choose(qtbot, view, flight.id)
+    bar = view.detail.scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=5_000)
+    bar.setValue(bar.maximum())
+    choose(qtbot, view, by_headline(session, "Anna Keller").id)
+    assert bar.value() == 0  # its title and buttons are in view
+
+
+def test_tab_counts_follow_the_search(qtbot, session):
+    view = open_memories(qtbot, session)
+    view.search.setText("Lisbon")
+    qtbot.waitUntil(lambda: view.tabs.tabText(0) == "All  1", timeout=10_000)
+    assert view.tabs.tabText(view._kinds.index(MemoryType.EPISODIC)) == "Episodic  1"
+    assert view.tabs.tabText(view._kinds.index(MemoryType.SEMANTIC)) == "Semantic  0"
+
+
+def test_a_selected_row_keeps_its_text_readable_in_both_schemes():
+    from PySide6.QtGui import QColor
+
+    from ui import theme
+
+    def luminance(hex_color: str) -> float:
+        c = QColor(hex_color)
+        parts = [(v / 255) / 12.92 if v / 255 <= 0.03928 else ((v / 255 + 0.055) / 1.055) ** 2.4
+                 for v in (c.red(), c.green(), c.blue())]
+        return 0.2126 * parts[0] + 0.7152 * parts[1] + 0.0722 * parts[2]
+
+    for s in (theme.LIGHT, theme.DARK):
+        a, b = sorted((luminance(s.text), luminance(theme.selection(s))), reverse=True)
+        assert (a + 0.05) / (b + 0.05) >= 7.0, s.name  # WCAG AAA for the row's text
+        a, b = sorted((luminance(theme.selection(s)), luminance(s.base)), reverse=True)
+        assert (a + 0.05) / (b + 0.05) >= 1.3, s.name  # and the row stands out from the others

@@ -101,3 +101,65 @@ def test_unlock_with_an_empty_passphrase_asks_for_one(qtbot, paths, worker):
     dialog.unlock_button.click()
     assert dialog.error.text() == "Type your passphrase."
     assert not worker.busy()
+
+
+def test_onboarding_words_pausing_for_a_desktop_without_a_tray(qtbot, paths, worker):
+    wizard = OnboardingWizard(paths, worker, has_tray=False)
+    qtbot.addWidget(wizard)
+    assert "tray icon" not in wizard.welcome.pausing.text()
+    assert "sidebar of Engram's window" in wizard.welcome.pausing.text()
+    assert "keep capturing in the background" in wizard.welcome.pausing.text()
+    with_tray = OnboardingWizard(paths, worker, has_tray=True)
+    qtbot.addWidget(with_tray)
+    assert with_tray.welcome.pausing.text().startswith("You can pause capture from the tray icon")
+
+
+def test_the_passphrase_page_says_why_next_is_disabled(qtbot, paths, worker):
+    wizard = OnboardingWizard(paths, worker)
+    qtbot.addWidget(wizard)
+    wizard.show()
+    wizard.next()
+    fields = wizard.passphrase.fields
+    assert fields.reason.text() == "Not yet: choose a passphrase."
+    fields.first.setText("purple otter juggles lanterns")
+    assert fields.reason.text() == "Not yet: type the passphrase again."
+    fields.show_box.setChecked(True)
+    assert fields.second.echoMode() == fields.second.EchoMode.Normal
+
+
+def test_onboarding_restores_an_archive(qtbot, tmp_path, worker, seeded):
+    from app import archive
+    from app.paths import Paths
+
+    backup = tmp_path / "backup.engram-archive"
+    archive.export_archive(seeded, backup, "archive pass phrase")
+    new = Paths(tmp_path / "new")
+    wizard = wizard_at_model_page(qtbot, new, worker)
+    wizard.choose_archive(backup, "archive pass phrase")
+    wizard.next()
+    assert "Then restores the archive backup.engram-archive." in wizard.ready.summary.text()
+    with qtbot.waitSignal(wizard.created, timeout=30_000) as created:
+        wizard.button(QWizard.WizardButton.FinishButton).click()
+    engram = created.args[0]
+    try:
+        assert engram.store.counts().observations == 125
+        assert len(engram.observations(app="Slack")) == 9
+    finally:
+        engram.close()
+
+
+def test_a_wrong_archive_passphrase_sets_nothing_up(qtbot, tmp_path, worker, seeded):
+    from app import archive
+    from app.paths import Paths
+
+    backup = tmp_path / "backup.engram-archive"
+    archive.export_archive(seeded, backup, "archive pass phrase")
+    new = Paths(tmp_path / "new")
+    wizard = wizard_at_model_page(qtbot, new, worker)
+    wizard.choose_archive(backup, "not the one")
+    wizard.next()
+    wizard.button(QWizard.WizardButton.FinishButton).click()
+    qtbot.waitUntil(lambda: wizard.ready.error.isVisible(), timeout=30_000)
+    assert wizard.ready.error.text().startswith("The archive was not restored (")
+    assert not new.is_initialized()
+    assert wizard.button(QWizard.WizardButton.FinishButton).isEnabled()

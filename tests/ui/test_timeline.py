@@ -112,3 +112,19 @@ def test_an_observation_whose_frame_retention_removed_says_so(qtbot, session):
     qtbot.waitUntil(lambda: (o := view.detail.current_observation()) is not None and o.id == kept.id,
                     timeout=10_000)
     assert "removed by retention" in view.detail.frame.text()
+
+
+def test_one_app_in_several_windows_is_several_episodes(qtbot, session):
+    day = DAY + timedelta(days=1)
+    start = datetime.combine(day, time(16)).astimezone()
+    work = [("(3) Inbox — mutt", "Re: budget"), ("(4) Inbox — mutt", "Re: budget, again"),
+            ("notes.md — vim", "trip: Lisbon 14 March"), ("notes.md — vim", "pack the charger"),
+            ("~/src/engram — bash", "$ pytest -q"), ("~/src/engram — bash", "112 passed")]
+    session.engram.store.add_observations([
+        NewObservation(time=start + timedelta(minutes=3 * n), app="XTerm", title=title, text=text,
+                       source_kind="test", source_id=f"x{n}") for n, (title, text) in enumerate(work)])
+    day_data = day_timeline(session.engram, day)
+    assert [e.titles for e in day_data.episodes] == [
+        ("(3) Inbox — mutt", "(4) Inbox — mutt"), ("notes.md — vim",), ("~/src/engram — bash",)]
+    assert [e.summary for e in day_data.episodes] == ["Re: budget", "trip: Lisbon 14 March", "$ pytest -q"]
+    assert [len(e.observation_ids) for e in day_data.episodes] == [2, 2, 2]

@@ -1,5 +1,6 @@
 """The tray shows the capture state; pausing and resuming change it."""
 
+from tests.ui.conftest import idle
 from ui.tray import Tray, state_text
 from ui.window import CaptureBadge
 
@@ -54,3 +55,29 @@ def test_the_window_in_front_says_why_capture_is_not_capturing(qtbot, session, m
     assert state_text(session) == "Not capturing: Engram's own window is in front (never captured)"
     health.detail = ""
     assert state_text(session) == "Not capturing: an excluded app is in front"
+
+
+def test_the_sidebar_says_what_engram_status_says(qtbot, session):
+    from datetime import UTC, datetime
+
+    from app.daemon import HEALTH_KEY, capture_status_lines
+
+    # The live state still carries the old reason; the daemon's heartbeat (what `engram status`
+    # reads) has the new one: a private window came to the front.
+    session.capture._state = "excluded"
+    health = session.capture.health()
+    health.detail = "Engram's own window is in front (never captured)"
+    session.capture.health = lambda: health
+    badge = CaptureBadge(session)
+    qtbot.addWidget(badge)
+    assert badge.text.text() == "Not capturing: Engram's own window is in front (never captured)"
+    session.engram.store.set_setting(HEALTH_KEY, {
+        "running": True, "pid": 4242, "state": "excluded", "reason": "private",
+        "detail": "a private browser window is in front (Firefox)", "updated_at": datetime.now(UTC).isoformat(),
+        "heartbeat_seconds": 5.0, "interval": 3.0, "indexed_share": 0.9})
+    idle(qtbot, session.worker)  # the read made when the badge was built
+    badge.poll()
+    qtbot.waitUntil(lambda: "private" in badge.text.text(), timeout=5_000)
+    assert badge.text.text() == "Not capturing: a private browser window is in front (Firefox)"
+    status = str(capture_status_lines(session.engram)["capture"])
+    assert status.startswith("not capturing: a private browser window is in front (Firefox) (pid 4242")
