@@ -10,6 +10,7 @@ import os
 import signal
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
@@ -33,8 +34,10 @@ from ui.window import MainWindow
 
 log = logging.getLogger(__name__)
 
-PROCESS_EVERY_MS = 5 * 60 * 1000  # how often pending observations are turned into memories
-PROCESS_AT_LEAST = 20  # ...once this many are waiting
+PROCESS_EVERY_MS = 60 * 1000  # how often waiting observations are looked at
+PROCESS_AT_LEAST = 20  # ...and turned into memories once this many wait,
+PROCESS_AFTER = timedelta(minutes=3)  # ...or once the oldest has waited this long (first memories come soon)
+JOB_BATCHES = 3  # batches per job on the worker: a question waits behind at most these
 IDLE_CHECK_MS = 60 * 1000  # how often loaded models are checked for idleness (the limit is a setting)
 
 
@@ -224,15 +227,20 @@ class Controller(QObject):
         ("Process now" asks with 1)."""
         if self.session is None or self._processing:
             return
-        if self.session.engram.store.counts().pending_observations < at_least:
+        store = self.session.engram.store
+        oldest = store.observations(pending=True, limit=1)
+        waited = bool(oldest) and datetime.now(UTC) - oldest[0].time >= PROCESS_AFTER
+        if store.counts().pending_observations < at_least and not waited:
             if self.window is not None:
                 self.window.memory.refresh()
             return
         self._processing = True
 
-        def done(_report) -> None:
+        def done(report) -> None:
             self._processing = False
             self.events.memories_changed.emit()
+            if report.batches >= JOB_BATCHES:  # more may wait: the next small job, after queued questions
+                QTimer.singleShot(0, lambda: self.process_pending(at_least=1))
 
         def failed(error: Exception) -> None:
             self._processing = False
@@ -240,7 +248,7 @@ class Controller(QObject):
                 self.events.job_failed.emit(f"Memories were not updated: {error}")
 
         self.session.run("update memories", lambda engram: engram.process_pending(
-            lambda done_, total: self.events.progress.emit("Making memories", done_, total)),
+            lambda done_, total: self.events.progress.emit("Making memories", done_, total), JOB_BATCHES),
             done=done, failed=failed)
 
     def unload_idle_models(self) -> None:

@@ -283,14 +283,16 @@ class Engram:
         """Embed what is new and (re)build the in-memory vector index; returns vectors added."""
         return self.retriever.sync_index()
 
-    def process_pending(self, progress: Callable[[int, int], None] | None = None) -> ProcessReport:
-        """Run the memory managers over every pending observation. One process at a time per data
-        directory (the window's worker, a terminal): ProcessingElsewhere if another one is at it."""
+    def process_pending(self, progress: Callable[[int, int], None] | None = None,
+                        max_batches: int | None = None) -> ProcessReport:
+        """Run the memory managers over every pending observation (or the first `max_batches`
+        batches, then retries of failed ones). One process at a time per data directory (the
+        window's worker, a terminal): ProcessingElsewhere if another one is at it."""
         with processing_lock(self.paths):
             managers = MemoryManagers(self.store, self.model, self.embedder,
                                       allow_secrets_in_vault=bool(self.store.setting("vault_secrets", False)))
             try:
-                return managers.process_pending(progress)
+                return managers.process_pending(progress, max_batches)
             except ModelError as exc:
                 raise AppError(str(exc)) from None
 

@@ -196,10 +196,12 @@ class MemoryManagers:
             out += [(b, attempt) for b in make_batches(failed, max_observations=size)]
         return out
 
-    def process_pending(self, progress: Callable[[int, int], None] | None = None) -> ProcessReport:
+    def process_pending(self, progress: Callable[[int, int], None] | None = None,
+                        max_batches: int | None = None) -> ProcessReport:
         """Run the managers over every pending observation, then retry failed batches (smaller);
-        `progress(done, total)` per batch."""
-        batches = [(b, 0) for b in self.pending_batches()] + self.retry_batches()
+        `progress(done, total)` per batch. `max_batches` stops after that many (the app works in
+        small jobs, so a question never waits long behind memory-making)."""
+        batches = ([(b, 0) for b in self.pending_batches()] + self.retry_batches())[:max_batches]
         report = ProcessReport()
         for n, (batch, attempt) in enumerate(batches, start=1):
             result = self.process(batch, attempt)

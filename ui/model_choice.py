@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.model_download import ModelDownload
-from app.models import Catalog, CatalogEntry, installed_path
+from app.models import Catalog, CatalogEntry, default_choice, installed_path
 from app.paths import Paths
 from ui.feedback import Feedback
 from ui.feedback import note as _note
@@ -39,18 +39,28 @@ def _indented(*widgets: QWidget, stretch_first: bool = True) -> QHBoxLayout:
     return row
 
 
+def automatic_text(paths: Paths, catalog: Catalog) -> str:
+    """The automatic choice's words: which model the tier rule picks here, and why."""
+    choice = default_choice(paths, catalog)
+    entry = next((e for e in catalog.entries if choice.path is not None and e.file == choice.path.name), None)
+    name = entry.title if entry else ("the small built-in model" if choice.path else "no model")
+    return f"Automatic: {name} — {choice.reason}"
+
+
 class ModelChooser(QWidget):
     """Emits `changed` whenever what is chosen (or whether it can be used yet) changes."""
 
     changed = Signal()
 
-    def __init__(self, paths: Paths, catalog: Catalog, *, embedded_text: str, parent: QWidget | None = None) -> None:
+    def __init__(self, paths: Paths, catalog: Catalog, *, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.paths = paths
         self.catalog = catalog
         self.download: ModelDownload | None = None
 
-        self.embedded = QRadioButton(embedded_text)
+        self.embedded = QRadioButton(automatic_text(paths, catalog))
+        self.embedded.setToolTip("Engram's tier rule: the 1.5B model on a machine with 4 cores and 8 GB or more, "
+                                 "else the 0.5B one; the small built-in model when neither is installed.")
         self.file = QRadioButton("A GGUF model file on this computer")
         self.recommended = QRadioButton("A recommended model, downloaded now (needs the internet once)")
         self.group = QButtonGroup(self)
@@ -242,7 +252,7 @@ class ModelChooser(QWidget):
         self.download_button.setText("Downloaded" if self.installed(entry) else "Download")
         check = "checked by its SHA-256" if entry.verifiable else "no published checksum, so it is not offered"
         self.about.setText(f"{entry.description} Licence: {entry.licence}. Chat template: {entry.chat_template}. "
-                           f"From {entry.url.split('/')[2]}, {check}.")
+                           f"From {' or '.join(entry.sources) or 'nowhere'}, {check}.")
 
     def _browse(self) -> None:
         chosen, _ = QFileDialog.getOpenFileName(self, "Choose a GGUF model", str(Path.home()),

@@ -163,8 +163,7 @@ class ModelPage(QWizardPage):
         super().__init__()
         self.setTitle("Choose the language model")
         self.setSubTitle("It turns what you see into memories and answers your questions, on this computer.")
-        self.chooser = ModelChooser(paths, catalog,
-                                    embedded_text="The small built-in model (works right away, offline)")
+        self.chooser = ModelChooser(paths, catalog)
         self.chooser.changed.connect(self.completeChanged)
         layout = QVBoxLayout(self)
         layout.addWidget(self.chooser)

@@ -338,8 +338,7 @@ class SettingsView(QWidget):
 
     # -- model -------------------------------------------------------------------------------------
     def _model(self) -> QWidget:
-        self.model_choice = ModelChooser(self.session.engram.paths, self.session.catalog or Catalog.load(),
-                                         embedded_text="The small built-in model (works offline)")
+        self.model_choice = ModelChooser(self.session.engram.paths, self.session.catalog or Catalog.load())
         self.model_feedback = Feedback()
         row, _ = _action_row("Use this model", self._save_model, self.model_feedback)
         self.idle_unload = QSpinBox(minimum=0, maximum=24 * 60, suffix=" min", specialValueText="never")

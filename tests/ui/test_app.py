@@ -195,6 +195,44 @@ def test_the_window_says_what_waits_to_become_memories_and_processes_it_now(qtbo
     idle(qtbot, controller.worker)
 
 
+def test_a_few_observations_become_memories_once_they_have_waited_in_small_jobs(qtbot, controller, paths):
+    from datetime import datetime
+
+    from app import gui
+    from memory import MemoryType, NewObservation
+    from memory.llm import FakeModel
+
+    unlock(qtbot, controller, paths)
+    engram = controller.session.engram
+    old = datetime.now().astimezone() - gui.PROCESS_AFTER - timedelta(minutes=1)
+    apps = ["Mail", "Code", "Slack", "Files", "Notes"]  # five apps: five batches, more than one job
+    engram.store.add_observations([NewObservation(time=old + timedelta(seconds=n), app=apps[n], text=f"note {n}",
+                                                  source_kind="test", source_id=f"w{n}") for n in range(5)])
+    engram.set_model(FakeModel([{"episodic": False, "semantic": False, "procedural": False, "resource": False,
+                                 "vault": False, "core": False}]))
+    controller.process_pending()  # the timer's call: fewer than PROCESS_AT_LEAST, but they waited
+    qtbot.waitUntil(lambda: engram.store.counts().pending_observations == 0, timeout=30_000)
+    assert sum(engram.store.batch_figures().values()) == 5  # in jobs of gui.JOB_BATCHES, one after another
+    assert len(engram.store.memories(MemoryType.EPISODIC)) == 5  # each batch is at least an episode
+    idle(qtbot, controller.worker)
+
+
+def test_fresh_observations_wait_for_more_before_the_automatic_pass(qtbot, controller, paths):
+    from datetime import datetime
+
+    from memory import NewObservation
+    from memory.llm import FakeModel
+
+    unlock(qtbot, controller, paths)
+    engram = controller.session.engram
+    engram.store.add_observations([NewObservation(time=datetime.now().astimezone(), app="Mail", text="fresh",
+                                                  source_kind="test", source_id="f1")])
+    engram.set_model(FakeModel([]))  # any call would fail the test
+    controller.process_pending()
+    idle(qtbot, controller.worker)
+    assert engram.store.counts().pending_observations == 1
+
+
 def test_progress_words_sit_beside_the_bar_not_on_it(qtbot, session):
     window = MainWindow(session)
     qtbot.addWidget(window)

@@ -162,3 +162,25 @@ def test_the_app_unloads_an_idle_model_on_the_worker(qtbot, qapp, paths):
     finally:
         controller.close()
         QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+
+
+def test_the_automatic_choice_says_which_model_the_tier_rule_picks_and_why(qtbot, tmp_path):
+    import json as _json
+
+    from app.paths import Paths
+    from ui.model_choice import ModelChooser
+
+    paths = Paths(tmp_path / "data")
+    entry = {"name": "small-one", "title": "Small One", "file": "small-one.gguf", "url": "", "size": 4,
+             "sha256": "0" * 64, "licence": "Apache-2.0", "tier": "small"}
+    (tmp_path / "c.json").write_text(_json.dumps({"models": [entry]}))
+    catalog = Catalog.load(tmp_path / "c.json")
+    floor = ModelChooser(paths, catalog)
+    qtbot.addWidget(floor)
+    assert floor.embedded.text().startswith("Automatic: the small built-in model — the built-in floor model")
+    paths.models.mkdir(parents=True)
+    (paths.models / "small-one.gguf").write_bytes(b"GGUF")
+    tier = ModelChooser(paths, catalog)
+    qtbot.addWidget(tier)
+    assert tier.embedded.text().startswith("Automatic: Small One — the ")
+    assert "tier" in tier.embedded.text() and tier.embedded.isChecked()
