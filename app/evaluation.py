@@ -8,7 +8,7 @@ import secrets
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.errors import AppError
@@ -16,7 +16,7 @@ from app.paths import Paths
 from app.services import Engram
 from memory import MemoryStore, SemanticFact
 from memory.managers import Batch, evidence_of, grounded
-from memory.evaluation import CATEGORIES, Scores, answer_f1, evidence_recall, parse_sample
+from memory.evaluation import CATEGORIES, Conversation, Scores, answer_f1, evidence_recall, parse_sample
 
 
 @dataclass
@@ -72,9 +72,11 @@ class EvalReport:
 
 def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answers: bool = True,
                limit: int | None = None, only: tuple[str, ...] = (), questions: int | None = None,
-               seed: int = 0, progress: Callable[[str], None] | None = None, model=None) -> EvalReport:
+               seed: int = 0, sessions: int | None = None, progress: Callable[[str], None] | None = None,
+               model=None) -> EvalReport:
     """Recall@k of the evidence for every question; answer F1 for all of them, or for `questions`
-    sampled with `seed` (the same seed gives the same sample, whatever the model)."""
+    sampled with `seed` (the same seed gives the same sample, whatever the model). `sessions`
+    keeps each conversation's first N sessions and the questions whose evidence lies in them."""
     try:
         samples = json.loads(Path(file).read_text())
     except (OSError, ValueError) as exc:
@@ -82,7 +84,7 @@ def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answer
     samples = [s for s in samples if not only or s.get("sample_id") in only]
     if not samples:
         raise AppError(f"no conversation of {file} is called {', '.join(only)}")
-    conversations = [parse_sample(s) for s in samples[:limit]]
+    conversations = [_first_sessions(parse_sample(s), sessions) for s in samples[:limit]]
     every = [(c.sample_id, n) for c in conversations for n in range(len(c.questions))]
     to_answer = set(every if questions is None else random.Random(seed).sample(every, min(questions, len(every))))
     scores = Scores()
@@ -145,6 +147,14 @@ def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answer
     report.scores = scores.summary()
     report.ingest_seconds = ingest
     return report
+
+
+def _first_sessions(conv: Conversation, n: int | None) -> Conversation:
+    if n is None or n >= len(conv.sessions):
+        return conv
+    kept = {f"D{i}" for i in range(1, n + 1)}
+    questions = tuple(q for q in conv.questions if q.evidence and all(e.split(":")[0] in kept for e in q.evidence))
+    return replace(conv, sessions=conv.sessions[:n], questions=questions)
 
 
 def _count_memories(report: EvalReport, memories: list, observations: dict) -> None:

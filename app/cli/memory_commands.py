@@ -101,11 +101,12 @@ def eval_group() -> None:
 @click.option("--conversation", "only", multiple=True, help="Only this sample_id (e.g. conv-26); repeatable.")
 @click.option("--questions", type=int, help="Answer only N questions sampled at random (recall uses all).")
 @click.option("--seed", type=int, default=0, show_default=True, help="The sample's seed: same seed, same questions.")
+@click.option("--sessions", type=int, help="Only each conversation's first N sessions (and their questions).")
 @click.option("--answers-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write each question, gold answer, answer and F1 to this file (JSON lines).")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def eval_locomo(file, ks, raw_only, answers, limit, only, questions, seed, answers_file, as_json) -> None:
+def eval_locomo(file, ks, raw_only, answers, limit, only, questions, seed, sessions, answers_file, as_json) -> None:
     """Evidence recall@k (and answer F1) on a LoCoMo file, in a fresh temporary store."""
     from app.evaluation import run_locomo
 
@@ -114,7 +115,7 @@ def eval_locomo(file, ks, raw_only, answers, limit, only, questions, seed, answe
     except ValueError:
         raise AppError(f"--k takes numbers separated by commas, not {ks!r}") from None
     report = run_locomo(file, cutoffs, raw_only=raw_only, answers=answers, limit=limit, only=only,
-                        questions=questions, seed=seed, progress=None if as_json else click.echo)
+                        questions=questions, seed=seed, sessions=sessions, progress=None if as_json else click.echo)
     if answers_file is not None:
         answers_file.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in report.answers_given),
                                 encoding="utf-8")
