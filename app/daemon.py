@@ -22,7 +22,6 @@ import json
 import multiprocessing
 import os
 import queue
-import re
 import secrets
 import shutil
 import socket
@@ -58,14 +57,17 @@ from capture import (
     active_window,
     idle_seconds,
     redact,
+    redact_lines,
     release,
     screen_problem,
     screen_warning,
-    secret_lines,
+    secret_boxes,
     serve,
     visible_windows,
     wayland_only,
 )
+from capture.layout import shifted, visible_parts
+from capture.reading import WindowText, split_by_window
 from memory import DiskFull, FrameStore, NewObservation, PruneReport, StoreError
 
 SETTINGS_KEY = "capture"
@@ -84,7 +86,6 @@ STALL_SECONDS = 5.0  # a grab takes milliseconds: a capture thread silent this l
 # Kept frames are lossless WebP at its fastest setting: 2.6x smaller than PNG for the same CPU
 # (a 1920x1080 screen of text: 60 KB in 28 ms, against 155 KB in 26-36 ms as PNG).
 _WEBP = {"lossless": True, "method": 1, "quality": 0}
-_KNOWN_LINES = 5000  # per window: lines already stored, so text that comes back is not stored again
 _UNSAVED = 64  # observations kept in memory while the disk is full
 _STATS = 10_000
 
@@ -343,6 +344,11 @@ def capture_status_lines(engram) -> dict[str, object]:
     state = str(health.get("state") or "unknown")
     if not health.get("running"):
         lines["capture"] = f"stopped {_ago(age)}" if age is not None else "stopped"
+    elif _pid_gone(health):
+        # Killed (kill -9, a crash, a power cut): it never wrote its last "stopped" beat.
+        lines["capture"] = (f"stopped: the capture daemon (pid {health.get('pid')}) is gone without "
+                            f"stopping cleanly; last heartbeat {_ago(age)} (it last said: {state}). "
+                            "Start it again with 'engram capture' or the tray app")
     elif age is None or age > max(30.0, 3 * beat + 2 * interval):
         gone = _pid_gone(health)
         free = _free_bytes(engram)
@@ -393,16 +399,38 @@ def _ago(seconds: float | None, bare: bool = False) -> str:
     return text if bare else f"{text} ago"
 
 
+def _process_start(pid: int) -> str | None:
+    """When process `pid` started (clock ticks since boot, from /proc), and whether it is a
+    zombie: a pid reused by a new process starts later. None where /proc does not tell."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    if fields[0] in (b"Z", b"X"):  # dead, not yet reaped by its parent
+        return "dead"
+    return fields[19].decode()
+
+
 def _pid_gone(health: dict) -> bool:
+    """Whether the process that wrote `health` is surely gone (only known on this host)."""
     if health.get("host") != socket.gethostname():
         return False
     try:
-        os.kill(int(health.get("pid") or 0), 0)
+        pid = int(health.get("pid") or 0)
+    except (TypeError, ValueError):
+        return False
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except (OSError, ValueError):
-        return False
-    return False
+    except OSError:  # alive, but another user's: the pid was reused
+        return True
+    started = health.get("pid_start")
+    now = _process_start(pid)
+    return now == "dead" or (started is not None and now is not None and now != started)
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -451,38 +479,33 @@ class _Job:
     window: WindowInfo
     window_key: str
     regions: tuple[Region, ...]
+    # The other windows showing on this monitor that may be captured, with their visible parts
+    # in frame pixels: what is read there is filed under them, not under the active window.
+    others: tuple[tuple[WindowInfo, tuple[Region, ...]], ...] = ()
     retried: bool = False
+
+
+@dataclass(frozen=True)
+class _Stack:
+    """The windows on screen at a grab: the parts to black out (excluded windows, with their
+    title bars, where nothing covers them), and the other windows that may be captured."""
+
+    hidden: tuple[Region, ...] = ()
+    others: tuple[tuple[WindowInfo, tuple[Region, ...]], ...] = ()
+
+    def on(self, monitor: Monitor) -> tuple[tuple[WindowInfo, tuple[Region, ...]], ...]:
+        """The other windows' visible parts on `monitor`, in its frame pixels."""
+        out = []
+        for window, parts in self.others:
+            local = tuple(r for p in parts
+                          if (r := shifted(p, -monitor.left, -monitor.top).clip(monitor.width, monitor.height)).area)
+            if local:
+                out.append((window, local))
+        return tuple(out)
 
 
 class _WorkerCrashed(Exception):
     pass
-
-
-@dataclass
-class _WindowText:
-    """The text last read in one window, and the lines of it already stored."""
-
-    lines: list[TextLine] = field(default_factory=list)
-    stored: OrderedDict[str, None] = field(default_factory=OrderedDict)
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
-def _cut(box: Region, band: Region, frame_height: int) -> bool:
-    top_cut = band.y > 0 and box.y <= band.y + 1
-    bottom_cut = band.y + band.height < frame_height and box.y + box.height >= band.y + band.height - 1
-    return top_cut or bottom_cut
-
-
-def _centred_in(box: Region, band: Region) -> bool:
-    cy = box.y + box.height // 2
-    return band.y <= cy < band.y + band.height and box.overlaps(band)
-
-
-def _reading_order(lines: list[TextLine]) -> list[TextLine]:
-    return sorted(lines, key=lambda ln: (ln.box.y // 12, ln.box.x))
 
 
 # -- the daemon -------------------------------------------------------------------------------------
@@ -546,7 +569,7 @@ class CaptureDaemon:
         self._skipped = 0
         self._observations = 0
         self._restarts = 0
-        self._texts: OrderedDict[str, _WindowText] = OrderedDict()
+        self._texts: OrderedDict[str, WindowText] = OrderedDict()
         self._worker = None
         self._conn = None
         self._mp = multiprocessing.get_context("spawn")
@@ -826,7 +849,7 @@ class CaptureDaemon:
                 self._skipped += len(grabs)
                 self._frames_seen += len(grabs)
             return
-        hidden: list[Region] | None = None  # excluded windows on screen, asked only on a change
+        stack: _Stack | None = None  # the windows on screen, asked only on a change
         for monitor, frame, grab_cpu in grabs:
             cpu = time.thread_time() - grab_cpu
             with self._lock:
@@ -844,14 +867,14 @@ class CaptureDaemon:
                 continue
             if self._paused():  # paused while grabbing: what was grabbed is not read
                 return
-            if hidden is None:
-                hidden = self._hidden_regions(window)
-            frame = self._mask(frame, hidden)
+            if stack is None:
+                stack = self._stack(window)
+            frame = self._mask(frame, stack.hidden)
             with self._lock:
                 self._seq += 1
                 seq = self._seq
                 tick.pending += 1
-            job = _Job(seq, tick, change.kind, frame, window, key, change.regions)
+            job = _Job(seq, tick, change.kind, frame, window, key, change.regions, stack.on(monitor))
             try:
                 self._queue.put_nowait(job)
             except queue.Full:
@@ -883,19 +906,26 @@ class CaptureDaemon:
             monitor.width, monitor.height)
         return local if local.area else None
 
-    def _hidden_regions(self, active: WindowInfo) -> list[Region]:
-        """Screen rectangles of visible windows the gate excludes (not the active one: an
-        excluded active window stops capture altogether)."""
-        out = []
+    def _stack(self, active: WindowInfo) -> _Stack:
+        """The window stack now: the visible parts of the windows the gate excludes (not the
+        active one: an excluded active window stops capture altogether), title bars and
+        borders included, and only what no window above covers; and the other windows that
+        may be captured, each with its visible part."""
         try:
             windows = self._visible_query()
         except Exception as exc:  # a window list failure must not leak: hide nothing known
             self._record_error(f"could not list windows: {exc}")
-            return []
-        for w in windows:
-            if w.geometry is not None and self._gate.excluded(w):
-                out.append(w.geometry)
-        return out
+            return _Stack()
+        hidden: list[Region] = []
+        others: list[tuple[WindowInfo, tuple[Region, ...]]] = []
+        for w, parts in zip(windows, visible_parts(windows), strict=True):
+            if not parts:
+                continue
+            if self._gate.excluded(w):
+                hidden += parts
+            elif w.key != active.key and not (w.window_id and w.window_id == active.window_id):
+                others.append((w, tuple(parts)))
+        return _Stack(tuple(hidden), tuple(others))
 
     @staticmethod
     def _mask(frame: Frame, hidden: list[Region]) -> Frame:
@@ -943,11 +973,37 @@ class CaptureDaemon:
         if result is None:
             return
         self.stats.ocr.append((job.kind.value, len(job.regions), result.cpu_ms, result.wall_ms))
-        new_lines, all_lines = self._merge(job, result.lines)
-        if new_lines:
-            self._store(job, new_lines, all_lines)
+        # Each window's lines under its own app and title: one observation per window that changed.
+        rest, by_window = split_by_window(result.lines, [parts for _, parts in job.others])
+        views = [(job.window, job.window_key, rest, None)]
+        views += [(w, w.key, by_window.get(i, []), parts) for i, (w, parts) in enumerate(job.others)]
+        for n, (window, key, lines, parts) in enumerate(views):
+            if n and not lines:
+                continue
+            new_lines, all_lines = self._merge(job, key, lines, active=n == 0)
+            if new_lines:
+                self._store(job, window, key, n, new_lines, all_lines, self._view(job, parts))
         with self._lock:
             job.tick.pending = max(0, job.tick.pending - 1)
+
+    @staticmethod
+    def _view(job: _Job, parts: tuple[Region, ...] | None) -> np.ndarray:
+        """What of the frame belongs to one window: for the active window (`parts` None), all
+        but the other captured windows' parts; for another, only its own visible parts. So each
+        observation's frame shows its own window, and forgetting an app forgets its pixels."""
+        pixels = job.frame.pixels
+        if parts is None:
+            if not job.others:
+                return pixels
+            pixels = pixels.copy()
+            for _, others in job.others:
+                for r in others:
+                    pixels[r.y:r.y + r.height, r.x:r.x + r.width] = 0
+            return pixels
+        view = np.zeros_like(pixels)
+        for r in parts:
+            view[r.y:r.y + r.height, r.x:r.x + r.width] = pixels[r.y:r.y + r.height, r.x:r.x + r.width]
+        return view
 
     def _read(self, job: _Job) -> OcrResult | None:
         """OCR the job's regions in the worker; restarts a crashed worker and tries once more."""
@@ -1044,52 +1100,41 @@ class CaptureDaemon:
             with contextlib.suppress(Exception):
                 proc.close()
 
-    def _merge(self, job: _Job, lines: tuple[TextLine, ...]) -> tuple[list[TextLine], list[TextLine]]:
-        """Fold what was read into the window's text; returns (lines never stored before for this
-        window, all the window's current lines)."""
+    def _merge(self, job: _Job, key: str, lines: list[TextLine], *, active: bool) -> tuple[
+            list[TextLine], list[TextLine]]:
+        """Fold what was read in one window into its text; returns (lines never stored before
+        for this window, all the window's current lines)."""
         with self._lock:
-            text = self._texts.get(job.window_key)
+            text = self._texts.get(key)
             if text is None:
-                text = self._texts[job.window_key] = _WindowText()
-                if job.kind is not Change.FULL:  # its unchanged part was forgotten: read it anew
+                text = self._texts[key] = WindowText()
+                if active and job.kind is not Change.FULL:  # its unchanged part was forgotten: read it anew
                     self._reread.add(job.frame.monitor.index)
-            self._texts.move_to_end(job.window_key)
+            self._texts.move_to_end(key)
             while len(self._texts) > 64:
                 self._texts.popitem(last=False)
-        if job.kind is Change.FULL:
-            text.lines = list(lines)
-        else:
-            height = job.frame.height
-            # A line cut by a band's edge is a neighbour of the change, read whole before.
-            lines = tuple(ln for ln in lines if not any(_cut(ln.box, r, height) for r in job.regions))
-            text.lines = [ln for ln in text.lines
-                          if not any(_centred_in(ln.box, r) for r in job.regions)] + list(lines)
-        new = []
-        for ln in _reading_order(list(lines)):
-            n = _norm(ln.text)
-            if n and n not in text.stored:
-                new.append(ln)
-        return new, text.lines
+        new = text.update(lines, job.regions, job.kind is Change.FULL, job.frame.height)
+        return new, list(text.lines)
 
-    def _remember(self, job: _Job, lines: list[TextLine]) -> None:
-        text = self._texts.get(job.window_key)
-        if text is None:
-            return
-        for ln in lines:
-            text.stored[_norm(ln.text)] = None
-        while len(text.stored) > _KNOWN_LINES:
-            text.stored.popitem(last=False)
+    def _remember(self, key: str, lines: list[TextLine]) -> None:
+        text = self._texts.get(key)
+        if text is not None:
+            text.remember(lines)
 
-    def _store(self, job: _Job, new_lines: list[TextLine], all_lines: list[TextLine]) -> None:
-        text = "\n".join(ln.text for ln in new_lines)
-        caption = self._describe(job.frame, all_lines)
+    def _store(self, job: _Job, window: WindowInfo, key: str, n: int, new_lines: list[TextLine],
+               all_lines: list[TextLine], pixels: np.ndarray) -> None:
+        # Secrets by each line's text and by the form around it (a label beside or above).
+        redacted = dict(zip(map(id, all_lines), redact_lines(all_lines), strict=True))
+        text = "\n".join(redacted.get(id(ln)) or redact_lines([ln])[0] for ln in new_lines)
+        hidden = secret_boxes(all_lines)
+        caption = self._describe(pixels, hidden)
         body, _ = redact(f"{text}\n[Screen: {caption}]" if caption else text)
-        title, _ = redact(job.window.title)
-        url, _ = redact(job.window.url)
-        image = self._image(job.frame, all_lines) if self.settings.keep_frames else None
-        obs = NewObservation(time=job.frame.time, text=body, app=job.window.app, title=title,
+        title, _ = redact(window.title)
+        url, _ = redact(window.url)
+        image = self._image(pixels, hidden) if self.settings.keep_frames else None
+        obs = NewObservation(time=job.frame.time, text=body, app=window.app, title=title,
                              url=url, source_kind="screen",
-                             source_id=f"{self._session}:{job.seq}")
+                             source_id=f"{self._session}:{job.seq}" + (f":{n}" if n else ""))
         try:
             with self._save_lock:
                 self._flush_unsaved()
@@ -1100,10 +1145,10 @@ class CaptureDaemon:
                 self._on_disk_full(exc)
                 with self._lock:
                     job.tick.failed = True
-                self._remember(job, new_lines)  # kept in memory, saved when there is room
+                self._remember(key, new_lines)  # kept in memory, saved when there is room
                 return
             raise
-        self._remember(job, new_lines)
+        self._remember(key, new_lines)
         self._after_save(obs_id)
 
     def _save(self, obs: NewObservation, image: bytes | None) -> int | None:
@@ -1146,35 +1191,34 @@ class CaptureDaemon:
                 f"{DISK_FULL_RETRY_SECONDS:.0f} s (free some space, or resume)"
                 + (f"; {kept} observations wait in memory" if kept else ""))
 
-    def _describe(self, frame: Frame, lines: list[TextLine]) -> str:
+    def _describe(self, pixels: np.ndarray, hidden: list[Region]) -> str:
         """The vision model's caption of the frame (secrets blacked out first); "" without one."""
         if self._caption is None:
             return ""
         try:
-            return self._caption(self._without_secrets(frame, lines)).strip()
+            return self._caption(self._without_secrets(pixels, hidden)).strip()
         except Exception as exc:  # a caption is extra: the text is stored without it
             self._record_error(f"the vision model could not caption a frame: {exc}")
             return ""
 
     @staticmethod
-    def _without_secrets(frame: Frame, lines: list[TextLine]) -> np.ndarray:
-        """The frame's pixels with every line that holds a secret blacked out."""
-        pixels = frame.pixels
-        lines = _reading_order(lines)
-        hidden = secret_lines([ln.text for ln in lines])
-        if hidden:
-            pixels = pixels.copy()
-            for i in hidden:
-                r = lines[i].box.clip(frame.width, frame.height)
-                pixels[max(0, r.y - 2):r.y + r.height + 2, max(0, r.x - 2):r.x + r.width + 2] = 0
+    def _without_secrets(pixels: np.ndarray, hidden: list[Region]) -> np.ndarray:
+        """The pixels with every box that holds a secret blacked out (and a margin around it)."""
+        if not hidden:
+            return pixels
+        pixels = pixels.copy()
+        height, width = pixels.shape[:2]
+        for box in hidden:
+            r = box.clip(width, height)
+            pixels[max(0, r.y - 2):r.y + r.height + 2, max(0, r.x - 2):r.x + r.width + 2] = 0
         return pixels
 
-    def _image(self, frame: Frame, lines: list[TextLine]) -> bytes:
-        """The frame as a lossless WebP, with every line that holds a secret blacked out."""
+    def _image(self, pixels: np.ndarray, hidden: list[Region]) -> bytes:
+        """The pixels as a lossless WebP, with every box that holds a secret blacked out."""
         from PIL import Image
 
         buf = io.BytesIO()
-        Image.fromarray(self._without_secrets(frame, lines)).save(buf, "WEBP", **_WEBP)
+        Image.fromarray(self._without_secrets(pixels, hidden)).save(buf, "WEBP", **_WEBP)
         return buf.getvalue()
 
     # -- heartbeat thread ----------------------------------------------------------------------
@@ -1247,7 +1291,8 @@ class CaptureDaemon:
     def _health_record(self, running: bool) -> dict[str, object]:
         h = self.health()
         return {
-            "running": running, "pid": os.getpid(), "host": socket.gethostname(),
+            "running": running, "pid": os.getpid(), "pid_start": _process_start(os.getpid()),
+            "host": socket.gethostname(),
             "state": h.state.value if running else "stopped", "detail": h.detail,
             "reason": h.reason.value if running else Reason.STOPPED.value,
             "paused_until": _iso(h.paused_until),

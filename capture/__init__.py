@@ -19,7 +19,16 @@ from capture.models import (
     WindowInfo,
 )
 from capture.ocr import OcrEngine, model_paths, serve
-from capture.privacy import Exclusion, PrivacyGate, iban_ok, luhn_ok, redact, secret_lines
+from capture.privacy import (
+    Exclusion,
+    PrivacyGate,
+    iban_ok,
+    luhn_ok,
+    redact,
+    redact_lines,
+    secret_boxes,
+    secret_lines,
+)
 from capture.screen import (
     FakeFrameSource,
     FrameSource,
@@ -60,9 +69,11 @@ __all__ = [
     "luhn_ok",
     "model_paths",
     "redact",
+    "redact_lines",
     "release",
     "screen_problem",
     "screen_warning",
+    "secret_boxes",
     "secret_lines",
     "serve",
     "thumbnail",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import signal
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -202,22 +203,46 @@ def _ink_key(crop: np.ndarray) -> bytes | None:
 
 def serve(conn, threads: int = 1) -> None:
     """The OCR worker process: answer each `OcrJob` read from `conn` with an `OcrResult`;
-    stop on None or when the other end closes."""
+    stop on None, when the other end closes, or when the parent process is gone (killed: its
+    end of the pipe may live on in another process, so the parent is watched too). Exits
+    quietly in every case: an orphaned worker has no one to tell."""
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(5)  # OCR yields to what the user is doing
+    # Ctrl-C in a terminal reaches the whole process group: the parent stops this worker itself.
+    with contextlib.suppress(ValueError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
     engine = OcrEngine(threads)
     try:
         engine._load()
     except OcrError as exc:
-        conn.send(OcrResult(-1, (), error=str(exc)))
+        ready = OcrResult(-1, (), error=str(exc))
     else:
-        conn.send(OcrResult(-1, ()))  # ready
+        ready = OcrResult(-1, ())
+    if not _send(conn, ready):
+        return
     while True:
         try:
+            while not conn.poll(1.0):
+                if _orphaned(parent):
+                    return
             job = conn.recv()
-        except (EOFError, OSError):
+        except (EOFError, OSError, KeyboardInterrupt):
             return
-        if job is None:
+        if job is None or _orphaned(parent):
             return
-        conn.send(engine.run(job))
+        if not _send(conn, engine.run(job)):
+            return
+
+
+def _send(conn, result: OcrResult) -> bool:
+    try:
+        conn.send(result)
+    except (BrokenPipeError, EOFError, OSError):  # the parent is gone
+        return False
+    return True
+
+
+def _orphaned(parent: int) -> bool:
+    return os.getppid() != parent

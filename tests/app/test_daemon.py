@@ -443,3 +443,68 @@ def test_settings_round_trip_and_bad_stored_settings_fall_back(engram):
     assert load_capture_settings(engram) == chosen
     engram.store.set_setting("capture", {"interval": -1})
     assert load_capture_settings(engram) == CaptureSettings()
+
+
+# -- a killed daemon (issue 12) -------------------------------------------------------------------
+_DAEMON_CHILD = r'''
+import sys, time
+import numpy as np
+from pathlib import Path
+from app.daemon import CaptureDaemon
+from app.paths import Paths
+from app.services import Engram
+from capture import CaptureSettings, FakeFrameSource, Monitor, WindowInfo
+
+def frames(monitor, n):  # a screen that changes at every grab, so the worker is always busy
+    pixels = np.full((400, 640, 3), 255, np.uint8)
+    pixels[20 + (n % 30) * 12:30 + (n % 30) * 12, 20:600] = 0
+    return pixels
+
+engram = Engram.unlock(Paths(Path(sys.argv[1])), "pass", use_keyring=False)
+daemon = CaptureDaemon(engram, CaptureSettings(interval=0.05, idle_seconds=0),
+                       FakeFrameSource([Monitor(1, 0, 0, 640, 400)], frames),
+                       lambda: WindowInfo(app="Notesapp", title="Groceries", window_id="0x1"))
+daemon.start()
+while daemon.ocr_worker_pid is None:
+    time.sleep(0.05)
+print(daemon.ocr_worker_pid, flush=True)
+time.sleep(600)
+'''
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_after_kill_9_status_says_the_daemon_is_gone_and_the_worker_exits_quietly(engram, tmp_path):
+    import subprocess
+    import sys
+
+    err = tmp_path / "stderr.txt"
+    with open(err, "wb") as stderr:
+        child = subprocess.Popen([sys.executable, "-c", _DAEMON_CHILD, str(engram.paths.root)],
+                                 stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                 cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    try:
+        worker = int(child.stdout.readline())
+        wait_for(lambda: capture_status_lines(engram)["capture"].startswith("capturing"), 30,
+                 "a heartbeat")
+        time.sleep(0.5)  # the worker is reading frames now
+        child.kill()
+        child.wait(10)
+        line = capture_status_lines(engram)["capture"]
+        assert line.startswith(f"stopped: the capture daemon (pid {child.pid}) is gone"), line
+        assert "capturing (pid" not in line
+        wait_for(lambda: not _alive(worker), 15, "the orphaned OCR worker to exit")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+        child.stdout.close()
+    assert "Traceback" not in err.read_text(), err.read_text()
