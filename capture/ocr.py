@@ -184,20 +184,20 @@ def _starts(length: int, tile: int) -> list[int]:
 
 
 def _has_ink(image: np.ndarray) -> bool:
-    """Whether an image holds anything but its background and straight rules (window borders,
-    table lines): a tile without it is not worth the detector."""
-    green = image[:, :, 1]
-    if int(green.max()) - int(green.min()) <= 40:
-        return False
-    ink = np.abs(green.astype(np.int16) - int(np.median(green[::4, ::4]))) > 40
-    ink[:, ink.mean(axis=0) > 0.6] = False
-    ink[ink.mean(axis=1) > 0.6, :] = False
-    return int(np.count_nonzero(ink)) >= _INK_MIN
+    """Whether an image holds anything but flat colour and straight vertical edges (window
+    borders, a blacked-out window beside): a tile without it is not worth the detector. Read
+    from the steps between neighbour pixels, so that no background colour is assumed."""
+    green = image[:, :, 1].astype(np.int16)
+    steps = np.abs(np.diff(green, axis=1)) > 24
+    steps[:, steps.mean(axis=0) > 0.6] = False
+    return int(np.count_nonzero(steps)) >= _INK_MIN
 
 
 def join_boxes(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
     """Boxes (x0, y0, x1, y1) found in overlapping tiles, as lines: boxes on one row that overlap
-    or touch are one line (the same line found twice, or a line cut by a seam in two)."""
+    or touch are one line (the same line found twice, or a line cut by a seam in two). A box
+    more than three times as tall as another is not the same line (the edge of a blacked-out
+    window, a picture) and is never joined with it."""
     boxes = sorted(boxes, key=lambda b: (b[1], b[0]))
     merged = True
     while merged:
@@ -206,7 +206,8 @@ def join_boxes(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, i
         for b in boxes:
             for i, o in enumerate(out):
                 overlap = min(b[3], o[3]) - max(b[1], o[1])
-                if overlap >= 0.5 * min(b[3] - b[1], o[3] - o[1]) and b[0] <= o[2] + 4 and o[0] <= b[2] + 4:
+                low, high = sorted((b[3] - b[1], o[3] - o[1]))
+                if overlap >= 0.5 * low and high <= 3 * low and b[0] <= o[2] + 4 and o[0] <= b[2] + 4:
                     out[i] = (min(b[0], o[0]), min(b[1], o[1]), max(b[2], o[2]), max(b[3], o[3]))
                     merged = True
                     break

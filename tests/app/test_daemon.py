@@ -35,7 +35,7 @@ from app.daemon import (
 from app.paths import Paths
 from app.services import Engram
 from app.timeline import missing_frame
-from capture import CaptureSettings, FakeFrameSource, Monitor, ScreenError, WindowInfo
+from capture import CaptureSettings, FakeFrameSource, Monitor, Region, ScreenError, WindowInfo
 from memory import FrameStore, NewObservation, StoreError
 from tests.capture.xserver import serve_for_tests
 from tests.conftest import FAST_KDF
@@ -508,3 +508,86 @@ def test_after_kill_9_status_says_the_daemon_is_gone_and_the_worker_exits_quietl
             child.wait(10)
         child.stdout.close()
     assert "Traceback" not in err.read_text(), err.read_text()
+
+
+# -- what is kept: secrets in forms, each window under its own name, only what shows ---------------
+def canvas(*items: tuple[int, int, str], size=(1280, 800), boxes=()) -> np.ndarray:
+    """A screen: text at (x, y), and dark rectangles (x, y, w, h) standing for other windows."""
+    img = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(img)
+    for x, y, w, h in boxes:
+        draw.rectangle((x, y, x + w - 1, y + h - 1), fill="#202020")
+    font = ImageFont.truetype("DejaVuSans.ttf", 20)
+    for x, y, text in items:
+        draw.text((x, y), text, fill="white" if any(bx <= x < bx + bw and by <= y < by + bh
+                                                    for bx, by, bw, bh in boxes) else "black", font=font)
+    return np.asarray(img)
+
+
+FORM = [(40, 40, "Account"), (40, 100, "Username"), (340, 100, "dana.w"),
+        (40, 150, "Password"), (340, 150, "Tr0ub4dor&3"),
+        (40, 200, "wifi password"), (340, 200, "CorrectHorse9"),
+        (40, 250, "CVV"), (340, 250, "737"),
+        (40, 300, "SSN"), (340, 300, "078-05-1120"),
+        (40, 350, "Passport number"), (340, 350, "C01X00T47"),
+        (40, 400, "IBAN DE89 3704 0044 0532 0130 00"),
+        (40, 450, "Date of birth"), (340, 450, "1984-03-02")]
+FORM_SECRETS = ["Tr0ub4dor", "CorrectHorse9", "737", "078-05-1120", "C01X00T47", "3704 0044", "DE89"]
+
+
+def test_secrets_in_a_form_are_absent_from_the_database_and_the_kept_frame(engram, run):
+    source = FakeFrameSource([Monitor(1, 0, 0, 1280, 800)], lambda m, n: canvas(*FORM))
+    run(FAST, frame_source=source, window_query=lambda: NOTES)
+    obs = wait_for(lambda: observation_with(engram, "Date of birth"), what="the form")
+    stored = "\n".join(texts(engram))
+    assert not [s for s in FORM_SECRETS if s in stored], stored
+    for kept in ("Username", "dana.w", "Password", "CVV", "SSN", "1984-03-02"):
+        assert kept in stored
+    for kind in ("password", "card-code", "national-id", "passport", "iban"):
+        assert f"[REDACTED:{kind}]" in stored
+    pixels = np.asarray(Image.open(io.BytesIO(FrameStore(engram.paths.frames, engram.data_key).get(obs.frame_id))))
+    for _, y, text in FORM:
+        if text in ("Tr0ub4dor&3", "CorrectHorse9", "737", "078-05-1120", "C01X00T47"):
+            assert not pixels[y + 4:y + 18, 342:372].any(), text  # blacked out
+    assert pixels[450 + 4:450 + 18, 345:420].min() < 100 and pixels[450 + 4:450 + 18, 345:420].max() > 200  # kept
+
+
+EDITOR = WindowInfo(app="Code", title="plan.md - Code", window_id="0x10", geometry=Region(0, 0, 640, 800))
+SIGNAL = WindowInfo(app="Signal", title="Signal", window_id="0x20", geometry=Region(640, 0, 640, 800))
+
+
+def test_each_visible_window_is_filed_under_its_own_app_and_forgetting_one_is_exact(engram, run):
+    screen = canvas((40, 60, "Roadmap for the spring release"), (680, 60, "Dana: dinner at Luigi's at 7"),
+                    boxes=[(640, 0, 640, 800)])
+    source = FakeFrameSource([Monitor(1, 0, 0, 1280, 800)], lambda m, n: screen)
+    run(FAST, frame_source=source, window_query=lambda: EDITOR, visible_query=lambda: [SIGNAL, EDITOR])
+    chat = wait_for(lambda: observation_with(engram, "Luigi"), what="the chat")
+    plan = wait_for(lambda: observation_with(engram, "Roadmap"), what="the editor")
+    assert (chat.app, chat.title) == ("Signal", "Signal") and "Roadmap" not in chat.text
+    assert (plan.app, plan.title) == ("Code", "plan.md - Code") and "Luigi" not in plan.text
+    frames = FrameStore(engram.paths.frames, engram.data_key)
+    plan_pixels = np.asarray(Image.open(io.BytesIO(frames.get(plan.frame_id))))
+    chat_pixels = np.asarray(Image.open(io.BytesIO(frames.get(chat.frame_id))))
+    assert not plan_pixels[:, 640:].any() and plan_pixels[:, :640].any()  # each frame shows its window
+    assert not chat_pixels[:, :640].any() and chat_pixels[60:80, 680:900].max() > 200
+    engram.forget(app="Signal")
+    assert observation_with(engram, "Luigi") is None
+    assert observation_with(engram, "Roadmap") is not None
+    assert [h.text for h in engram.search("Luigi dinner")] == []
+
+
+def test_an_own_window_behind_another_masks_only_what_shows_of_it(engram, run):
+    own = WindowInfo(app="Engram", title="Engram — Memories", window_id="0x30", pid=os.getpid(),
+                     geometry=Region(40, 60, 900, 500), frame=Region(38, 30, 904, 532))
+    terminal = WindowInfo(app="XTerm", title="bash", window_id="0x40", geometry=Region(300, 200, 900, 400))
+    screen = canvas((320, 240, "TODO: move the weekend backup to Sunday"), (320, 300, "Weekend plans drafted"),
+                    (60, 100, "Vault value 4471 revealed"))
+    source = FakeFrameSource([Monitor(1, 0, 0, 1280, 800)], lambda m, n: screen)
+    daemon = run(FAST, frame_source=source, window_query=lambda: terminal, visible_query=lambda: [own, terminal])
+    obs = wait_for(lambda: observation_with(engram, "Weekend plans"), 30, what=f"the terminal {daemon.health()}")
+    stored = "\n".join(texts(engram))
+    assert "TODO: move the weekend backup to Sunday" in stored  # whole, not "TODO: m"
+    assert "4471" not in stored and "Vault" not in stored
+    pixels = np.asarray(Image.open(io.BytesIO(FrameStore(engram.paths.frames, engram.data_key).get(obs.frame_id))))
+    assert not pixels[30:200, 38:942].any()  # the part of Engram's window that shows, title bar too
+    assert pixels[240:260, 320:700].min() < 100  # the terminal in front of it is not masked

@@ -124,6 +124,7 @@ def test_boxes_found_twice_or_cut_by_a_seam_are_joined_into_lines():
     boxes = [(0, 100, 1024, 118), (896, 101, 1400, 118),  # one long line cut by a vertical seam
              (10, 590, 300, 600), (10, 582, 300, 603),    # a line cut at a tile's bottom, whole below
              (10, 120, 200, 136),                         # the next line: touching, not the same
-             (1500, 100, 1600, 118)]                      # a far column on the same row
-    assert join_boxes(boxes) == [(0, 100, 1400, 118), (1500, 100, 1600, 118), (10, 120, 200, 136),
-                                 (10, 582, 300, 603)]
+             (1500, 100, 1600, 118),                      # a far column on the same row
+             (20, 59, 331, 395)]                          # the edge of a blacked-out window
+    assert join_boxes(boxes) == [(20, 59, 331, 395), (0, 100, 1400, 118), (1500, 100, 1600, 118),
+                                 (10, 120, 200, 136), (10, 582, 300, 603)]
