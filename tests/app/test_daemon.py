@@ -35,7 +35,7 @@ from app.daemon import (
 from app.paths import Paths
 from app.services import Engram
 from app.timeline import missing_frame
-from capture import CaptureSettings, FakeFrameSource, Monitor, Region, ScreenError, WindowInfo
+from capture import CaptureSettings, FakeFrameSource, Monitor, Region, ScreenError, WindowInfo, visible_windows
 from memory import FrameStore, NewObservation, StoreError
 from tests.capture.xserver import serve_for_tests
 from tests.conftest import FAST_KDF
@@ -127,12 +127,50 @@ def test_an_excluded_window_never_reaches_the_database_or_a_frame(xserver, engra
             obs = wait_for(lambda: observation_with(engram, "tulip"), what="the ordinary window")
         finally:
             notes.close()
+        shown = next(w for w in visible_windows() if w.title == "Passwords.kdbx")
+        frame = shown.frame
     finally:
         vault.close()
-    assert not any("zebra" in t or "banana" in t for t in texts(engram))
+    everything = "\n".join(f"{o.app} {o.title} {o.text}" for o in engram.observations())
+    assert not any(word in everything for word in ("zebra", "banana", "kdbx", "Passwords", "KeePass"))
     pixels = np.asarray(Image.open(io.BytesIO(
         FrameStore(engram.paths.frames, engram.data_key).get(obs.frame_id))))
-    assert not pixels[520:740, 705:1195].any()  # the vault's pixels were blacked out
+    assert frame.y <= shown.geometry.y - 10 and frame.height >= 250 + 10  # the title bar the WM draws
+    assert not pixels[frame.y:frame.y + frame.height, frame.x:frame.x + frame.width].any()  # all black
+
+
+def test_a_window_beside_the_focused_one_is_filed_under_its_own_app(xserver, engram, run):
+    chat = xserver.window("Signal", "Signal", "Dana: dinner at Luigi's at seven", "560x300+700+40")
+    editor = xserver.window("Gedit", "plan.md - Text Editor", "Roadmap for the spring release",
+                            "600x300+40+40")
+    try:
+        run(FAST)
+        said = wait_for(lambda: observation_with(engram, "Luigi"), what="the chat")
+        plan = wait_for(lambda: observation_with(engram, "Roadmap"), what="the editor")
+    finally:
+        editor.close()
+        chat.close()
+    assert (said.app, said.title) == ("Signal", "Signal") and "Roadmap" not in said.text
+    assert (plan.app, plan.title) == ("Gedit", "plan.md - Text Editor") and "Luigi" not in plan.text
+    engram.forget(app="Signal")
+    assert observation_with(engram, "Luigi") is None and observation_with(engram, "Roadmap") is not None
+
+
+def test_a_private_window_with_an_em_dash_title_is_never_read(xserver, engram, run):
+    private = xserver.window("firefox", "New Tab \u2014 Mozilla Firefox Private\u00a0Browsing",
+                             "secret chat about the surprise party", "560x300+700+40")
+    daemon = run(FAST)
+    try:
+        wait_for(lambda: daemon.health().reason is Reason.PRIVATE, 20, "the private-window exclusion")
+        notes = xserver.window("Notesapp", "Shopping", "Remember the tulip bulbs", "600x300+40+40")
+        try:
+            wait_for(lambda: observation_with(engram, "tulip"), what="the ordinary window")
+        finally:
+            notes.close()
+    finally:
+        private.close()
+    everything = "\n".join(f"{o.app} {o.title} {o.text}" for o in engram.observations())
+    assert "surprise" not in everything and "Private" not in everything and "firefox" not in everything
 
 
 def test_the_desktop_apps_windows_are_never_captured_from_another_process(xserver, engram, run):
