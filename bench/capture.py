@@ -9,7 +9,7 @@ run: full-frame OCR of every frame, every frame's text and PNG stored (as OpenRe
 Prints CPU per frame by kind, OCR cost, peak memory, bytes stored per hour, frames skipped,
 text recall of both against the text the windows showed, and CPU per hour of both.
 
-Then (unless --no-fonts) the share of words read from a full-screen window of small text, per
+Then (unless --no-fonts) the share of words read from a full-screen window of three lines of small text, per
 font size (8, 10, 12, 14 pt), light and dark, at 1920x1080 and 2560x1440: what a large read (a
 first frame, a window switch) gets from the OCR worker's engine, and its CPU cost."""
 
@@ -232,7 +232,8 @@ def font_recall() -> None:
             for theme, (ink, paper) in THEMES.items():
                 recalls, costs = [], []
                 for points in FONT_SIZES:
-                    text = sentences(points * 7 + len(theme), 12)
+                    # A short note (the case that failed: a few lines on a big, mostly empty screen)
+                    text = sentences(points * 7 + len(theme), 3)
                     win = server.window("Notes", f"{points} pt {theme}", "\n".join(text),
                                         f"{width}x{height}+0+0", points=points, ink=ink, paper=paper)
                     time.sleep(0.5)
