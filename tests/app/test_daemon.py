@@ -173,6 +173,35 @@ def test_a_private_window_with_an_em_dash_title_is_never_read(xserver, engram, r
     assert "surprise" not in everything and "Private" not in everything and "firefox" not in everything
 
 
+def test_small_text_on_a_hidpi_screen_is_read_from_windows_switched_between(engram, run, monkeypatch):
+    from tests.capture.xserver import XServer, usable
+
+    if usable():
+        pytest.skip(usable())
+    server = XServer(2560, 1440)
+    monkeypatch.setenv("DISPLAY", server.display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    notes = ["Quarterly budget review moved to Thursday", "Send the signed contract to legal",
+             "Backup server migration finishes next weekend"]
+    todo = ["Renew the parking permit before Friday", "Book flights for the Lisbon offsite"]
+    windows = []
+    try:
+        first = server.window("Notesapp", "notes", "\n".join(notes), "2560x1440+0+0", points=10)
+        windows.append(first)
+        windows.append(server.window("Todoapp", "todo", "\n".join(todo), "2560x1440+0+0", points=10))
+        run(replace(FAST, interval=1.0))
+        wait_for(lambda: observation_with(engram, "Lisbon"), 90, "the second window's small text")
+        first.focus()
+        wait_for(lambda: observation_with(engram, "Quarterly"), 90, "the first window's small text")
+        stored = "\n".join(texts(engram))
+        assert all(line in stored for line in notes + todo), stored
+        assert {o.app for o in engram.observations()} == {"Notesapp", "Todoapp"}
+    finally:
+        for w in windows:
+            w.close()
+        server.close()
+
+
 def test_the_desktop_apps_windows_are_never_captured_from_another_process(xserver, engram, run):
     app_window = xserver.window("Engram", "Engram — Memories", "Office door code 4471 revealed",
                                 "700x300+40+40")
