@@ -63,6 +63,7 @@ from capture import (
     ScreenError,
     TextLine,
     WindowInfo,
+    WindowText,
     active_window,
     idle_seconds,
     redact,
@@ -70,10 +71,10 @@ from capture import (
     release,
     screen_problem,
     secret_boxes,
+    split_by_window,
+    visible_parts,
     visible_windows,
 )
-from capture.layout import shifted, visible_parts
-from capture.reading import WindowText, split_by_window
 from memory import DiskFull, FrameStore, NewObservation, StoreError
 
 PRUNE_EVERY_SECONDS = 3600.0
@@ -135,8 +136,8 @@ class _Stack:
         """The other windows' visible parts on `monitor`, in its frame pixels."""
         out = []
         for window, parts in self.others:
-            local = tuple(r for p in parts
-                          if (r := shifted(p, -monitor.left, -monitor.top).clip(monitor.width, monitor.height)).area)
+            moved = (Region(p.x - monitor.left, p.y - monitor.top, p.width, p.height) for p in parts)
+            local = tuple(r for m in moved if (r := m.clip(monitor.width, monitor.height)).area)
             if local:
                 out.append((window, local))
         return tuple(out)

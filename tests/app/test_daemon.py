@@ -36,6 +36,7 @@ from app.paths import Paths
 from app.services import Engram
 from app.timeline import missing_frame
 from capture import CaptureSettings, FakeFrameSource, Monitor, Region, ScreenError, WindowInfo, visible_windows
+from capture import release as release_x
 from memory import FrameStore, NewObservation, StoreError
 from tests.capture.xserver import serve_for_tests
 from tests.conftest import FAST_KDF
@@ -127,7 +128,10 @@ def test_an_excluded_window_never_reaches_the_database_or_a_frame(xserver, engra
             obs = wait_for(lambda: observation_with(engram, "tulip"), what="the ordinary window")
         finally:
             notes.close()
-        shown = next(w for w in visible_windows() if w.title == "Passwords.kdbx")
+        try:
+            shown = next(w for w in visible_windows() if w.title == "Passwords.kdbx")
+        finally:
+            release_x()  # this thread's connection to the X server, which closes after the module
         frame = shown.frame
     finally:
         vault.close()
