@@ -153,13 +153,16 @@ def field_of(label: str) -> Field | None:
     return None
 
 
+# Each field's label followed by up to six tokens of a value, on one line.
+_INLINE = tuple((f, re.compile(rf"(?i)(?<![\w-])(?:{f.label.pattern})(?P<sep>[ \t]*[:=#]?[ \t]*)"
+                               r"(?P<value>\S+(?:[ -]\S+){0,5})")) for f in FIELDS)
+
+
 def _inline(text: str) -> list[tuple[int, int, str]]:
     """Spans (start, end, kind) of values that follow their label on one line, with a colon or
     without: "CVV 737", "SSN 078-05-1120", "wifi password  CorrectHorse9"."""
     out = []
-    for f in FIELDS:
-        pattern = re.compile(rf"(?i)(?<![\w-])(?:{f.label.pattern})(?P<sep>[ \t]*[:=#]?[ \t]*)"
-                             r"(?P<value>\S+(?:[ -]\S+){0,5})")
+    for f, pattern in _INLINE:
         for m in pattern.finditer(text):
             head = text[m.start():m.start("value")]
             separated = any(c in head for c in ":=#")
