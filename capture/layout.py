@@ -56,8 +56,4 @@ def owner(box: Region, parts: Sequence[Sequence[Region]]) -> int | None:
     return None
 
 
-def shifted(region: Region, dx: int, dy: int) -> Region:
-    return Region(region.x + dx, region.y + dy, region.width, region.height)
-
-
-__all__ = ["contains", "outer", "owner", "shifted", "subtract", "visible_parts"]
+__all__ = ["contains", "outer", "owner", "subtract", "visible_parts"]
