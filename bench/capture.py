@@ -7,7 +7,11 @@ script opens text windows, appends lines and switches between them. Meanwhile it
 screen at the same interval; afterwards it runs a naive baseline on the recording in the same
 run: full-frame OCR of every frame, every frame's text and PNG stored (as OpenRecall does).
 Prints CPU per frame by kind, OCR cost, peak memory, bytes stored per hour, frames skipped,
-text recall of both against the text the windows showed, and CPU per hour of both."""
+text recall of both against the text the windows showed, and CPU per hour of both.
+
+Then (unless --no-fonts) the share of words read from a full-screen window of three lines of small text, per
+font size (8, 10, 12, 14 pt), light and dark, at 1920x1080 and 2560x1440: what a large read (a
+first frame, a window switch) gets from the OCR worker's engine, and its CPU cost."""
 
 from __future__ import annotations
 
@@ -205,11 +209,59 @@ def _words(texts) -> set[str]:
     return {w for t in texts for w in re.findall(r"[a-z0-9]{3,}", t.lower())}
 
 
+FONT_SIZES = (8, 10, 12, 14)
+THEMES = {"light": ("black", "white"), "dark": ("#d4d4d4", "#1e1e1e")}
+SCREENS = ((1920, 1080), (2560, 1440))
+
+
+def font_recall() -> None:
+    """Word recall of a large read, per font size and theme, on two screen sizes."""
+    import mss
+    import numpy as np
+
+    from capture import OcrEngine
+    from tests.capture.xserver import XServer
+
+    engine = OcrEngine()
+    engine.read(np.full((64, 256, 3), 255, np.uint8))
+    print("\n== small text: words read from a full-screen window in one large read ==")
+    print(f"{'screen':>10} {'theme':>6} " + " ".join(f"{p:>5} pt" for p in FONT_SIZES) + "   CPU ms per read")
+    for width, height in SCREENS:
+        server = XServer(width, height)
+        try:
+            for theme, (ink, paper) in THEMES.items():
+                recalls, costs = [], []
+                for points in FONT_SIZES:
+                    # A short note (the case that failed: a few lines on a big, mostly empty screen)
+                    text = sentences(points * 7 + len(theme), 3)
+                    win = server.window("Notes", f"{points} pt {theme}", "\n".join(text),
+                                        f"{width}x{height}+0+0", points=points, ink=ink, paper=paper)
+                    time.sleep(0.5)
+                    with mss.MSS(display=server.display) as grabber:
+                        shot = grabber.grab(grabber.monitors[1])
+                    pixels = np.frombuffer(bytes(shot.rgb), np.uint8).reshape(height, width, 3)
+                    t0 = time.process_time()
+                    lines = engine.read(pixels)
+                    costs.append((time.process_time() - t0) * 1000)
+                    truth = _words(text)
+                    recalls.append(len(_words(ln.text for ln in lines) & truth) / len(truth))
+                    win.close()
+                print(f"{width}x{height:<5} {theme:>6} " + " ".join(f"{r:>7.0%}" for r in recalls)
+                      + f"   {mean(costs):6.0f}")
+        finally:
+            server.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--interval", type=float, default=2.0)
     parser.add_argument("--duration", type=float, default=48.0)
+    parser.add_argument("--no-fonts", action="store_true", help="skip the small-text recall table")
+    parser.add_argument("--fonts-only", action="store_true", help="only the small-text recall table")
     args = parser.parse_args()
+    if args.fonts_only:
+        font_recall()
+        return
 
     from app.paths import Paths
     from app.services import Engram
@@ -244,6 +296,8 @@ def main() -> None:
         import shutil
 
         shutil.rmtree(tmp, ignore_errors=True)
+    if not args.no_fonts:
+        font_recall()
 
 
 def report(args, live, base, stored, shown, live_bytes, base_bytes, recorded) -> None:

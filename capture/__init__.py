@@ -1,4 +1,5 @@
-"""Screen capture: grab, change detection, active window per OS, privacy gate, OCR worker.
+"""Screen capture: grab, change detection, active window per OS, privacy gate, OCR worker, and
+what was read in each window (the window stack's visible parts, lines filed by window).
 
 Never imports Qt, `memory`, `ui` or `app`. The app builds the daemon from these parts and
 starts the OCR worker process (`serve`)."""
@@ -18,8 +19,19 @@ from capture.models import (
     TextLine,
     WindowInfo,
 )
+from capture.layout import visible_parts
 from capture.ocr import OcrEngine, model_paths, serve
-from capture.privacy import Exclusion, PrivacyGate, iban_ok, luhn_ok, redact, secret_lines
+from capture.privacy import (
+    Exclusion,
+    PrivacyGate,
+    iban_ok,
+    luhn_ok,
+    redact,
+    redact_lines,
+    secret_boxes,
+    secret_lines,
+)
+from capture.reading import WindowText, split_by_window
 from capture.screen import (
     FakeFrameSource,
     FrameSource,
@@ -28,6 +40,7 @@ from capture.screen import (
     screen_warning,
     wayland_only,
 )
+from capture.titles import app_names, normalise_title
 from capture.window import active_window, idle_seconds, release, visible_windows
 
 __all__ = [
@@ -54,18 +67,25 @@ __all__ = [
     "ScreenError",
     "TextLine",
     "WindowInfo",
+    "WindowText",
     "active_window",
+    "app_names",
     "iban_ok",
     "idle_seconds",
     "luhn_ok",
     "model_paths",
+    "normalise_title",
     "redact",
+    "redact_lines",
     "release",
     "screen_problem",
     "screen_warning",
+    "secret_boxes",
     "secret_lines",
     "serve",
+    "split_by_window",
     "thumbnail",
+    "visible_parts",
     "visible_windows",
     "wayland_only",
 ]

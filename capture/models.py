@@ -79,8 +79,10 @@ class Frame:
 class WindowInfo:
     """The active (or one visible) window. `app` is "unknown" where the OS does not say.
 
-    `geometry` is in virtual-desktop pixels when known. `locked` means the screen is locked
-    (the lock screen is the active window); `private` means a private/incognito browser window."""
+    `geometry` is in virtual-desktop pixels when known; `frame` is the same window with what
+    the window manager draws around it (title bar, borders), when known. `locked` means the
+    screen is locked (the lock screen is the active window); `private` means a
+    private/incognito browser window."""
 
     app: str = "unknown"
     title: str = ""
@@ -90,6 +92,7 @@ class WindowInfo:
     geometry: Region | None = None
     locked: bool = False
     private: bool = False
+    frame: Region | None = None
 
     @property
     def key(self) -> str:

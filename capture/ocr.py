@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import signal
 import time
 from collections import OrderedDict
 from pathlib import Path
@@ -23,6 +24,13 @@ _MIN_SIDE = 16  # crops smaller than this hold no readable text
 _MIN_SCORE = 0.5
 _BAND_MAX = 128  # taller images always go through the detection model
 _LINE_MIN, _LINE_MAX = 6, 64  # ink height of one line of screen text, in pixels
+# The detection model misses small text on big images: on a 1920x1080 screen at its own size
+# (and, worse, shrunk to 1280 px) 8 pt lines vanish, while the same pixels cut into pieces of
+# about half a megapixel are all found. So big images are detected in tiles at their native
+# resolution, overlapping by more than a line's height, and the boxes joined across the seams.
+_TILE_W, _TILE_H = 1024, 600
+_TILE_OVERLAP = _LINE_MAX + 16
+_INK_MIN = 12  # a tile with fewer ink pixels than this (borders aside) holds no text
 
 
 def model_paths() -> tuple[Path, Path]:
@@ -55,6 +63,7 @@ class OcrEngine:
         self.recognised = 0  # line images run through the recognition model
         self.reused = 0  # line images whose text came from the cache
         self.undetected = 0  # images read as one line without the detection model
+        self.tiles = 0  # tiles of big images run through the detection model
 
     def _load(self):
         if self._engine is None:
@@ -68,8 +77,8 @@ class OcrEngine:
 
             # Explicit model paths: rapidocr never looks for (or fetches) anything else.
             # No angle classifier: screen text is upright, and it would cost a third model.
-            # Detection shrinks big images to 1280 px (screen text stays legible to it), and
-            # never enlarges thin bands (the default would blow a 40 px band up to 736 px).
+            # Detection sees tiles at their own size (see _TILE_W), and never enlarges thin
+            # bands (the default would blow a 40 px band up to 736 px).
             self._engine = RapidOCR(params={
                 "Global.log_level": "error",
                 "Global.use_cls": False,
@@ -105,8 +114,22 @@ class OcrEngine:
         if boxes is not None:
             self.undetected += 1
             return boxes
+        h, w = bgr.shape[:2]
+        tiles = [(x, y) for y in _starts(h, _TILE_H) for x in _starts(w, _TILE_W)]
+        if len(tiles) == 1:
+            return self._detect(bgr)
+        boxes = []
+        for x, y in tiles:
+            tile = bgr[y:y + _TILE_H, x:x + _TILE_W]
+            if not _has_ink(tile):
+                continue  # background and borders only: nothing to find
+            self.tiles += 1
+            boxes += [(x0 + x, y0 + y, x1 + x, y1 + y) for x0, y0, x1, y1 in self._detect(tile)]
+        return join_boxes(boxes)
+
+    def _detect(self, bgr: np.ndarray) -> list[tuple[int, int, int, int]]:
         try:
-            found = self._engine(bgr, use_det=True, use_cls=False, use_rec=False)
+            found = self._engine(np.ascontiguousarray(bgr), use_det=True, use_cls=False, use_rec=False)
         except Exception as exc:  # the engine's own errors are many and untyped
             raise OcrError(f"OCR failed on a {bgr.shape[1]}x{bgr.shape[0]} image: {exc}") from None
         h, w = bgr.shape[:2]
@@ -148,6 +171,50 @@ class OcrEngine:
             return OcrResult(job.seq, (), error=str(exc))
         return OcrResult(job.seq, tuple(lines), (time.process_time() - cpu) * 1000,
                          (time.perf_counter() - wall) * 1000)
+
+
+def _starts(length: int, tile: int) -> list[int]:
+    """Where tiles of `tile` pixels start along an axis of `length`, evenly spread and
+    overlapping by at least _TILE_OVERLAP (one tile when it fits, with a quarter to spare)."""
+    if length <= tile * 5 // 4:
+        return [0]
+    n = -(-(length - _TILE_OVERLAP) // (tile - _TILE_OVERLAP))
+    step = (length - tile) / (n - 1)
+    return [round(i * step) for i in range(n)]
+
+
+def _has_ink(image: np.ndarray) -> bool:
+    """Whether an image holds anything but flat colour and straight vertical edges (window
+    borders, a blacked-out window beside): a tile without it is not worth the detector. Read
+    from the steps between neighbour pixels, so that no background colour is assumed."""
+    green = image[:, :, 1].astype(np.int16)
+    steps = np.abs(np.diff(green, axis=1)) > 24
+    steps[:, steps.mean(axis=0) > 0.6] = False
+    return int(np.count_nonzero(steps)) >= _INK_MIN
+
+
+def join_boxes(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Boxes (x0, y0, x1, y1) found in overlapping tiles, as lines: boxes on one row that overlap
+    or touch are one line (the same line found twice, or a line cut by a seam in two). A box
+    more than three times as tall as another is not the same line (the edge of a blacked-out
+    window, a picture) and is never joined with it."""
+    boxes = sorted(boxes, key=lambda b: (b[1], b[0]))
+    merged = True
+    while merged:
+        merged = False
+        out: list[tuple[int, int, int, int]] = []
+        for b in boxes:
+            for i, o in enumerate(out):
+                overlap = min(b[3], o[3]) - max(b[1], o[1])
+                low, high = sorted((b[3] - b[1], o[3] - o[1]))
+                if overlap >= 0.5 * low and high <= 3 * low and b[0] <= o[2] + 4 and o[0] <= b[2] + 4:
+                    out[i] = (min(b[0], o[0]), min(b[1], o[1]), max(b[2], o[2]), max(b[3], o[3]))
+                    merged = True
+                    break
+            else:
+                out.append(b)
+        boxes = out
+    return sorted(boxes, key=lambda b: (b[1], b[0]))
 
 
 def _ink(image: np.ndarray) -> np.ndarray:
@@ -202,22 +269,46 @@ def _ink_key(crop: np.ndarray) -> bytes | None:
 
 def serve(conn, threads: int = 1) -> None:
     """The OCR worker process: answer each `OcrJob` read from `conn` with an `OcrResult`;
-    stop on None or when the other end closes."""
+    stop on None, when the other end closes, or when the parent process is gone (killed: its
+    end of the pipe may live on in another process, so the parent is watched too). Exits
+    quietly in every case: an orphaned worker has no one to tell."""
     if hasattr(os, "nice"):
         with contextlib.suppress(OSError):
             os.nice(5)  # OCR yields to what the user is doing
+    # Ctrl-C in a terminal reaches the whole process group: the parent stops this worker itself.
+    with contextlib.suppress(ValueError):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = os.getppid()
     engine = OcrEngine(threads)
     try:
         engine._load()
     except OcrError as exc:
-        conn.send(OcrResult(-1, (), error=str(exc)))
+        ready = OcrResult(-1, (), error=str(exc))
     else:
-        conn.send(OcrResult(-1, ()))  # ready
+        ready = OcrResult(-1, ())
+    if not _send(conn, ready):
+        return
     while True:
         try:
+            while not conn.poll(1.0):
+                if _orphaned(parent):
+                    return
             job = conn.recv()
-        except (EOFError, OSError):
+        except (EOFError, OSError, KeyboardInterrupt):
             return
-        if job is None:
+        if job is None or _orphaned(parent):
             return
-        conn.send(engine.run(job))
+        if not _send(conn, engine.run(job)):
+            return
+
+
+def _send(conn, result: OcrResult) -> bool:
+    try:
+        conn.send(result)
+    except (BrokenPipeError, EOFError, OSError):  # the parent is gone
+        return False
+    return True
+
+
+def _orphaned(parent: int) -> bool:
+    return os.getppid() != parent

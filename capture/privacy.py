@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from capture.models import DEFAULT_EXCLUDED_APPS, DEFAULT_EXCLUDED_TITLES, WindowInfo
+from capture.fields import paired_values, redact_inline
+from capture.models import DEFAULT_EXCLUDED_APPS, DEFAULT_EXCLUDED_TITLES, Region, TextLine, WindowInfo
+from capture.titles import app_names, normalise_title
+from capture.window.browser import private_title
 
 LOCK_SCREEN_APPS = frozenset({
     "xscreensaver", "i3lock", "swaylock", "light-locker", "gnome-screensaver", "xsecurelock",
@@ -45,9 +48,11 @@ class PrivacyGate:
     own_pids: frozenset[int] = frozenset()
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_apps", frozenset(a.strip().lower() for a in self.excluded_apps))
+        object.__setattr__(self, "_apps", frozenset(normalise_title(a) for a in self.excluded_apps))
         patterns = []
         for p in self.excluded_titles:
+            # Patterns read the normalised title: their own dashes and spaces are normalised too.
+            p = normalise_title(p, fold=False) if p.strip() else p
             try:
                 patterns.append(re.compile(p, re.IGNORECASE))
             except re.error:
@@ -56,16 +61,18 @@ class PrivacyGate:
 
     def exclusion(self, window: WindowInfo) -> Exclusion | None:
         """Why `window` must not be captured, or None if it may be."""
-        if window.locked or window.app.lower() in LOCK_SCREEN_APPS:
+        apps = app_names(window.app)
+        if window.locked or not apps.isdisjoint(LOCK_SCREEN_APPS):
             return Exclusion("locked", "the screen is locked")
-        if window.private:
+        title = normalise_title(window.title)
+        if window.private or private_title(window.app, window.title):
             return Exclusion("private", "a private browsing window is active")
         if window.pid is not None and window.pid in self.own_pids:
             return Exclusion("own", "Engram's own window is in front (never captured)")
-        if window.app.lower() in self._apps:  # type: ignore[attr-defined]
+        if not apps.isdisjoint(self._apps):  # type: ignore[attr-defined]
             return Exclusion("app", f"{window.app} is an excluded app")
         for pattern in self._titles:  # type: ignore[attr-defined]
-            if pattern.search(window.title):
+            if pattern.search(title):
                 return Exclusion("title", "the window title matches an excluded pattern")
         return None
 
@@ -116,7 +123,10 @@ _PASSWORD = re.compile(
     r"senha|pin)([ \t]*(?:is[ \t]*)?[:=][ \t]*|[ \t]+is[ \t]+)(\S+)")
 _URL_CREDENTIALS = re.compile(r"\b([a-z][a-z0-9+.-]*://[^\s:/@]+:)([^\s@/]+)(@)", re.IGNORECASE)
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
-_IBAN = re.compile(r"\b([A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30})\b")
+_IBAN_START = re.compile(r"(?<![A-Za-z0-9])([A-Z]{2})(\d{2})(?= ?[A-Z0-9])")
+# A US social security number as written (3-2-4 digits with dashes), never issued with area
+# 000, 666 or 900-999, group 00 or serial 0000.
+_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
 _OTP_BEFORE = re.compile(
     r"(?i)\b((?:\w+\s+)?(?:code|otp|one[- ]time (?:pass(?:word|code)?|code)|verification|2fa|"
     r"security code|passcode|authentication code|tan))\b([^\d\n]{0,24}?)(\d{3}[ -]?\d{3}|\d{4,8})\b")
@@ -198,7 +208,8 @@ def _sub(pattern: re.Pattern, text: str, repl: Callable[[re.Match], str | None],
 def redact(text: str) -> tuple[str, dict[str, int]]:
     """`text` with secrets replaced by `[REDACTED:kind]` markers, and how many of each kind.
 
-    Kinds: private-key, api-key, token, password, card, iban, otp."""
+    Kinds: private-key, api-key, token, password, pin, card, card-code, iban, national-id,
+    passport, otp."""
     counts: Counter = Counter()
     text = _sub(_PEM, text, lambda m: marker("private-key"), counts, "private-key")
     text = _sub(_API_KEY, text, lambda m: marker("api-key"), counts, "api-key")
@@ -207,12 +218,45 @@ def redact(text: str) -> tuple[str, dict[str, int]]:
                 counts, "password")
     text = _sub(_ASSIGNED_SECRET, text, _assigned, counts, "api-key")
     text = _sub(_PASSWORD, text, _password, counts, "password")
+    text, kinds = redact_inline(text, marker)
+    counts.update(kinds)
     text = _sub(_CARD, text, _card, counts, "card")
-    text = _sub(_IBAN, text, lambda m: marker("iban") if iban_ok(m.group(1)) else None,
-                counts, "iban")
+    text = _ibans(text, counts)
+    text = _sub(_SSN, text, lambda m: marker("national-id"), counts, "national-id")
     text = _sub(_OTP_BEFORE, text, _otp_before, counts, "otp")
     text = _sub(_OTP_AFTER, text, lambda m: marker("otp") + m.group(2), counts, "otp")
     return text, dict(counts)
+
+
+def _ibans(text: str, counts: Counter) -> str:
+    """Every IBAN, with or without a label, grouped by spaces or not: each candidate is read
+    for exactly its country's length and kept unless the mod-97 check passes (a greedy match
+    would swallow the word after it, "... 0130 00 EUR", and fail the check)."""
+    out, at = [], 0
+    for m in _IBAN_START.finditer(text):
+        if m.start() < at:
+            continue
+        length = _IBAN_LENGTHS.get(m.group(1))
+        if length is None:
+            continue
+        i, chars = m.end(), m.group(1) + m.group(2)
+        while i < len(text) and len(chars) < length:
+            c = text[i]
+            if c == " " and i + 1 < len(text) and text[i + 1] != " " and text[i - 1] != " ":
+                i += 1
+                continue
+            if not (c.isascii() and c.isalnum()):
+                break
+            chars += c.upper()
+            i += 1
+        if len(chars) != length or (i < len(text) and text[i].isascii() and text[i].isalnum()):
+            continue
+        if iban_ok(chars):
+            out.append(text[at:m.start()] + marker("iban"))
+            counts["iban"] += 1
+            at = i
+    out.append(text[at:])
+    return "".join(out)
 
 
 def _assigned(m: re.Match) -> str | None:
@@ -246,6 +290,24 @@ def _otp_before(m: re.Match) -> str | None:
     if len(words) > 1 and words[0] in _NOT_OTP:
         return None
     return m.group(1) + m.group(2) + marker("otp")
+
+
+def redact_lines(lines: Sequence[TextLine]) -> list[str]:
+    """The text of each line with its secrets redacted: what the line itself says, and the
+    value of a form field whose label is another line (beside it or above it)."""
+    out = [redact(ln.text)[0] for ln in lines]
+    for found in paired_values(lines):
+        out[found.index] = marker(found.kind)
+    return out
+
+
+def secret_boxes(lines: Sequence[TextLine]) -> list[Region]:
+    """The boxes of every line that holds (part of) a secret, by its own text, by a PEM block
+    around it, or as the value of a form field labelled by another line: what to black out."""
+    order = sorted(range(len(lines)), key=lambda i: (lines[i].box.y // 12, lines[i].box.x))
+    hidden = {order[k] for k in secret_lines([lines[i].text for i in order])}
+    hidden.update(found.index for found in paired_values(lines))
+    return [lines[i].box for i in sorted(hidden)]
 
 
 def secret_lines(lines: list[str]) -> set[int]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit, urlunsplit
 
+from capture.titles import app_names, normalise_title
+
 # Window classes (X11), process names (Windows) and app names (macOS) of browsers, lower case.
 BROWSERS = frozenset({
     "firefox", "firefox-esr", "firefox developer edition", "firefox nightly", "navigator", "librewolf",
@@ -33,12 +35,13 @@ _URL = re.compile(r"\b(https?://[^\s<>\"'|]+)", re.IGNORECASE)
 
 
 def is_browser(app: str) -> bool:
-    return app.strip().lower() in BROWSERS
+    return not BROWSERS.isdisjoint(app_names(app))
 
 
 def private_title(app: str, title: str) -> bool:
-    """Whether `title` is that of a browser's private (incognito) window."""
-    return is_browser(app) and bool(_PRIVATE.search(title))
+    """Whether `title` is that of a browser's private (incognito) window (in any dash, space
+    or case: the title is normalised first)."""
+    return is_browser(app) and bool(_PRIVATE.search(normalise_title(title)))
 
 
 def url_in_title(app: str, title: str) -> str:
@@ -46,7 +49,7 @@ def url_in_title(app: str, title: str) -> str:
     (where tokens and session ids travel); "" when there is none."""
     if not is_browser(app):
         return ""
-    found = _URL.search(title)
+    found = _URL.search(normalise_title(title, fold=False))
     if not found:
         return ""
     try:

@@ -80,15 +80,45 @@ def _describe(window, root, screensaver_on: bool = False) -> WindowInfo:
     title = _text(_prop(window, "_NET_WM_NAME", "UTF8_STRING")) or _text(window.get_wm_name())
     pid_value = _prop(window, "_NET_WM_PID")
     pid = int(pid_value[0]) if pid_value is not None and len(pid_value) else _client_pid(window.id)
-    geometry = None
+    geometry = frame = None
     try:
         g = window.get_geometry()
         pos = root.translate_coords(window, 0, 0)
         geometry = Region(int(pos.x), int(pos.y), int(g.width), int(g.height))
+        frame = _frame(window, root, geometry)
     except XError:
         pass
     return WindowInfo(app=app, title=title, url=url_in_title(app, title), window_id=hex(window.id), pid=pid,
-                      geometry=geometry, locked=screensaver_on, private=private_title(app, title))
+                      geometry=geometry, locked=screensaver_on, private=private_title(app, title),
+                      frame=frame)
+
+
+def _frame(window, root, geometry: Region) -> Region:
+    """The window with its title bar and borders: the window manager's _NET_FRAME_EXTENTS, or
+    else the frame window it reparented the client into (the child of the root above it);
+    whichever is larger, so that no part of a decoration is left out."""
+    from Xlib.error import XError
+
+    best = geometry
+    extents = _prop(window, "_NET_FRAME_EXTENTS")
+    if extents is not None and len(extents) == 4:
+        left, right, top, bottom = (max(0, int(v)) for v in extents)
+        best = Region(geometry.x - left, geometry.y - top, geometry.width + left + right,
+                      geometry.height + top + bottom)
+    try:
+        top_level, parent = window, window.query_tree().parent
+        while parent is not None and parent.id not in (0, root.id):
+            top_level, parent = parent, parent.query_tree().parent
+        if top_level.id != window.id:
+            g = top_level.get_geometry()
+            pos = root.translate_coords(top_level, 0, 0)
+            b = int(g.border_width)
+            framed = Region(int(pos.x) - b, int(pos.y) - b, int(g.width) + 2 * b, int(g.height) + 2 * b)
+            if framed.area > best.area:
+                best = framed
+    except XError:
+        pass
+    return best
 
 
 def _client_pid(wid: int) -> int | None:

@@ -35,7 +35,8 @@ from app.daemon import (
 from app.paths import Paths
 from app.services import Engram
 from app.timeline import missing_frame
-from capture import CaptureSettings, FakeFrameSource, Monitor, ScreenError, WindowInfo
+from capture import CaptureSettings, FakeFrameSource, Monitor, Region, ScreenError, WindowInfo, visible_windows
+from capture import release as release_x
 from memory import FrameStore, NewObservation, StoreError
 from tests.capture.xserver import serve_for_tests
 from tests.conftest import FAST_KDF
@@ -127,12 +128,82 @@ def test_an_excluded_window_never_reaches_the_database_or_a_frame(xserver, engra
             obs = wait_for(lambda: observation_with(engram, "tulip"), what="the ordinary window")
         finally:
             notes.close()
+        try:
+            shown = next(w for w in visible_windows() if w.title == "Passwords.kdbx")
+        finally:
+            release_x()  # this thread's connection to the X server, which closes after the module
+        frame = shown.frame
     finally:
         vault.close()
-    assert not any("zebra" in t or "banana" in t for t in texts(engram))
+    everything = "\n".join(f"{o.app} {o.title} {o.text}" for o in engram.observations())
+    assert not any(word in everything for word in ("zebra", "banana", "kdbx", "Passwords", "KeePass"))
     pixels = np.asarray(Image.open(io.BytesIO(
         FrameStore(engram.paths.frames, engram.data_key).get(obs.frame_id))))
-    assert not pixels[520:740, 705:1195].any()  # the vault's pixels were blacked out
+    assert frame.y <= shown.geometry.y - 10 and frame.height >= 250 + 10  # the title bar the WM draws
+    assert not pixels[frame.y:frame.y + frame.height, frame.x:frame.x + frame.width].any()  # all black
+
+
+def test_a_window_beside_the_focused_one_is_filed_under_its_own_app(xserver, engram, run):
+    chat = xserver.window("Signal", "Signal", "Dana: dinner at Luigi's at seven", "560x300+700+40")
+    editor = xserver.window("Gedit", "plan.md - Text Editor", "Roadmap for the spring release",
+                            "600x300+40+40")
+    try:
+        run(FAST)
+        said = wait_for(lambda: observation_with(engram, "Luigi"), what="the chat")
+        plan = wait_for(lambda: observation_with(engram, "Roadmap"), what="the editor")
+    finally:
+        editor.close()
+        chat.close()
+    assert (said.app, said.title) == ("Signal", "Signal") and "Roadmap" not in said.text
+    assert (plan.app, plan.title) == ("Gedit", "plan.md - Text Editor") and "Luigi" not in plan.text
+    engram.forget(app="Signal")
+    assert observation_with(engram, "Luigi") is None and observation_with(engram, "Roadmap") is not None
+
+
+def test_a_private_window_with_an_em_dash_title_is_never_read(xserver, engram, run):
+    private = xserver.window("firefox", "New Tab \u2014 Mozilla Firefox Private\u00a0Browsing",
+                             "secret chat about the surprise party", "560x300+700+40")
+    daemon = run(FAST)
+    try:
+        wait_for(lambda: daemon.health().reason is Reason.PRIVATE, 20, "the private-window exclusion")
+        notes = xserver.window("Notesapp", "Shopping", "Remember the tulip bulbs", "600x300+40+40")
+        try:
+            wait_for(lambda: observation_with(engram, "tulip"), what="the ordinary window")
+        finally:
+            notes.close()
+    finally:
+        private.close()
+    everything = "\n".join(f"{o.app} {o.title} {o.text}" for o in engram.observations())
+    assert "surprise" not in everything and "Private" not in everything and "firefox" not in everything
+
+
+def test_small_text_on_a_hidpi_screen_is_read_from_windows_switched_between(engram, run, monkeypatch):
+    from tests.capture.xserver import XServer, usable
+
+    if usable():
+        pytest.skip(usable())
+    server = XServer(2560, 1440)
+    monkeypatch.setenv("DISPLAY", server.display)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    notes = ["Quarterly budget review moved to Thursday", "Send the signed contract to legal",
+             "Backup server migration finishes next weekend"]
+    todo = ["Renew the parking permit before Friday", "Book flights for the Lisbon offsite"]
+    windows = []
+    try:
+        first = server.window("Notesapp", "notes", "\n".join(notes), "2560x1440+0+0", points=10)
+        windows.append(first)
+        windows.append(server.window("Todoapp", "todo", "\n".join(todo), "2560x1440+0+0", points=10))
+        run(replace(FAST, interval=1.0))
+        wait_for(lambda: observation_with(engram, "Lisbon"), 90, "the second window's small text")
+        first.focus()
+        wait_for(lambda: observation_with(engram, "Quarterly"), 90, "the first window's small text")
+        stored = "\n".join(texts(engram))
+        assert all(line in stored for line in notes + todo), stored
+        assert {o.app for o in engram.observations()} == {"Notesapp", "Todoapp"}
+    finally:
+        for w in windows:
+            w.close()
+        server.close()
 
 
 def test_the_desktop_apps_windows_are_never_captured_from_another_process(xserver, engram, run):
@@ -443,3 +514,151 @@ def test_settings_round_trip_and_bad_stored_settings_fall_back(engram):
     assert load_capture_settings(engram) == chosen
     engram.store.set_setting("capture", {"interval": -1})
     assert load_capture_settings(engram) == CaptureSettings()
+
+
+# -- a killed daemon (issue 12) -------------------------------------------------------------------
+_DAEMON_CHILD = r'''
+import sys, time
+import numpy as np
+from pathlib import Path
+from app.daemon import CaptureDaemon
+from app.paths import Paths
+from app.services import Engram
+from capture import CaptureSettings, FakeFrameSource, Monitor, WindowInfo
+
+def frames(monitor, n):  # a screen that changes at every grab, so the worker is always busy
+    pixels = np.full((400, 640, 3), 255, np.uint8)
+    pixels[20 + (n % 30) * 12:30 + (n % 30) * 12, 20:600] = 0
+    return pixels
+
+engram = Engram.unlock(Paths(Path(sys.argv[1])), "pass", use_keyring=False)
+daemon = CaptureDaemon(engram, CaptureSettings(interval=0.05, idle_seconds=0),
+                       FakeFrameSource([Monitor(1, 0, 0, 640, 400)], frames),
+                       lambda: WindowInfo(app="Notesapp", title="Groceries", window_id="0x1"))
+daemon.start()
+while daemon.ocr_worker_pid is None:
+    time.sleep(0.05)
+print(daemon.ocr_worker_pid, flush=True)
+time.sleep(600)
+'''
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_after_kill_9_status_says_the_daemon_is_gone_and_the_worker_exits_quietly(engram, tmp_path):
+    import subprocess
+    import sys
+
+    err = tmp_path / "stderr.txt"
+    with open(err, "wb") as stderr:
+        child = subprocess.Popen([sys.executable, "-c", _DAEMON_CHILD, str(engram.paths.root)],
+                                 stdout=subprocess.PIPE, stderr=stderr, text=True,
+                                 cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
+    try:
+        worker = int(child.stdout.readline())
+        wait_for(lambda: capture_status_lines(engram)["capture"].startswith("capturing"), 30,
+                 "a heartbeat")
+        time.sleep(0.5)  # the worker is reading frames now
+        child.kill()
+        child.wait(10)
+        line = capture_status_lines(engram)["capture"]
+        assert line.startswith(f"stopped: the capture daemon (pid {child.pid}) is gone"), line
+        assert "capturing (pid" not in line
+        wait_for(lambda: not _alive(worker), 15, "the orphaned OCR worker to exit")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(10)
+        child.stdout.close()
+    assert "Traceback" not in err.read_text(), err.read_text()
+
+
+# -- what is kept: secrets in forms, each window under its own name, only what shows ---------------
+def canvas(*items: tuple[int, int, str], size=(1280, 800), boxes=()) -> np.ndarray:
+    """A screen: text at (x, y), and dark rectangles (x, y, w, h) standing for other windows."""
+    img = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(img)
+    for x, y, w, h in boxes:
+        draw.rectangle((x, y, x + w - 1, y + h - 1), fill="#202020")
+    font = ImageFont.truetype("DejaVuSans.ttf", 20)
+    for x, y, text in items:
+        draw.text((x, y), text, fill="white" if any(bx <= x < bx + bw and by <= y < by + bh
+                                                    for bx, by, bw, bh in boxes) else "black", font=font)
+    return np.asarray(img)
+
+
+FORM = [(40, 40, "Account"), (40, 100, "Username"), (340, 100, "dana.w"),
+        (40, 150, "Password"), (340, 150, "Tr0ub4dor&3"),
+        (40, 200, "wifi password"), (340, 200, "CorrectHorse9"),
+        (40, 250, "CVV"), (340, 250, "737"),
+        (40, 300, "SSN"), (340, 300, "078-05-1120"),
+        (40, 350, "Passport number"), (340, 350, "C01X00T47"),
+        (40, 400, "IBAN DE89 3704 0044 0532 0130 00"),
+        (40, 450, "Date of birth"), (340, 450, "1984-03-02")]
+FORM_SECRETS = ["Tr0ub4dor", "CorrectHorse9", "737", "078-05-1120", "C01X00T47", "3704 0044", "DE89"]
+
+
+def test_secrets_in_a_form_are_absent_from_the_database_and_the_kept_frame(engram, run):
+    source = FakeFrameSource([Monitor(1, 0, 0, 1280, 800)], lambda m, n: canvas(*FORM))
+    run(FAST, frame_source=source, window_query=lambda: NOTES)
+    obs = wait_for(lambda: observation_with(engram, "Date of birth"), what="the form")
+    stored = "\n".join(texts(engram))
+    assert not [s for s in FORM_SECRETS if s in stored], stored
+    for kept in ("Username", "dana.w", "Password", "CVV", "SSN", "1984-03-02"):
+        assert kept in stored
+    for kind in ("password", "card-code", "national-id", "passport", "iban"):
+        assert f"[REDACTED:{kind}]" in stored
+    pixels = np.asarray(Image.open(io.BytesIO(FrameStore(engram.paths.frames, engram.data_key).get(obs.frame_id))))
+    for _, y, text in FORM:
+        if text in ("Tr0ub4dor&3", "CorrectHorse9", "737", "078-05-1120", "C01X00T47"):
+            assert not pixels[y + 4:y + 18, 342:372].any(), text  # blacked out
+    assert pixels[450 + 4:450 + 18, 345:420].min() < 100 and pixels[450 + 4:450 + 18, 345:420].max() > 200  # kept
+
+
+EDITOR = WindowInfo(app="Code", title="plan.md - Code", window_id="0x10", geometry=Region(0, 0, 640, 800))
+SIGNAL = WindowInfo(app="Signal", title="Signal", window_id="0x20", geometry=Region(640, 0, 640, 800))
+
+
+def test_each_visible_window_is_filed_under_its_own_app_and_forgetting_one_is_exact(engram, run):
+    screen = canvas((40, 60, "Roadmap for the spring release"), (680, 60, "Dana: dinner at Luigi's at 7"),
+                    boxes=[(640, 0, 640, 800)])
+    source = FakeFrameSource([Monitor(1, 0, 0, 1280, 800)], lambda m, n: screen)
+    run(FAST, frame_source=source, window_query=lambda: EDITOR, visible_query=lambda: [SIGNAL, EDITOR])
+    chat = wait_for(lambda: observation_with(engram, "Luigi"), what="the chat")
+    plan = wait_for(lambda: observation_with(engram, "Roadmap"), what="the editor")
+    assert (chat.app, chat.title) == ("Signal", "Signal") and "Roadmap" not in chat.text
+    assert (plan.app, plan.title) == ("Code", "plan.md - Code") and "Luigi" not in plan.text
+    frames = FrameStore(engram.paths.frames, engram.data_key)
+    plan_pixels = np.asarray(Image.open(io.BytesIO(frames.get(plan.frame_id))))
+    chat_pixels = np.asarray(Image.open(io.BytesIO(frames.get(chat.frame_id))))
+    assert not plan_pixels[:, 640:].any() and plan_pixels[:, :640].any()  # each frame shows its window
+    assert not chat_pixels[:, :640].any() and chat_pixels[60:80, 680:900].max() > 200
+    engram.forget(app="Signal")
+    assert observation_with(engram, "Luigi") is None
+    assert observation_with(engram, "Roadmap") is not None
+    assert [h.text for h in engram.search("Luigi dinner")] == []
+
+
+def test_an_own_window_behind_another_masks_only_what_shows_of_it(engram, run):
+    own = WindowInfo(app="Engram", title="Engram — Memories", window_id="0x30", pid=os.getpid(),
+                     geometry=Region(40, 60, 900, 500), frame=Region(38, 30, 904, 532))
+    terminal = WindowInfo(app="XTerm", title="bash", window_id="0x40", geometry=Region(300, 200, 900, 400))
+    screen = canvas((320, 240, "TODO: move the weekend backup to Sunday"), (320, 300, "Weekend plans drafted"),
+                    (60, 100, "Vault value 4471 revealed"))
+    source = FakeFrameSource([Monitor(1, 0, 0, 1280, 800)], lambda m, n: screen)
+    daemon = run(FAST, frame_source=source, window_query=lambda: terminal, visible_query=lambda: [own, terminal])
+    obs = wait_for(lambda: observation_with(engram, "Weekend plans"), 30, what=f"the terminal {daemon.health()}")
+    stored = "\n".join(texts(engram))
+    assert "TODO: move the weekend backup to Sunday" in stored  # whole, not "TODO: m"
+    assert "4471" not in stored and "Vault" not in stored
+    pixels = np.asarray(Image.open(io.BytesIO(FrameStore(engram.paths.frames, engram.data_key).get(obs.frame_id))))
+    assert not pixels[30:200, 38:942].any()  # the part of Engram's window that shows, title bar too
+    assert pixels[240:260, 320:700].min() < 100  # the terminal in front of it is not masked

@@ -87,3 +87,44 @@ def test_columns_far_apart_on_one_line_are_read_apart_and_several_lines_go_to_th
     ((_, y0, _, y1),) = one_line(np.asarray(big))
     assert y0 >= 2 and y1 <= 58
     assert one_line(np.full((40, 300, 3), 255, np.uint8)) is None  # nothing to see: the detector decides
+
+
+SMALL = ["Quarterly budget review moved to Thursday afternoon",
+         "Send the signed contract to the legal team",
+         "Backup server migration finishes next weekend"]
+
+
+@pytest.mark.parametrize("screen,px,ink,paper", [
+    ((1920, 1080), 11, "black", "white"),      # 8 pt at 96 dpi, light
+    ((1920, 1080), 11, "#d4d4d4", "#1e1e1e"),  # 8 pt, dark theme
+    ((2560, 1440), 13, "black", "white"),      # 10 pt on a 1440p screen
+])
+def test_small_text_on_a_big_screen_is_read_at_its_own_resolution(screen, px, ink, paper):
+    # A large read (a first frame, a window switch) of a whole screen: every line, not the
+    # one or none that detection on the frame shrunk to 1280 px found.
+    img = Image.new("RGB", screen, paper)
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype("DejaVuSans.ttf", px)
+    for i, line in enumerate(SMALL):
+        draw.text((4, 30 + int(px * 1.4) * i), line, fill=ink, font=font)
+    draw.text((screen[0] - 420, screen[1] - 60), "Status: all backups verified", fill=ink, font=font)
+    engine = OcrEngine()
+    lines = engine.read(np.asarray(img))
+    assert [ln.text for ln in lines] == [*SMALL, "Status: all backups verified"]
+    assert engine.tiles >= 2  # empty tiles were skipped, not the ones with text
+
+
+def test_boxes_found_twice_or_cut_by_a_seam_are_joined_into_lines():
+    from capture.ocr import _starts, join_boxes
+
+    assert _starts(1280, 1024) == [0]
+    assert _starts(1920, 1024) == [0, 896]
+    starts = _starts(1440, 600)
+    assert starts[0] == 0 and starts[-1] == 840 and all(b - a <= 600 - 80 for a, b in zip(starts, starts[1:]))
+    boxes = [(0, 100, 1024, 118), (896, 101, 1400, 118),  # one long line cut by a vertical seam
+             (10, 590, 300, 600), (10, 582, 300, 603),    # a line cut at a tile's bottom, whole below
+             (10, 120, 200, 136),                         # the next line: touching, not the same
+             (1500, 100, 1600, 118),                      # a far column on the same row
+             (20, 59, 331, 395)]                          # the edge of a blacked-out window
+    assert join_boxes(boxes) == [(20, 59, 331, 395), (0, 100, 1400, 118), (1500, 100, 1600, 118),
+                                 (10, 120, 200, 136), (10, 582, 300, 603)]

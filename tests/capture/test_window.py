@@ -26,6 +26,55 @@ def test_private_browser_windows_are_known_by_their_titles(app, title):
                                                                              private=private_title(app, title)))
 
 
+# Titles as browsers really write them: em and en dashes, no-break and thin spaces, bidi marks
+# around a right-to-left page title, upper case, and the app classes of Flatpak and Snap builds.
+REAL_PRIVATE_TITLES = [
+    ("firefox", "Mozilla Firefox Private Browsing"),
+    ("firefox", "New Tab \u2014 Mozilla Firefox Private Browsing"),
+    ("firefox", "Inbox \u2013 Mozilla Firefox Private\u00a0Browsing"),
+    ("firefox", "\u200f\u05d7\u05d3\u05e9\u05d5\u05ea\u200f \u2014 Mozilla Firefox Private\u2009Browsing"),
+    ("firefox", "Start Page \u2014 MOZILLA FIREFOX PRIVATE BROWSING"),
+    ("org.mozilla.firefox", "GitHub \u2014 Mozilla Firefox Private Browsing"),
+    ("firefox_firefox", "Wikipedia \u2014 Mozilla Firefox Private Browsing"),
+    ("librewolf", "Search \u2014 LibreWolf Private Browsing"),
+    ("Google-chrome", "New Tab \u2010 Google Chrome (Incognito)"),
+    ("chromium-browser", "Example Domain - Chromium (Incognito)\u200b"),
+    ("Microsoft-edge", "New tab \u2012 [InPrivate] \u2012 Microsoft\u200b Edge"),
+    ("Brave-browser", "Search \uff0d Brave (Private)"),
+    ("Vivaldi-stable", "Speed Dial - Vivaldi (Private)"),
+]
+
+
+@pytest.mark.parametrize("app,title", REAL_PRIVATE_TITLES)
+def test_real_private_titles_are_known_in_any_dash_space_or_case(app, title):
+    assert private_title(app, title)
+    found = PrivacyGate(excluded_titles=()).exclusion(WindowInfo(app=app, title=title))
+    assert found is not None and found.kind == "private"
+
+
+@pytest.mark.parametrize("pattern,title", [
+    ("Budget – 2025", "Budget - 2025.xlsx — LibreOffice Calc"),       # en dash in the rule
+    ("payroll - march", "PAYROLL \u2014 March.ods - LibreOffice"),   # em dash in the title
+    ("secret project", "notes on the secret\u00a0project - gedit"),  # a no-break space
+])
+def test_user_title_patterns_match_in_any_dash_space_or_case(pattern, title):
+    gate = PrivacyGate(excluded_apps=(), excluded_titles=(pattern,))
+    found = gate.exclusion(WindowInfo(app="x", title=title))
+    assert found is not None and found.kind == "title"
+
+
+def test_excluded_apps_match_their_flatpak_and_snap_names():
+    gate = PrivacyGate(excluded_apps=("KeePassXC", "signal"))
+    assert gate.exclusion(WindowInfo(app="org.keepassxc.KeePassXC")).kind == "app"
+    assert gate.exclusion(WindowInfo(app="signal_signal")).kind == "app"
+    assert gate.exclusion(WindowInfo(app="signal-desktop")) is None
+
+
+def test_an_address_in_a_title_with_unicode_dashes():
+    assert url_in_title("org.mozilla.firefox", "https://example.org/docs \u2014 Mozilla Firefox") == \
+        "https://example.org/docs"
+
+
 @pytest.mark.parametrize("app,title", [
     ("firefox", "Python docs — Mozilla Firefox"),
     ("Google-chrome", "Gmail - Google Chrome"),

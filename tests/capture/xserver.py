@@ -14,7 +14,8 @@ import sys, tkinter as tk
 root = tk.Tk(className=sys.argv[1])
 root.title(sys.argv[2])
 root.geometry(sys.argv[3])
-text = tk.Text(root, font=("DejaVu Sans", 16), bg="white", fg="black", wrap="word",
+size, fg, bg = (int(sys.argv[4]), sys.argv[5], sys.argv[6]) if len(sys.argv) > 6 else (16, "black", "white")
+text = tk.Text(root, font=("DejaVu Sans", size), bg=bg, fg=fg, wrap="word",
                borderwidth=0, highlightthickness=0)
 text.insert("end", sys.stdin.readline().replace("\\n", "\n").rstrip("\n"))
 text.pack(fill="both", expand=True)
@@ -122,11 +123,12 @@ class XServer:
                              capture_output=True, text=True)
         return out.stdout.strip()
 
-    def window(self, app: str, title: str, text: str, geometry: str = "900x500+40+40") -> TkWindow:
-        """Open a window of WM_CLASS `app` titled `title` showing `text`; returns when it has
-        the focus."""
-        proc = subprocess.Popen([sys.executable, "-c", _TK_WINDOW, app, title, geometry],
-                                env=self.env, stdin=subprocess.PIPE, text=True)
+    def window(self, app: str, title: str, text: str, geometry: str = "900x500+40+40", *,
+               points: int = 16, ink: str = "black", paper: str = "white") -> TkWindow:
+        """Open a window of WM_CLASS `app` titled `title` showing `text` (DejaVu Sans at
+        `points`, `ink` on `paper`); returns when it has the focus."""
+        proc = subprocess.Popen([sys.executable, "-c", _TK_WINDOW, app, title, geometry, str(points), ink,
+                                 paper], env=self.env, stdin=subprocess.PIPE, text=True)
         proc.stdin.write(text.replace("\n", "\\n") + "\n")
         proc.stdin.flush()
         self._procs.append(proc)

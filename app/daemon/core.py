@@ -3,13 +3,13 @@
 Three threads and one process, all owned here:
 - the capture thread grabs each monitor every `interval` seconds, skips what did not change,
   and puts changed frames on a bounded queue (never blocking: a full queue counts a drop);
-- the index thread sends each queued frame to the OCR worker process, keeps the text of each
-  window, redacts secrets and stores new text (and the frame, when kept) in the encrypted store;
+- the index thread sends each queued frame to the OCR worker process (`ocr_worker`), files
+  what was read under the window it was read in (`capture.reading`), redacts secrets and stores
+  new text (and the frame, when kept) in the encrypted store, one observation per window;
 - the heartbeat thread polls the cross-process pause setting, writes the daemon's health into
-  the store (so `engram status` in another process sees it), and prunes old frames.
+  the store (`health`; `engram status` in another process reads it), and prunes old frames.
 
-The OCR worker is a separate process (`capture.ocr.serve`); when it dies it is restarted and the
-error recorded. A full disk pauses capture with a clear status; nothing already read is lost.
+A full disk pauses capture with a clear status; nothing already read is lost.
 """
 
 from __future__ import annotations
@@ -18,28 +18,36 @@ import contextlib
 import dataclasses
 import errno
 import io
-import json
-import multiprocessing
 import os
 import queue
-import re
 import secrets
-import shutil
 import socket
-import struct
-import sys
 import threading
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import numpy as np
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from app.daemon.health import (
+    HEALTH_KEY,
+    HEARTBEAT_SECONDS,
+    CaptureHealth,
+    CaptureState,
+    CaptureStats,
+    Reason,
+    _BeatSlot,
+    _iso,
+    _now,
+)
+from app.daemon.ocr_worker import OCR_TIMEOUT_SECONDS, OcrWorker, WorkerCrashed
+from app.daemon.owners import _process_start, own_processes
+from app.daemon.pause import PAUSE_KEY, _read_pause, pause_capture, resume_capture
+from app.daemon.pruning import prune_frames
+from app.daemon.settings import load_capture_settings
+from app.daemon.status import DISK_FULL_RETRY_SECONDS
 from capture import (
     CaptureSettings,
     Change,
@@ -55,354 +63,27 @@ from capture import (
     ScreenError,
     TextLine,
     WindowInfo,
+    WindowText,
     active_window,
     idle_seconds,
     redact,
+    redact_lines,
     release,
     screen_problem,
-    screen_warning,
-    secret_lines,
-    serve,
+    secret_boxes,
+    split_by_window,
+    visible_parts,
     visible_windows,
-    wayland_only,
 )
-from memory import DiskFull, FrameStore, NewObservation, PruneReport, StoreError
+from memory import DiskFull, FrameStore, NewObservation, StoreError
 
-SETTINGS_KEY = "capture"
-HEALTH_KEY = "capture_health"
-PAUSE_KEY = "capture_pause"
-WINDOW_PROCESS_KEY = "capture_window_process"  # the desktop app's process: its windows are never captured
-BEAT_FILE = "capture.beat"  # the heartbeat's reserved slot beside the database (see _BeatSlot)
-LOW_DISK_BYTES = 64 * 1024 * 1024  # below this, a silent daemon is taken to be stopped by a full disk
-HEARTBEAT_SECONDS = 5.0
-DISK_FULL_RETRY_SECONDS = 60.0
-OCR_TIMEOUT_SECONDS = 120.0  # one job taking longer than this means the worker hangs
-WORKER_START_SECONDS = 120.0
 PRUNE_EVERY_SECONDS = 3600.0
 HOUR = 3600.0
 STALL_SECONDS = 5.0  # a grab takes milliseconds: a capture thread silent this long is stuck
 # Kept frames are lossless WebP at its fastest setting: 2.6x smaller than PNG for the same CPU
 # (a 1920x1080 screen of text: 60 KB in 28 ms, against 155 KB in 26-36 ms as PNG).
 _WEBP = {"lossless": True, "method": 1, "quality": 0}
-_KNOWN_LINES = 5000  # per window: lines already stored, so text that comes back is not stored again
 _UNSAVED = 64  # observations kept in memory while the disk is full
-_STATS = 10_000
-
-
-class CaptureState(StrEnum):
-    CAPTURING = "capturing"
-    PAUSED = "paused"  # by the user, or because the disk is full (see health().detail)
-    EXCLUDED = "excluded"  # an excluded app, title or private window is active
-    IDLE = "idle"  # no input for a while, or the screen is locked
-    ERROR = "error"  # the screen cannot be grabbed or the OCR worker cannot run
-    STALLED = "stalled"  # running, but no capture or indexing progress for too long
-    UNAVAILABLE = "unavailable"  # no screen to capture here (Wayland, no display)
-
-
-class Reason(StrEnum):
-    """Why capture is paused, idle or excluded (beside the state), so that status in another
-    process can say it plainly."""
-
-    NONE = ""
-    USER = "user"  # paused by the user, until a time or until resumed
-    DISK_FULL = "disk_full"
-    STOPPED = "stopped"
-    IDLE = "idle"  # no keyboard or mouse input for a while
-    LOCKED = "locked"  # the screen is locked
-    PRIVATE = "private"  # a private browsing window is in front
-    OWN = "own"  # an Engram window is in front
-    APP = "app"  # an excluded app is in front
-    TITLE = "title"  # a window whose title matches an excluded pattern is in front
-
-
-@dataclass(frozen=True)
-class CaptureHealth:
-    """How capture is doing. `indexed_share` is the share of active time (user present, not
-    paused, not in an excluded window) in the last hour that was captured and indexed; None
-    when there was no active time."""
-
-    state: CaptureState
-    detail: str = ""
-    reason: Reason = Reason.NONE
-    indexed_share: float | None = None
-    active_seconds: float = 0.0
-    queue_depth: int = 0
-    dropped: int = 0
-    last_error: str = ""
-    last_error_at: datetime | None = None
-    last_capture: datetime | None = None
-    paused_until: datetime | None = None
-    frames: int = 0  # frames grabbed
-    skipped: int = 0  # frames that needed no OCR (unchanged, or a state already read)
-    observations: int = 0
-    ocr_restarts: int = 0
-
-
-@dataclass
-class CaptureStats:
-    """Cost figures for `bench/capture.py` (CPU milliseconds, by kind of frame)."""
-
-    grab_ms: dict[str, deque[float]] = field(default_factory=lambda: {
-        k: deque(maxlen=_STATS) for k in ("unchanged", "repeat", "regions", "full")})
-    ocr: deque[tuple[str, int, float, float]] = field(  # kind, regions, cpu ms, wall ms
-        default_factory=lambda: deque(maxlen=_STATS))
-    index_ms: deque[tuple[str, float]] = field(  # kind, cpu ms in the index thread
-        default_factory=lambda: deque(maxlen=_STATS))
-
-
-# -- settings, pause and status across processes --------------------------------------------------
-def load_capture_settings(engram) -> CaptureSettings:
-    """The capture settings stored in `engram` (defaults where none are stored)."""
-    data = engram.store.setting(SETTINGS_KEY, None)
-    if not isinstance(data, dict):
-        return CaptureSettings()
-    try:
-        return CaptureSettings.from_dict(data)
-    except (TypeError, ValueError):
-        return CaptureSettings()
-
-
-def save_capture_settings(engram, settings: CaptureSettings) -> None:
-    engram.store.set_setting(SETTINGS_KEY, settings.to_dict())
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _iso(dt: datetime | None) -> str | None:
-    return None if dt is None else dt.isoformat()
-
-
-def _parse(text: object) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        return datetime.fromisoformat(text)
-    except ValueError:
-        return None
-
-
-def pause_capture(engram, seconds: float | None = None) -> datetime | None:
-    """Pause capture (for `seconds`, or until resumed) in every process using this data
-    directory: the running daemon polls this setting. Returns when the pause ends (None: never)."""
-    until = None if seconds is None else _now() + timedelta(seconds=seconds)
-    engram.store.set_setting(PAUSE_KEY, {"until": _iso(until), "at": _iso(_now())})
-    return until
-
-
-def resume_capture(engram) -> None:
-    engram.store.set_setting(PAUSE_KEY, None)
-
-
-def _read_pause(value: object) -> tuple[bool, datetime | None]:
-    """(paused?, until) from the stored pause setting."""
-    if not isinstance(value, dict):
-        return False, None
-    until = _parse(value.get("until"))
-    if until is None:
-        return True, None
-    return until > _now(), until
-
-
-def record_window_process(engram) -> None:
-    """Note that this process shows Engram's windows (the desktop app), so that a capture daemon
-    in another process ('engram capture') never captures them either."""
-    engram.store.set_setting(WINDOW_PROCESS_KEY, {"pid": os.getpid(), "host": socket.gethostname()})
-
-
-def forget_window_process(engram) -> None:
-    record = engram.store.setting(WINDOW_PROCESS_KEY, None)
-    if isinstance(record, dict) and record.get("pid") == os.getpid():
-        engram.store.set_setting(WINDOW_PROCESS_KEY, None)
-
-
-def own_processes(engram) -> frozenset[int]:
-    """The processes whose windows capture skips: this one, and the desktop app's when it runs here."""
-    pids = {os.getpid()}
-    record = engram.store.setting(WINDOW_PROCESS_KEY, None)
-    if isinstance(record, dict) and record.get("host") == socket.gethostname() and not _pid_gone(record):
-        with contextlib.suppress(TypeError, ValueError):
-            pids.add(int(record["pid"]))
-    return frozenset(pids)
-
-
-class _BeatSlot:
-    """A fixed-size file beside the database where each heartbeat is also written, in place.
-    Overwriting bytes a file already holds needs no free space (on the usual, not copy-on-write,
-    file systems), so when a full disk makes the database refuse every write, `engram status`
-    in another process still learns that capture paused and why. Encrypted under the data key."""
-
-    SIZE = 4096
-    _AAD = b"engram capture heartbeat 1"
-
-    def __init__(self, root, key: bytes) -> None:
-        self.path = root / BEAT_FILE
-        self._aead = AESGCM(key)
-
-    def reserve(self) -> None:
-        """Make the file its full size now, while there is room."""
-        with contextlib.suppress(OSError):
-            if self.path.stat().st_size == self.SIZE:
-                return
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
-        try:
-            os.pwrite(fd, bytes(self.SIZE), 0)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def write(self, record: dict) -> None:
-        nonce = secrets.token_bytes(12)
-        sealed = nonce + self._aead.encrypt(nonce, json.dumps(record).encode(), self._AAD)
-        blob = struct.pack(">I", len(sealed)) + sealed
-        if len(blob) > self.SIZE:
-            return
-        fd = os.open(self.path, os.O_WRONLY)  # never created or grown here: only reserved bytes
-        try:
-            os.pwrite(fd, blob.ljust(self.SIZE, b"\0"), 0)
-        finally:
-            os.close(fd)
-
-    def read(self) -> dict | None:
-        """The last record written, or None (no slot, half written, or another key)."""
-        try:
-            data = self.path.read_bytes()
-            (size,) = struct.unpack(">I", data[:4])
-            sealed = data[4:4 + size]
-            record = json.loads(self._aead.decrypt(sealed[:12], sealed[12:], self._AAD))
-        except (OSError, struct.error, ValueError, InvalidTag):
-            return None
-        return record if isinstance(record, dict) else None
-
-
-def _latest_beat(engram) -> dict | None:
-    """The newest heartbeat: from the database, or from the slot when the database could not
-    take the last ones (a full disk)."""
-    beats = [b for b in (engram.store.setting(HEALTH_KEY, None),
-                         _BeatSlot(engram.paths.root, engram.data_key).read()) if isinstance(b, dict)]
-    return max(beats, key=lambda b: _parse(b.get("updated_at")) or datetime.min.replace(tzinfo=UTC),
-               default=None)
-
-
-def _free_bytes(engram) -> int | None:
-    try:
-        return shutil.disk_usage(engram.paths.root).free
-    except OSError:
-        return None
-
-
-def _size(n: int) -> str:
-    return f"{n / 1e9:.1f} GB" if n >= 1e9 else f"{n / 1e6:.0f} MB" if n >= 1e6 else f"{n / 1e3:.0f} kB"
-
-
-def _disk_full_text(engram) -> str:
-    free = _free_bytes(engram)
-    where = f"{_size(free)} free on the disk of {engram.paths.root}" if free is not None else \
-        f"the disk of {engram.paths.root} is full"
-    return (f"paused: disk full ({where}). Free some space, or keep fewer frames (Settings › Capture, "
-            f"retention); capture retries every {DISK_FULL_RETRY_SECONDS:.0f} s, or run 'engram resume'")
-
-
-def _state_text(engram, health: dict, until: datetime | None) -> str:
-    """What the daemon is doing, in words, from its heartbeat's state and reason."""
-    state = str(health.get("state") or "unknown")
-    detail = str(health.get("detail") or "")
-    reason = str(health.get("reason") or "")
-    if reason == Reason.DISK_FULL:
-        return _disk_full_text(engram)
-    if reason == Reason.USER:
-        until = _parse(health.get("paused_until")) or until
-        return f"paused by you {_until_text(until)} (resume with 'engram resume' or the tray menu)"
-    if reason == Reason.IDLE:
-        return f"idle: {detail or 'no input for a while'}; capture resumes at the next input"
-    if reason == Reason.LOCKED:
-        return "idle: the screen is locked; capture resumes when it is unlocked"
-    if reason in (Reason.PRIVATE, Reason.OWN, Reason.APP, Reason.TITLE):
-        return f"not capturing: {detail}" if detail else "not capturing: an excluded window is in front"
-    return state + (f": {detail}" if detail else "")
-
-
-def capture_status_lines(engram) -> dict[str, object]:
-    """What `engram status` shows about capture, read from the daemon's heartbeat."""
-    lines: dict[str, object] = {}
-    problem = screen_problem() if wayland_only() else screen_warning()
-    if problem:
-        lines["display"] = problem
-    health = _latest_beat(engram)
-    paused, until = _read_pause(engram.store.setting(PAUSE_KEY, None))
-    if not isinstance(health, dict):
-        lines["capture"] = "never ran (start it with 'engram capture' or the tray app)"
-        if paused:
-            lines["capture"] += f"; paused {_until_text(until)}"
-        return _with_url_note(lines)
-    updated = _parse(health.get("updated_at"))
-    age = (_now() - updated).total_seconds() if updated else None
-    beat = float(health.get("heartbeat_seconds") or HEARTBEAT_SECONDS)
-    interval = float(health.get("interval") or 0)
-    state = str(health.get("state") or "unknown")
-    if not health.get("running"):
-        lines["capture"] = f"stopped {_ago(age)}" if age is not None else "stopped"
-    elif age is None or age > max(30.0, 3 * beat + 2 * interval):
-        gone = _pid_gone(health)
-        free = _free_bytes(engram)
-        if not gone and free is not None and free < LOW_DISK_BYTES:
-            # Neither the database nor the slot took a heartbeat: the disk is the likely cause.
-            lines["capture"] = _disk_full_text(engram) + \
-                f" (no heartbeat from pid {health.get('pid')} for {_ago(age, bare=True)})"
-        else:
-            lines["capture"] = (f"STALLED: no heartbeat from the capture daemon (pid {health.get('pid')}) "
-                                f"for {_ago(age, bare=True)}" + ("; that process is gone" if gone else "")
-                                + f" (it last said: {state})")
-    else:
-        lines["capture"] = _state_text(engram, health, until) + \
-            f" (pid {health.get('pid')}, heartbeat {_ago(age)})"
-    if paused and "paused" not in str(lines["capture"]):
-        lines["capture"] = f"{lines['capture']}; paused {_until_text(until)}"
-    share = health.get("indexed_share")
-    lines["health"] = ("no active time in the last hour" if share is None else
-                       f"{float(share):.0%} of active time in the last hour captured and indexed")
-    if not health.get("running"):
-        lines["health"] += " (when it last ran)"
-    lines["queue"] = f"{health.get('queue_depth', 0)} waiting, {health.get('dropped', 0)} dropped"
-    last = _parse(health.get("last_capture"))
-    lines["last capture"] = last.astimezone().strftime("%Y-%m-%d %H:%M:%S") if last else "none"
-    if health.get("last_error"):
-        at = _parse(health.get("last_error_at"))
-        lines["last error"] = str(health["last_error"]) + (
-            f" ({at.astimezone().strftime('%H:%M:%S')})" if at else "")
-    return _with_url_note(lines)
-
-
-def _with_url_note(lines: dict[str, object]) -> dict[str, object]:
-    if sys.platform.startswith("linux"):  # said plainly rather than guessed
-        lines["browser URLs"] = ("not available on X11 (browsers do not publish their address); one is "
-                                 "kept only when the window title shows it")
-    return lines
-
-
-def _until_text(until: datetime | None) -> str:
-    return "until resumed" if until is None else f"until {until.astimezone().strftime('%H:%M:%S')}"
-
-
-def _ago(seconds: float | None, bare: bool = False) -> str:
-    if seconds is None:
-        return "an unknown time" if bare else "at an unknown time"
-    s = max(0, int(seconds))
-    text = f"{s} s" if s < 120 else f"{s // 60} min" if s < 7200 else f"{s // 3600} h"
-    return text if bare else f"{text} ago"
-
-
-def _pid_gone(health: dict) -> bool:
-    if health.get("host") != socket.gethostname():
-        return False
-    try:
-        os.kill(int(health.get("pid") or 0), 0)
-    except ProcessLookupError:
-        return True
-    except (OSError, ValueError):
-        return False
-    return False
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -420,20 +101,6 @@ def _disk_full(exc: BaseException) -> bool:
     return False
 
 
-def prune_frames(engram, frames: FrameStore, settings: CaptureSettings) -> PruneReport:
-    """Apply the retention limits (days, GB) to kept frames. The observations that showed a
-    deleted frame lose the link first and say "retention", so the timeline never points at a
-    missing file; links to files already gone (an older Engram pruned them) are cleared too."""
-    report = frames.prune(max_age_days=settings.retention_days or None,
-                          max_bytes=int(settings.retention_gb * 1e9) if settings.retention_gb else None,
-                          unlink=lambda ids: engram.store.unlink_frames(ids, "retention"))
-    missing = engram.store.linked_frames() - set(frames.ids())
-    if missing:
-        engram.store.unlink_frames(sorted(missing), "missing")
-    return report
-
-
-# -- internal values --------------------------------------------------------------------------------
 @dataclass
 class _Tick:
     at: float  # monotonic
@@ -451,41 +118,31 @@ class _Job:
     window: WindowInfo
     window_key: str
     regions: tuple[Region, ...]
+    # The other windows showing on this monitor that may be captured, with their visible parts
+    # in frame pixels: what is read there is filed under them, not under the active window.
+    others: tuple[tuple[WindowInfo, tuple[Region, ...]], ...] = ()
     retried: bool = False
 
 
-class _WorkerCrashed(Exception):
-    pass
+@dataclass(frozen=True)
+class _Stack:
+    """The windows on screen at a grab: the parts to black out (excluded windows, with their
+    title bars, where nothing covers them), and the other windows that may be captured."""
+
+    hidden: tuple[Region, ...] = ()
+    others: tuple[tuple[WindowInfo, tuple[Region, ...]], ...] = ()
+
+    def on(self, monitor: Monitor) -> tuple[tuple[WindowInfo, tuple[Region, ...]], ...]:
+        """The other windows' visible parts on `monitor`, in its frame pixels."""
+        out = []
+        for window, parts in self.others:
+            moved = (Region(p.x - monitor.left, p.y - monitor.top, p.width, p.height) for p in parts)
+            local = tuple(r for m in moved if (r := m.clip(monitor.width, monitor.height)).area)
+            if local:
+                out.append((window, local))
+        return tuple(out)
 
 
-@dataclass
-class _WindowText:
-    """The text last read in one window, and the lines of it already stored."""
-
-    lines: list[TextLine] = field(default_factory=list)
-    stored: OrderedDict[str, None] = field(default_factory=OrderedDict)
-
-
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
-def _cut(box: Region, band: Region, frame_height: int) -> bool:
-    top_cut = band.y > 0 and box.y <= band.y + 1
-    bottom_cut = band.y + band.height < frame_height and box.y + box.height >= band.y + band.height - 1
-    return top_cut or bottom_cut
-
-
-def _centred_in(box: Region, band: Region) -> bool:
-    cy = box.y + box.height // 2
-    return band.y <= cy < band.y + band.height and box.overlaps(band)
-
-
-def _reading_order(lines: list[TextLine]) -> list[TextLine]:
-    return sorted(lines, key=lambda ln: (ln.box.y // 12, ln.box.x))
-
-
-# -- the daemon -------------------------------------------------------------------------------------
 class CaptureDaemon:
     """Captures the screen into `engram` until stopped.
 
@@ -520,7 +177,6 @@ class CaptureDaemon:
         self._pause_lock = threading.Lock()  # the stored pause and its copy here change together
         self._save_lock = threading.Lock()
         self._reread: set[int] = set()  # monitors to read in full on the next grab
-        self._closing = False
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._session = secrets.token_hex(4)
@@ -545,12 +201,10 @@ class CaptureDaemon:
         self._frames_seen = 0
         self._skipped = 0
         self._observations = 0
-        self._restarts = 0
-        self._texts: OrderedDict[str, _WindowText] = OrderedDict()
-        self._worker = None
-        self._conn = None
-        self._mp = multiprocessing.get_context("spawn")
+        self._texts: OrderedDict[str, WindowText] = OrderedDict()
         self._started_at: datetime | None = None
+        self._ocr = OcrWorker(lambda: self.settings.ocr_threads, self._record_error,
+                              lambda error: self._set_state(CaptureState.ERROR, error), self._stop)
 
     # -- public interface --------------------------------------------------------------------
     def start(self) -> None:
@@ -559,7 +213,7 @@ class CaptureDaemon:
             if self._running:
                 return
             self._running = True
-            self._closing = False
+            self._ocr.closing = False
             self._stop.clear()
             self._started_at = _now()
             self._last_tick = self._last_progress = time.monotonic()
@@ -588,11 +242,11 @@ class CaptureDaemon:
         deadline = time.monotonic() + timeout
         for t in self._threads:
             t.join(max(0.1, deadline - time.monotonic()))
-        self._closing = True
+        self._ocr.closing = True
         for t in self._threads:
             t.join(5.0)
         self._threads = []
-        self._stop_worker()
+        self._ocr.stop()
         if self._unsaved:
             try:
                 with self._save_lock:
@@ -652,7 +306,7 @@ class CaptureDaemon:
                 last_error_at=self._last_error_at, last_capture=self._last_capture,
                 paused_until=self._pause_until_wall if self._pause_until is not False else None,
                 frames=self._frames_seen, skipped=self._skipped, observations=self._observations,
-                ocr_restarts=self._restarts)
+                ocr_restarts=self._ocr.restarts)
 
     def update_settings(self, settings: CaptureSettings) -> None:
         """Use new settings from the next grab on (the queue size stays as it was)."""
@@ -676,8 +330,7 @@ class CaptureDaemon:
 
     @property
     def ocr_worker_pid(self) -> int | None:
-        w = self._worker
-        return w.pid if w is not None and w.is_alive() else None
+        return self._ocr.pid
 
     # -- state ---------------------------------------------------------------------------------
     def _set_state(self, state: CaptureState, detail: str, reason: Reason = Reason.NONE) -> None:
@@ -826,7 +479,7 @@ class CaptureDaemon:
                 self._skipped += len(grabs)
                 self._frames_seen += len(grabs)
             return
-        hidden: list[Region] | None = None  # excluded windows on screen, asked only on a change
+        stack: _Stack | None = None  # the windows on screen, asked only on a change
         for monitor, frame, grab_cpu in grabs:
             cpu = time.thread_time() - grab_cpu
             with self._lock:
@@ -844,14 +497,14 @@ class CaptureDaemon:
                 continue
             if self._paused():  # paused while grabbing: what was grabbed is not read
                 return
-            if hidden is None:
-                hidden = self._hidden_regions(window)
-            frame = self._mask(frame, hidden)
+            if stack is None:
+                stack = self._stack(window)
+            frame = self._mask(frame, stack.hidden)
             with self._lock:
                 self._seq += 1
                 seq = self._seq
                 tick.pending += 1
-            job = _Job(seq, tick, change.kind, frame, window, key, change.regions)
+            job = _Job(seq, tick, change.kind, frame, window, key, change.regions, stack.on(monitor))
             try:
                 self._queue.put_nowait(job)
             except queue.Full:
@@ -883,19 +536,26 @@ class CaptureDaemon:
             monitor.width, monitor.height)
         return local if local.area else None
 
-    def _hidden_regions(self, active: WindowInfo) -> list[Region]:
-        """Screen rectangles of visible windows the gate excludes (not the active one: an
-        excluded active window stops capture altogether)."""
-        out = []
+    def _stack(self, active: WindowInfo) -> _Stack:
+        """The window stack now: the visible parts of the windows the gate excludes (not the
+        active one: an excluded active window stops capture altogether), title bars and
+        borders included, and only what no window above covers; and the other windows that
+        may be captured, each with its visible part."""
         try:
             windows = self._visible_query()
         except Exception as exc:  # a window list failure must not leak: hide nothing known
             self._record_error(f"could not list windows: {exc}")
-            return []
-        for w in windows:
-            if w.geometry is not None and self._gate.excluded(w):
-                out.append(w.geometry)
-        return out
+            return _Stack()
+        hidden: list[Region] = []
+        others: list[tuple[WindowInfo, tuple[Region, ...]]] = []
+        for w, parts in zip(windows, visible_parts(windows), strict=True):
+            if not parts:
+                continue
+            if self._gate.excluded(w):
+                hidden += parts
+            elif w.key != active.key and not (w.window_id and w.window_id == active.window_id):
+                others.append((w, tuple(parts)))
+        return _Stack(tuple(hidden), tuple(others))
 
     @staticmethod
     def _mask(frame: Frame, hidden: list[Region]) -> Frame:
@@ -912,7 +572,7 @@ class CaptureDaemon:
     # -- index thread --------------------------------------------------------------------------
     def _index_loop(self) -> None:
         with contextlib.suppress(Exception):
-            self._ensure_worker()  # load the models before the first frame arrives
+            self._ocr.ensure()  # load the models before the first frame arrives
         while True:
             try:
                 job = self._queue.get(timeout=0.5)
@@ -943,11 +603,37 @@ class CaptureDaemon:
         if result is None:
             return
         self.stats.ocr.append((job.kind.value, len(job.regions), result.cpu_ms, result.wall_ms))
-        new_lines, all_lines = self._merge(job, result.lines)
-        if new_lines:
-            self._store(job, new_lines, all_lines)
+        # Each window's lines under its own app and title: one observation per window that changed.
+        rest, by_window = split_by_window(result.lines, [parts for _, parts in job.others])
+        views = [(job.window, job.window_key, rest, None)]
+        views += [(w, w.key, by_window.get(i, []), parts) for i, (w, parts) in enumerate(job.others)]
+        for n, (window, key, lines, parts) in enumerate(views):
+            if n and not lines:
+                continue
+            new_lines, all_lines = self._merge(job, key, lines, active=n == 0)
+            if new_lines:
+                self._store(job, window, key, n, new_lines, all_lines, self._view(job, parts))
         with self._lock:
             job.tick.pending = max(0, job.tick.pending - 1)
+
+    @staticmethod
+    def _view(job: _Job, parts: tuple[Region, ...] | None) -> np.ndarray:
+        """What of the frame belongs to one window: for the active window (`parts` None), all
+        but the other captured windows' parts; for another, only its own visible parts. So each
+        observation's frame shows its own window, and forgetting an app forgets its pixels."""
+        pixels = job.frame.pixels
+        if parts is None:
+            if not job.others:
+                return pixels
+            pixels = pixels.copy()
+            for _, others in job.others:
+                for r in others:
+                    pixels[r.y:r.y + r.height, r.x:r.x + r.width] = 0
+            return pixels
+        view = np.zeros_like(pixels)
+        for r in parts:
+            view[r.y:r.y + r.height, r.x:r.x + r.width] = pixels[r.y:r.y + r.height, r.x:r.x + r.width]
+        return view
 
     def _read(self, job: _Job) -> OcrResult | None:
         """OCR the job's regions in the worker; restarts a crashed worker and tries once more."""
@@ -956,9 +642,9 @@ class CaptureDaemon:
         request = OcrJob(job.seq, job.regions, crops)
         for attempt in (1, 2):
             try:
-                self._ensure_worker()
-                result = self._ask(request)
-            except _WorkerCrashed as exc:
+                self._ocr.ensure()
+                result = self._ocr.ask(request)
+            except WorkerCrashed as exc:
                 self._record_error(str(exc))
                 if attempt == 2:
                     self._fail(job, f"{exc}; the frame was dropped")
@@ -970,126 +656,41 @@ class CaptureDaemon:
             return result
         return None
 
-    def _ensure_worker(self) -> None:
-        if self._closing:
-            raise _WorkerCrashed("capture is stopping: the OCR worker is not restarted")
-        w = self._worker
-        if w is not None and w.is_alive():
-            return
-        if w is not None:
-            code = w.exitcode
-            self._stop_worker()
-            with self._lock:
-                self._restarts += 1
-                restarts = self._restarts
-            self._record_error(f"the OCR worker stopped (exit code {code}); restarted it")
-            if restarts > 3:  # a worker that keeps dying: back off instead of spinning
-                self._stop.wait(min(30.0, 2.0 ** min(restarts - 3, 5)))
-        parent, child = self._mp.Pipe()
-        proc = self._mp.Process(target=serve, args=(child, self.settings.ocr_threads),
-                                name="engram-ocr", daemon=True)
-        proc.start()
-        child.close()
-        self._worker, self._conn = proc, parent
-        deadline = time.monotonic() + WORKER_START_SECONDS
-        while time.monotonic() < deadline and not self._closing:
-            if parent.poll(0.2):
-                try:
-                    ready = parent.recv()
-                except (EOFError, OSError):
-                    break
-                if ready.error:
-                    self._set_state(CaptureState.ERROR, ready.error)
-                    raise _WorkerCrashed(f"the OCR worker cannot run: {ready.error}")
-                return
-            if not proc.is_alive():
-                break
-        raise _WorkerCrashed(f"the OCR worker did not start (exit code {proc.exitcode})")
-
-    def _ask(self, request: OcrJob) -> OcrResult:
-        conn, proc = self._conn, self._worker
-        try:
-            conn.send(request)
-        except (BrokenPipeError, EOFError, OSError):
-            raise _WorkerCrashed(f"the OCR worker died (exit code {proc.exitcode})") from None
-        deadline = time.monotonic() + OCR_TIMEOUT_SECONDS
-        while True:
-            if conn.poll(0.1):
-                try:
-                    return conn.recv()
-                except (EOFError, OSError):
-                    proc.join(1.0)
-                    raise _WorkerCrashed(f"the OCR worker died (exit code {proc.exitcode})") from None
-            if not proc.is_alive():
-                raise _WorkerCrashed(f"the OCR worker died (exit code {proc.exitcode})")
-            if time.monotonic() > deadline:
-                proc.kill()
-                proc.join(5.0)
-                raise _WorkerCrashed(f"the OCR worker hung for {OCR_TIMEOUT_SECONDS:.0f} s; killed it")
-
-    def _stop_worker(self) -> None:
-        proc, conn = self._worker, self._conn
-        self._worker = self._conn = None
-        if conn is not None:
-            with contextlib.suppress(Exception):
-                if proc is not None and proc.is_alive():
-                    conn.send(None)
-            with contextlib.suppress(Exception):
-                conn.close()
-        if proc is not None:
-            proc.join(3.0)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(3.0)
-            with contextlib.suppress(Exception):
-                proc.close()
-
-    def _merge(self, job: _Job, lines: tuple[TextLine, ...]) -> tuple[list[TextLine], list[TextLine]]:
-        """Fold what was read into the window's text; returns (lines never stored before for this
-        window, all the window's current lines)."""
+    def _merge(self, job: _Job, key: str, lines: list[TextLine], *, active: bool) -> tuple[
+            list[TextLine], list[TextLine]]:
+        """Fold what was read in one window into its text; returns (lines never stored before
+        for this window, all the window's current lines)."""
         with self._lock:
-            text = self._texts.get(job.window_key)
+            text = self._texts.get(key)
             if text is None:
-                text = self._texts[job.window_key] = _WindowText()
-                if job.kind is not Change.FULL:  # its unchanged part was forgotten: read it anew
+                text = self._texts[key] = WindowText()
+                if active and job.kind is not Change.FULL:  # its unchanged part was forgotten: read it anew
                     self._reread.add(job.frame.monitor.index)
-            self._texts.move_to_end(job.window_key)
+            self._texts.move_to_end(key)
             while len(self._texts) > 64:
                 self._texts.popitem(last=False)
-        if job.kind is Change.FULL:
-            text.lines = list(lines)
-        else:
-            height = job.frame.height
-            # A line cut by a band's edge is a neighbour of the change, read whole before.
-            lines = tuple(ln for ln in lines if not any(_cut(ln.box, r, height) for r in job.regions))
-            text.lines = [ln for ln in text.lines
-                          if not any(_centred_in(ln.box, r) for r in job.regions)] + list(lines)
-        new = []
-        for ln in _reading_order(list(lines)):
-            n = _norm(ln.text)
-            if n and n not in text.stored:
-                new.append(ln)
-        return new, text.lines
+        new = text.update(lines, job.regions, job.kind is Change.FULL, job.frame.height)
+        return new, list(text.lines)
 
-    def _remember(self, job: _Job, lines: list[TextLine]) -> None:
-        text = self._texts.get(job.window_key)
-        if text is None:
-            return
-        for ln in lines:
-            text.stored[_norm(ln.text)] = None
-        while len(text.stored) > _KNOWN_LINES:
-            text.stored.popitem(last=False)
+    def _remember(self, key: str, lines: list[TextLine]) -> None:
+        text = self._texts.get(key)
+        if text is not None:
+            text.remember(lines)
 
-    def _store(self, job: _Job, new_lines: list[TextLine], all_lines: list[TextLine]) -> None:
-        text = "\n".join(ln.text for ln in new_lines)
-        caption = self._describe(job.frame, all_lines)
+    def _store(self, job: _Job, window: WindowInfo, key: str, n: int, new_lines: list[TextLine],
+               all_lines: list[TextLine], pixels: np.ndarray) -> None:
+        # Secrets by each line's text and by the form around it (a label beside or above).
+        redacted = dict(zip(map(id, all_lines), redact_lines(all_lines), strict=True))
+        text = "\n".join(redacted.get(id(ln)) or redact_lines([ln])[0] for ln in new_lines)
+        hidden = secret_boxes(all_lines)
+        caption = self._describe(pixels, hidden)
         body, _ = redact(f"{text}\n[Screen: {caption}]" if caption else text)
-        title, _ = redact(job.window.title)
-        url, _ = redact(job.window.url)
-        image = self._image(job.frame, all_lines) if self.settings.keep_frames else None
-        obs = NewObservation(time=job.frame.time, text=body, app=job.window.app, title=title,
+        title, _ = redact(window.title)
+        url, _ = redact(window.url)
+        image = self._image(pixels, hidden) if self.settings.keep_frames else None
+        obs = NewObservation(time=job.frame.time, text=body, app=window.app, title=title,
                              url=url, source_kind="screen",
-                             source_id=f"{self._session}:{job.seq}")
+                             source_id=f"{self._session}:{job.seq}" + (f":{n}" if n else ""))
         try:
             with self._save_lock:
                 self._flush_unsaved()
@@ -1100,10 +701,10 @@ class CaptureDaemon:
                 self._on_disk_full(exc)
                 with self._lock:
                     job.tick.failed = True
-                self._remember(job, new_lines)  # kept in memory, saved when there is room
+                self._remember(key, new_lines)  # kept in memory, saved when there is room
                 return
             raise
-        self._remember(job, new_lines)
+        self._remember(key, new_lines)
         self._after_save(obs_id)
 
     def _save(self, obs: NewObservation, image: bytes | None) -> int | None:
@@ -1146,35 +747,34 @@ class CaptureDaemon:
                 f"{DISK_FULL_RETRY_SECONDS:.0f} s (free some space, or resume)"
                 + (f"; {kept} observations wait in memory" if kept else ""))
 
-    def _describe(self, frame: Frame, lines: list[TextLine]) -> str:
+    def _describe(self, pixels: np.ndarray, hidden: list[Region]) -> str:
         """The vision model's caption of the frame (secrets blacked out first); "" without one."""
         if self._caption is None:
             return ""
         try:
-            return self._caption(self._without_secrets(frame, lines)).strip()
+            return self._caption(self._without_secrets(pixels, hidden)).strip()
         except Exception as exc:  # a caption is extra: the text is stored without it
             self._record_error(f"the vision model could not caption a frame: {exc}")
             return ""
 
     @staticmethod
-    def _without_secrets(frame: Frame, lines: list[TextLine]) -> np.ndarray:
-        """The frame's pixels with every line that holds a secret blacked out."""
-        pixels = frame.pixels
-        lines = _reading_order(lines)
-        hidden = secret_lines([ln.text for ln in lines])
-        if hidden:
-            pixels = pixels.copy()
-            for i in hidden:
-                r = lines[i].box.clip(frame.width, frame.height)
-                pixels[max(0, r.y - 2):r.y + r.height + 2, max(0, r.x - 2):r.x + r.width + 2] = 0
+    def _without_secrets(pixels: np.ndarray, hidden: list[Region]) -> np.ndarray:
+        """The pixels with every box that holds a secret blacked out (and a margin around it)."""
+        if not hidden:
+            return pixels
+        pixels = pixels.copy()
+        height, width = pixels.shape[:2]
+        for box in hidden:
+            r = box.clip(width, height)
+            pixels[max(0, r.y - 2):r.y + r.height + 2, max(0, r.x - 2):r.x + r.width + 2] = 0
         return pixels
 
-    def _image(self, frame: Frame, lines: list[TextLine]) -> bytes:
-        """The frame as a lossless WebP, with every line that holds a secret blacked out."""
+    def _image(self, pixels: np.ndarray, hidden: list[Region]) -> bytes:
+        """The pixels as a lossless WebP, with every box that holds a secret blacked out."""
         from PIL import Image
 
         buf = io.BytesIO()
-        Image.fromarray(self._without_secrets(frame, lines)).save(buf, "WEBP", **_WEBP)
+        Image.fromarray(self._without_secrets(pixels, hidden)).save(buf, "WEBP", **_WEBP)
         return buf.getvalue()
 
     # -- heartbeat thread ----------------------------------------------------------------------
@@ -1247,7 +847,8 @@ class CaptureDaemon:
     def _health_record(self, running: bool) -> dict[str, object]:
         h = self.health()
         return {
-            "running": running, "pid": os.getpid(), "host": socket.gethostname(),
+            "running": running, "pid": os.getpid(), "pid_start": _process_start(os.getpid()),
+            "host": socket.gethostname(),
             "state": h.state.value if running else "stopped", "detail": h.detail,
             "reason": h.reason.value if running else Reason.STOPPED.value,
             "paused_until": _iso(h.paused_until),
@@ -1259,10 +860,3 @@ class CaptureDaemon:
             "frames": h.frames, "skipped": h.skipped, "observations": h.observations,
             "ocr_restarts": h.ocr_restarts,
         }
-
-
-__all__ = [
-    "BEAT_FILE", "CaptureDaemon", "CaptureHealth", "CaptureSettings", "CaptureState", "CaptureStats", "Reason",
-    "capture_status_lines", "forget_window_process", "load_capture_settings", "own_processes", "pause_capture",
-    "prune_frames", "record_window_process", "resume_capture", "save_capture_settings",
-]
