@@ -4,7 +4,7 @@ Never imports Qt, `capture`, `ui` or `app`.
 """
 
 from memory.errors import KeyFileError, ModelError, StoreError, ValidationError, WrongPassphrase
-from memory.frames import DiskFull, FrameMissing, FrameStore, PruneReport
+from memory.frames import DiskFull, FrameFile, FrameMissing, FrameStore, MigrateReport, PruneReport
 from memory.keys import KdfParams, create_key_file, rewrap_key_file, unlock_key_file
 from memory.models import (
     MEMORY_CLASSES,
@@ -34,6 +34,7 @@ __all__ = [
     "DiskFull",
     "EpisodicEvent",
     "ForgetReport",
+    "FrameFile",
     "FrameMissing",
     "FrameStore",
     "HistoryEntry",
@@ -42,6 +43,7 @@ __all__ = [
     "Memory",
     "MemoryStore",
     "MemoryType",
+    "MigrateReport",
     "ModelError",
     "NewObservation",
     "Observation",

@@ -244,12 +244,16 @@ class FrameStore:
         return head + nonce + self._aead.encrypt(nonce, payload, name.encode() + head)
 
     # -- reading -----------------------------------------------------------------------------
-    def get(self, frame_id: str) -> bytes:
+    def get(self, frame_id: str, *, quick: bool = False) -> bytes:
         """The frame as encoded image bytes: a single file's own image (PNG or WebP), or a
-        lossless WebP of a chunk frame. FrameMissing if there is none, StoreError if damaged."""
+        lossless WebP of a chunk frame (`quick`: an uncompressed PPM, which costs no encoding,
+        for showing it at once). FrameMissing if there is none, StoreError if damaged."""
         kind, path = self._locate(frame_id)
         if kind == "file":
             return self._read_file(frame_id, path)
+        if quick:
+            pixels = self.pixels(frame_id)
+            return b"P6\n%d %d\n255\n" % (pixels.shape[1], pixels.shape[0]) + pixels.tobytes()
         from PIL import Image
 
         buf = io.BytesIO()
