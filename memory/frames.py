@@ -32,6 +32,7 @@ import secrets
 import struct
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,7 @@ _WEBP = {"lossless": True, "method": 1, "quality": 0}
 _MOSAIC = 16  # tiles a row in a delta's mosaic
 _SIZE = struct.Struct("<HH")
 _COUNTS = struct.Struct("<HHHH")  # width, height, moved tiles, new tiles
+_LEN = struct.Struct("<I")  # of the zlib block of where the moved and new tiles go
 _MOVED = np.dtype([("r", "<u2"), ("c", "<u2"), ("d", "<i2")])
 _NEW = np.dtype([("r", "<u2"), ("c", "<u2")])
 # Row signatures of a tile column: equal rows give equal signatures, so a scrolled tile is found
@@ -316,7 +318,7 @@ class FrameStore:
             try:
                 canvas, size = (_apply_key(payload) if r.kind == _KEY
                                 else _apply_delta(canvas, payload))
-            except (ValueError, OSError, struct.error, IndexError) as exc:
+            except (ValueError, OSError, struct.error, IndexError, zlib.error) as exc:
                 raise StoreError(f"frame {frame_id} cannot be shown: its chunk is damaged ({exc})") \
                     from None
         assert canvas is not None
@@ -622,8 +624,8 @@ def _delta(last: np.ndarray, padded: np.ndarray, shape: tuple[int, ...]) -> byte
             new.append((r, c))
     if len(new) > _NEW_SHARE * gh * gw:
         return None
-    out = [_COUNTS.pack(shape[1], shape[0], len(moved), len(new)),
-           np.array(moved, _MOVED).tobytes(), np.array(new, _NEW).tobytes()]
+    where = zlib.compress(np.array(moved, _MOVED).tobytes() + np.array(new, _NEW).tobytes())
+    out = [_COUNTS.pack(shape[1], shape[0], len(moved), len(new)), _LEN.pack(len(where)), where]
     if new:
         from PIL import Image
 
@@ -663,11 +665,11 @@ def _apply_delta(canvas: np.ndarray | None, payload: bytes) -> tuple[np.ndarray,
     if canvas is None:
         raise ValueError("a change without the frame before it")
     width, height, n_moved, n_new = _COUNTS.unpack_from(payload)
-    pos = _COUNTS.size
-    moved = np.frombuffer(payload, _MOVED, n_moved, pos)
-    pos += n_moved * _MOVED.itemsize
-    new = np.frombuffer(payload, _NEW, n_new, pos)
-    pos += n_new * _NEW.itemsize
+    (length,) = _LEN.unpack_from(payload, _COUNTS.size)
+    pos = _COUNTS.size + _LEN.size + length
+    where = zlib.decompress(payload[_COUNTS.size + _LEN.size:pos])
+    moved = np.frombuffer(where, _MOVED, n_moved)
+    new = np.frombuffer(where, _NEW, n_new, n_moved * _MOVED.itemsize)
     if (height + -height % _TILE, width + -width % _TILE) != canvas.shape[:2]:
         raise ValueError("a change of another size than the frame before it")
     out = canvas.copy()
