@@ -672,7 +672,7 @@ def _apply_delta(canvas: np.ndarray | None, payload: bytes) -> tuple[np.ndarray,
     new = np.frombuffer(where, _NEW, n_new, n_moved * _MOVED.itemsize)
     if (height + -height % _TILE, width + -width % _TILE) != canvas.shape[:2]:
         raise ValueError("a change of another size than the frame before it")
-    out = canvas.copy()
+    out = canvas.copy() if n_moved else canvas  # moved tiles come from the frame before: keep it whole
     h = canvas.shape[0]
     for r, c, d in moved.tolist():
         y, x = r * _TILE, c * _TILE
@@ -704,7 +704,8 @@ def _decode_image(data: bytes, frame_id: str) -> np.ndarray:
 
     try:
         with Image.open(io.BytesIO(data)) as im:
-            return np.asarray(im.convert("RGB"))
+            im.load()
+            return np.asarray(im if im.mode == "RGB" else im.convert("RGB"))
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         if not frame_id:
             raise ValueError(f"an image that does not decode: {exc}") from None
