@@ -139,6 +139,9 @@ def test_retention_says_how_many_days_the_space_limit_holds(engram, tmp_path):
     snapshot = settings_snapshot(engram)  # what Settings shows
     assert snapshot.retention.cap_cuts_in and snapshot.retention.line() == tight.line()
     assert settings_snapshot(engram).usage.frames == 3
+    shown = CliRunner().invoke(main, ["--data-dir", str(engram.paths.root), "status"],
+                               env={"ENGRAM_PASSPHRASE": PASS})
+    assert shown.exit_code == 0 and "frames:         " in shown.output and "holds only 20 days" in shown.output
 
 
 def test_retention_figures_for_a_rate_without_a_limit():
