@@ -48,6 +48,7 @@ try:  # a writer and a rewriter of one chunk take turns (POSIX); elsewhere the i
 except ImportError:  # pragma: no cover - Windows
     fcntl = None
 
+_BINARY = getattr(os, "O_BINARY", 0)  # Windows opens files as text otherwise
 _MAGIC = b"EGF1"
 _CHUNK_MAGIC = b"EGC1"
 _MARK = b"EGR1"
@@ -178,7 +179,7 @@ class FrameStore:
         tmp = path.with_name(path.name + ".tmp")
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(blob)
             os.replace(tmp, path)
@@ -194,9 +195,9 @@ class FrameStore:
         blob = _CHUNK_MAGIC + self._record(name, 0, _KEY, 0, _key_payload(pixels))
         try:
             self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _BINARY, 0o600)
             try:
-                os.write(fd, blob)
+                _write_all(fd, blob)
                 inode = os.fstat(fd).st_ino
             finally:
                 os.close(fd)
@@ -210,7 +211,7 @@ class FrameStore:
         """Append the frame to the stream's chunk; None when the chunk changed under us (it was
         rewritten or removed by another FrameStore), and a new chunk must start."""
         try:
-            fd = os.open(state.path, os.O_RDWR)
+            fd = os.open(state.path, os.O_RDWR | _BINARY)
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -228,7 +229,7 @@ class FrameStore:
                 record = self._record(state.name, slot, _DELTA, state.slot, delta)
             try:
                 os.lseek(fd, state.size, os.SEEK_SET)
-                os.write(fd, record)
+                _write_all(fd, record)
             except OSError as exc:
                 with contextlib.suppress(OSError):
                     os.ftruncate(fd, state.size)  # no half record left behind
@@ -396,7 +397,7 @@ class FrameStore:
                 if state.name == name:
                     del self._streams[stream]
             try:
-                fd = os.open(path, os.O_RDWR)
+                fd = os.open(path, os.O_RDWR | _BINARY)
             except FileNotFoundError:
                 return 0
             try:
@@ -441,7 +442,7 @@ class FrameStore:
                     last = n
                 tmp = path.with_name(path.name + ".tmp")
                 try:
-                    tfd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+                    tfd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _BINARY, 0o600)
                     with os.fdopen(tfd, "wb") as f:
                         f.write(out)
                         f.flush()
@@ -719,6 +720,12 @@ def _read(path: Path, frame_id: str) -> bytes:
         raise FrameMissing(f"frame {frame_id} is not kept (pruned, forgotten, or never kept)") from None
     except OSError as exc:
         raise StoreError(f"could not read frame {frame_id}: {exc.strerror or exc}") from exc
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _lock(fd: int) -> None:
