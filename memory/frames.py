@@ -411,6 +411,7 @@ class FrameStore:
                     return 0
                 kept = [n for n, r in enumerate(records) if r.slot not in drop]
                 if not kept:
+                    fd = _release(fd)  # Windows removes no open file
                     os.remove(path)
                     return len(gone)
                 out = bytearray(_CHUNK_MAGIC)
@@ -448,6 +449,7 @@ class FrameStore:
                         f.flush()
                         os.fsync(f.fileno())
                     os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))  # its age is its frames'
+                    fd = _release(fd)
                     os.replace(tmp, path)
                 except OSError as exc:
                     with contextlib.suppress(OSError):
@@ -455,7 +457,8 @@ class FrameStore:
                     raise _write_error(exc, self.folder) from exc
                 return len(gone)
             finally:
-                os.close(fd)
+                if fd >= 0:
+                    os.close(fd)
 
     def prune(self, *, max_age_days: float | None = None, max_bytes: int | None = None,
               now: float | None = None,
@@ -726,6 +729,15 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
+
+
+def _release(fd: int) -> int:
+    """Where a chunk is locked (POSIX), keep it open and locked while it is replaced: a writer
+    that waited for it then sees it gone. Elsewhere close it: Windows replaces no open file."""
+    if fcntl is not None:
+        return fd
+    os.close(fd)
+    return -1
 
 
 def _lock(fd: int) -> None:
