@@ -21,6 +21,7 @@ from memory import (
     CoreBlock,
     EpisodicEvent,
     ForgetReport,
+    FrameStore,
     HistoryEntry,
     KdfParams,
     Memory,
@@ -421,6 +422,7 @@ class Engram:
     # -- queries -------------------------------------------------------------------------------
     def status(self) -> Status:
         from app.daemon import capture_status_lines  # here: capture loads numpy, which most commands skip
+        from app.frames import frame_retention
 
         counts = self.store.counts()
         return Status(
@@ -433,7 +435,8 @@ class Engram:
             bytes_on_disk=self.paths.size_bytes(),
             schema_version=self.store.schema_version(),
             extra={**self._store_lines(), "model": self._model_line(),
-                   "memory": self._memory_line(counts.pending_observations), **capture_status_lines(self)},
+                   "memory": self._memory_line(counts.pending_observations), **capture_status_lines(self),
+                   "frames": frame_retention(self).line()},
         )
 
     def _model_line(self) -> str:
@@ -512,7 +515,8 @@ class Engram:
             # sync embeds it again without it.
             self._retriever.forget(list(report.memories) + [
                 f"obs:{i}" for i in (*report.observation_ids, *report.changed_observation_ids)])
-        for frame in report.frames:
-            with contextlib.suppress(FileNotFoundError):
-                os.remove(self.paths.frames / frame)
+        try:  # a frame inside a chunk goes by rewriting the chunk without it (and its pixels)
+            FrameStore(self.paths.frames, self.data_key).forget(report.frames)
+        except StoreError as exc:
+            raise AppError(f"forgotten everywhere but in the kept frames: {exc}") from None
         return report

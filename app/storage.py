@@ -9,7 +9,9 @@ from pathlib import Path
 from app import keycache, preferences
 from app.daemon import CaptureSettings, load_capture_settings, save_capture_settings
 from app.errors import AppError
+from app.frames import FrameRetention, frame_retention
 from app.services import Engram
+from memory import FrameStore
 
 
 @dataclass(frozen=True)
@@ -33,15 +35,16 @@ class SettingsSnapshot:
     key_remembered: bool
     apps: list[tuple[str, int]]
     usage: Usage
+    retention: FrameRetention | None = None  # how many days of frames the space limit holds
 
 
 def usage(engram: Engram) -> Usage:
     paths = engram.paths
-    frame_files = [p for p in paths.frames.glob("*") if p.is_file()] if paths.frames.is_dir() else []
+    frame_files = FrameStore(paths.frames, engram.data_key).files()
     database = sum(p.stat().st_size for p in paths.root.glob(paths.database.name + "*") if p.is_file())
     counts = engram.store.counts()  # not status(): that also reads the capture heartbeat and the queue
     return Usage(root=paths.root, total_bytes=paths.size_bytes(), database_bytes=database,
-                 frame_bytes=sum(p.stat().st_size for p in frame_files), frames=len(frame_files),
+                 frame_bytes=sum(f.bytes for f in frame_files), frames=sum(len(f.frames) for f in frame_files),
                  observations=counts.observations, memories=sum(counts.memories.values()))
 
 
@@ -55,6 +58,7 @@ def settings_snapshot(engram: Engram) -> SettingsSnapshot:
         key_remembered=bool(engram.store.setting("keyring_cache", False)) and keycache.load(engram.paths) is not None,
         apps=engram.store.apps(),
         usage=usage(engram),
+        retention=frame_retention(engram),
     )
 
 

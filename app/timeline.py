@@ -161,10 +161,10 @@ def missing_frame(o: Observation) -> str:
 
 
 def frame_image(engram: Engram, frame_id: str) -> bytes:
-    """A kept frame's image bytes (WebP; PNG from earlier versions), decrypted in memory
-    (never written anywhere in clear)."""
+    """A kept frame's image bytes (an uncompressed PPM, quick to show; PNG or WebP from
+    earlier versions), decrypted in memory (never written anywhere in clear)."""
     try:
-        return FrameStore(engram.paths.frames, engram.data_key).get(frame_id)
+        return FrameStore(engram.paths.frames, engram.data_key).get(frame_id, quick=True)
     except StoreError as exc:
         raise AppError(str(exc)) from None
 

@@ -13,7 +13,7 @@ from memory.errors import (
     ValidationError,
     WrongPassphrase,
 )
-from memory.frames import DiskFull, FrameMissing, FrameStore, PruneReport
+from memory.frames import DiskFull, FrameFile, FrameMissing, FrameStore, MigrateReport, PruneReport
 from memory.keys import KdfParams, create_key_file, rewrap_key_file, unlock_key_file
 from memory.models import (
     MEMORY_CLASSES,
@@ -47,6 +47,7 @@ __all__ = [
     "DiskFull",
     "EpisodicEvent",
     "ForgetReport",
+    "FrameFile",
     "FrameMissing",
     "FrameStore",
     "HistoryEntry",
@@ -55,6 +56,7 @@ __all__ = [
     "Memory",
     "MemoryStore",
     "MemoryType",
+    "MigrateReport",
     "ModelError",
     "NewObservation",
     "Observation",

@@ -780,6 +780,21 @@ class MemoryStore:
                 "WHERE frame_id IN (SELECT value FROM json_each(?))", (reason, json.dumps(list(frame_ids)))
             ).rowcount
 
+    def relink_frames(self, mapping: dict[str, str]) -> int:
+        """Point the observations that show frame `old` at frame `new`, for each old -> new of
+        `mapping` (a frame moved to another file). Returns how many observations changed."""
+        with self.transaction():
+            return self._conn.execute(
+                "UPDATE observations SET frame_id = (SELECT value FROM json_each(?) WHERE key = frame_id) "
+                "WHERE frame_id IN (SELECT key FROM json_each(?))", (json.dumps(mapping), json.dumps(mapping))
+            ).rowcount
+
+    def frames_in_order(self) -> list[str]:
+        """The ids of the frames observations link to, in the order they were seen."""
+        with self._lock:
+            return [r[0] for r in self._conn.execute(
+                "SELECT frame_id FROM observations WHERE frame_id IS NOT NULL ORDER BY time, id")]
+
     def linked_frames(self) -> set[str]:
         """The ids of every frame an observation links to."""
         with self._lock:

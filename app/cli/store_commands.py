@@ -1,4 +1,4 @@
-"""Commands over the store: init, status, import, observations, memories, forget, passwd."""
+"""Commands over the store: init, status, import, observations, memories, forget, passwd, frames."""
 
 from __future__ import annotations
 
@@ -186,4 +186,42 @@ def keyring(ctx, state) -> None:
                "The key is no longer cached.")
 
 
-COMMANDS = [init, status, import_, observations, memories, forget, passwd, keyring]
+@click.group("frames", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+@friendly
+def frames_group(ctx, as_json) -> None:
+    """Kept frames: what they take, and how many days the space limit holds at the current rate."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from app.frames import frame_retention
+
+    with open_engram(ctx) as engram:
+        retention = frame_retention(engram)
+    if as_json:
+        print_json(retention.__dict__ | {"days_held": retention.days_held,
+                                         "cap_cuts_in": retention.cap_cuts_in})
+    else:
+        click.echo(f"frames: {retention.line()}")
+
+
+@frames_group.command("migrate")
+@click.pass_context
+@friendly
+def frames_migrate(ctx) -> None:
+    """Move frames kept by earlier versions (one file each) into chunks stored as changes."""
+    from app.frames import migrate_frames
+
+    with open_engram(ctx) as engram, click.progressbar(length=1, label="frames", show_pos=True) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        report = migrate_frames(engram, progress)
+    click.echo(f"moved {report.moved} frames: {report.bytes_before / 1e6:.1f} MB -> "
+               f"{report.bytes_after / 1e6:.1f} MB"
+               + (f"; {len(report.unreadable)} could not be read and stay as they are"
+                  if report.unreadable else ""))
+
+
+COMMANDS = [init, status, import_, observations, memories, forget, passwd, keyring, frames_group]

@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import errno
-import io
 import os
 import queue
 import secrets
@@ -80,9 +79,6 @@ from memory import DiskFull, FrameStore, NewObservation, StoreError
 PRUNE_EVERY_SECONDS = 3600.0
 HOUR = 3600.0
 STALL_SECONDS = 5.0  # a grab takes milliseconds: a capture thread silent this long is stuck
-# Kept frames are lossless WebP at its fastest setting: 2.6x smaller than PNG for the same CPU
-# (a 1920x1080 screen of text: 60 KB in 28 ms, against 155 KB in 26-36 ms as PNG).
-_WEBP = {"lossless": True, "method": 1, "quality": 0}
 _UNSAVED = 64  # observations kept in memory while the disk is full
 
 
@@ -122,6 +118,12 @@ class _Job:
     # in frame pixels: what is read there is filed under them, not under the active window.
     others: tuple[tuple[WindowInfo, tuple[Region, ...]], ...] = ()
     retried: bool = False
+
+
+@dataclass(frozen=True)
+class _Kept:
+    stream: str  # one a monitor: its frames are stored as changes from the one before
+    pixels: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ class CaptureDaemon:
         self._pause_until_wall: datetime | None = None
         self._pause_local = False  # paused here, but the stored setting could not be written
         self._disk_full_until = 0.0
-        self._unsaved: deque[tuple[NewObservation, bytes | None]] = deque(maxlen=_UNSAVED)
+        self._unsaved: deque[tuple[NewObservation, _Kept | None]] = deque(maxlen=_UNSAVED)
         self._ticks: deque[_Tick] = deque()
         self._last_active_tick = 0.0
         self._last_tick = 0.0
@@ -687,7 +689,7 @@ class CaptureDaemon:
         body, _ = redact(f"{text}\n[Screen: {caption}]" if caption else text)
         title, _ = redact(window.title)
         url, _ = redact(window.url)
-        image = self._image(pixels, hidden) if self.settings.keep_frames else None
+        image = self._image(job, pixels, hidden) if self.settings.keep_frames else None
         obs = NewObservation(time=job.frame.time, text=body, app=window.app, title=title,
                              url=url, source_kind="screen",
                              source_id=f"{self._session}:{job.seq}" + (f":{n}" if n else ""))
@@ -707,8 +709,8 @@ class CaptureDaemon:
         self._remember(key, new_lines)
         self._after_save(obs_id)
 
-    def _save(self, obs: NewObservation, image: bytes | None) -> int | None:
-        frame_id = self._frames.put(image) if image is not None else None
+    def _save(self, obs: NewObservation, image: _Kept | None) -> int | None:
+        frame_id = self._frames.keep(image.pixels, stream=image.stream) if image is not None else None
         try:
             ids = self.engram.store.add_observations([dataclasses.replace(obs, frame_id=frame_id)])
         except BaseException:
@@ -769,13 +771,10 @@ class CaptureDaemon:
             pixels[max(0, r.y - 2):r.y + r.height + 2, max(0, r.x - 2):r.x + r.width + 2] = 0
         return pixels
 
-    def _image(self, pixels: np.ndarray, hidden: list[Region]) -> bytes:
-        """The pixels as a lossless WebP, with every box that holds a secret blacked out."""
-        from PIL import Image
-
-        buf = io.BytesIO()
-        Image.fromarray(self._without_secrets(pixels, hidden)).save(buf, "WEBP", **_WEBP)
-        return buf.getvalue()
+    def _image(self, job: _Job, pixels: np.ndarray, hidden: list[Region]) -> _Kept:
+        """The frame to keep, with every box that holds a secret blacked out (the frame store
+        keeps what changed since the monitor's last kept frame)."""
+        return _Kept(f"monitor {job.frame.monitor.index}", self._without_secrets(pixels, hidden))
 
     # -- heartbeat thread ----------------------------------------------------------------------
     def _heartbeat_loop(self) -> None:

@@ -1,22 +1,27 @@
 """Proof that nothing under the data directory is readable without the key."""
 
+import io
 import sqlite3
 import uuid
 from datetime import UTC, datetime
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from app.paths import Paths
 from app.services import Engram
 from memory import (
     CoreBlock,
     EpisodicEvent,
+    FrameStore,
     NewObservation,
     ProceduralEntry,
     ResourceItem,
     SemanticFact,
     VaultEntry,
 )
+from tests.memory.test_frames import day_of
 
 
 def files_containing(root, needle: bytes):
@@ -42,7 +47,20 @@ def test_a_canary_in_every_layer_appears_in_no_file(tmp_path):
         stored = engram.store.add(memory, sources=[oid], cause=f"cause {canary}")
         engram.store.update(stored.id, memory, cause=canary)
     engram.store.set_setting(canary, canary)
-    needles = [canary.encode(), canary.encode("utf-16-le")]
+    # Frames: a chunk of changes (a key frame, changed tiles, moved tiles) and a single file.
+    frames = FrameStore(paths.frames, engram.data_key)
+    shots = day_of(4)
+    shots[3] = np.roll(shots[2], -14, axis=0)  # scrolled
+    for shot in shots:
+        frames.keep(shot, stream="monitor 1")
+    buf = io.BytesIO()
+    Image.fromarray(shots[0]).save(buf, "PNG")
+    frames.put(buf.getvalue())
+    frame_files = sorted(p.suffix for p in paths.frames.iterdir())
+    assert frame_files == ["", ".egc"]
+    # No image in clear (PNG, WebP), no pixel row of a frame, no canary
+    needles = [canary.encode(), canary.encode("utf-16-le"), b"\x89PNG", b"RIFF", b"WEBP",
+               shots[0][20].tobytes()[:64], shots[3][40].tobytes()[:64]]
     # While open (the write-ahead log holds the latest pages) and after closing.
     assert not any(files_containing(paths.root, n) for n in needles)
     engram.close()
