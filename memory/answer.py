@@ -34,6 +34,7 @@ _QUESTION_WORDS = frozenset(
     "what when where who whom whose which why how did does do is are was were will would can could should "
     "has have had i my me we our you your please tell remember".split())
 _NUMBER = re.compile(r"\d+(?:[.:,]\d+)*")
+_GUESS = frozenset("would might likely probably could maybe perhaps".split())
 # Names a correct answer may add to its notes: calendar words (a date's weekday or month).
 _CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
                       "june july august september october november december today yesterday tomorrow".split())
@@ -129,13 +130,21 @@ def build_messages(question: str, hits: list[SearchHit],
 
 def missing_subjects(question: str, hits: list[SearchHit]) -> list[str]:
     """Names and numbers the question is about that no hit mentions at all ("Hamburg" when every
-    note is about Munich): then the notes cannot answer it, whatever the model would say."""
-    seen = set(terms(" ".join(f"{h.headline} {h.text}" for h in hits)))
-    out = []
+    note is about Munich): then the notes cannot answer it, whatever the model would say. A date
+    in the question ("on 13 October 2023") and a question asking for a guess ("Would she likely
+    enjoy Vivaldi?") are not checked: the first names a time, the second goes past the notes."""
     tokens = words(question)
+    if any(w.casefold() in _GUESS for w in tokens):
+        return []
+    seen = set(terms(" ".join(f"{h.headline} {h.app} {h.text}" for h in hits)))
+    out = []
     for n, word in enumerate(tokens):
-        named = word[:1].isupper() and n > 0 and word.casefold() not in _QUESTION_WORDS
-        if not (named or word.isdigit()):
+        named = word[:1].isupper() and n > 0 and word.casefold() not in _QUESTION_WORDS | _CALENDAR
+        if word.isdigit():
+            near = {t.casefold() for t in tokens[max(0, n - 1):n + 2]}
+            if near & _CALENDAR or len(word) == 4 and 1900 <= int(word) < 2200:
+                continue  # part of a date
+        elif not named:
             continue
         wanted = terms(word)
         if wanted and not any(t in seen or _stem_seen(t, seen) for t in wanted):
@@ -144,7 +153,10 @@ def missing_subjects(question: str, hits: list[SearchHit]) -> list[str]:
 
 
 def _stem_seen(term: str, seen: set[str]) -> bool:
-    """"Berlin's" / "Berliner" against "berlin": a shared stem of 5+ letters counts as mentioned."""
+    """"Berlin's" / "Berliner" against "berlin" (a shared stem of 5+ letters), or a short form
+    of a longer name ("Mel" for "Melanie") counts as mentioned."""
+    if len(term) >= 3 and not term.isdigit() and any(s.startswith(term) for s in seen):
+        return True
     return len(term) >= 5 and any(len(s) >= 5 and (s.startswith(term[:5]) and term.startswith(s[:5])) for s in seen)
 
 

@@ -109,12 +109,13 @@ def test_text_that_addresses_the_assistant_stays_inside_its_note(store, attack):
 
 def test_missing_subjects_reads_names_and_numbers_in_any_script():
     class Hit:
-        headline, text = "Zug", "Zug Berlin nach München um 08:12, Gleis 4; Встреча с Иваном"
+        headline, app, text = "Zug", "Mail", "Zug Berlin nach München um 08:12, Gleis 4; Встреча с Иваном"
 
     assert missing_subjects("Wann fährt der Zug nach Hamburg?", [Hit()]) == ["Hamburg"]
     assert missing_subjects("Wann fährt der Zug nach München?", [Hit()]) == []
     assert missing_subjects("Когда встреча с Иваном?", [Hit()]) == []
     assert missing_subjects("Where is platform 9?", [Hit()]) == ["9"]
+    assert missing_subjects("What did I do on Monday in March?", [Hit()]) == []  # calendar words are times
 
 
 @pytest.mark.slow
