@@ -172,7 +172,9 @@ class Retriever:
     def _around_anchor(self, order: tuple[str, str], hits: list[SearchHit], k: int,
                        filters: Filters | None, now: datetime | None) -> list[SearchHit]:
         rel, words = order
-        anchors = [h for h in self._search(words, 3, filters, now) if h.sources]
+        # The anchor is named ("the curl documentation"): its words find it without a second
+        # embedding and vector pass, which would double the cost of the question.
+        anchors = [h for h in self._search(words, 3, filters, now, vectors=False) if h.sources]
         if not anchors:
             return hits
         anchor = anchors[0]
@@ -191,7 +193,8 @@ class Retriever:
         ordered += [h for h in hits if h.ref not in seen]
         return ordered[:k]
 
-    def _search(self, query: str, k: int, filters: Filters | None, now: datetime | None) -> list[SearchHit]:
+    def _search(self, query: str, k: int, filters: Filters | None, now: datetime | None,
+                vectors: bool = True) -> list[SearchHit]:
         f = filters or Filters()
         # Explicit filters drop what is outside; a naive time is local time (as in the store).
         since, until = (utc(t) if t is not None else None for t in (f.since, f.until))
@@ -207,12 +210,12 @@ class Retriever:
         items: dict[str, Observation | Memory] = {}
         names, content = self._split_names(query)
         words = topic(content)
-        vectors = None
-        if self.embedder is not None and self.vectors_ready and len(self.index):
+        nearest = None
+        if vectors and self.embedder is not None and self.vectors_ready and len(self.index):
             # The vector layer (embedding the query, then a product over every vector) runs
             # beside the full-text layers: on 2 cores that hides most of its cost.
             prefixes = tuple((["obs:"] if want_obs else []) + [f"{x.value}:" for x in kinds])
-            vectors = _vector_lane().submit(self._nearest, content, depth, prefixes)
+            nearest = _vector_lane().submit(self._nearest, content, depth, prefixes)
         if want_obs:
             hits = self.store.search_observations(words, depth, since=since, until=until, app=f.app)
             layers.append(([f"obs:{o.id}" for o, _ in hits], 1.0))
@@ -237,8 +240,8 @@ class Retriever:
             mem_hits = self.store.search_memories(words, depth, kinds=kinds)
             layers.append(([m.id for m, _ in mem_hits], 1.0))
             items.update({m.id: m for m, _ in mem_hits})
-        if vectors is not None:
-            layers.append((vectors.result(), 1.0))
+        if nearest is not None:
+            layers.append((nearest.result(), 1.0))
         scores = _fuse(layers)
         self._load_missing(items, scores)
         if len(names) == 1:
