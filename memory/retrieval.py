@@ -157,11 +157,12 @@ class Retriever:
     # -- search ---------------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
                now: datetime | None = None) -> list[SearchHit]:
-        """The k best hits for `query`, fused over the layers. A time phrase in the query
-        (memory.timephrase) filters when it is certain and only ranks when it is not; a question
-        about what came just before or after something lists that anchor's neighbours in time
-        first (their `relation` says which), then the anchor, then the other hits. Never raises
-        on the query's content."""
+        """The k best hits for `query`, fused over the layers, best first. A time phrase in the
+        query (memory.timephrase) never drops a hit: a certain one puts what is inside its span
+        first, an uncertain one only adds a ranking; `filters` drop. A question about what came
+        just before or after something lists that anchor's neighbours in time first (their
+        `relation` says which), then the anchor, then the other hits. Never raises on the
+        query's content."""
         query = clean_text(query)
         hits = self._search(query, k, filters, now)
         order = order_anchor(query, now)
@@ -250,9 +251,13 @@ class Retriever:
                     if isinstance(items.get(r), Observation) and speaker_tag(items[r].text) == names[0]]
             scores = _fuse([*layers, (mine, SPEAKER_WEIGHT)])
         ranked = sorted(scores, key=scores.get, reverse=True)
-        if span is not None and span.certain:
-            inside = {r for r in ranked[:depth] if r in items and self._passes(items[r], None, span.since, span.until)}
-            ranked = sorted(ranked, key=lambda r: r not in inside)  # stable: fused order within each part
+        if span is not None and span.certain and ranked:
+            # What is inside the span comes first, in fused order, then the rest (scores say so too).
+            lead = scores[ranked[0]]
+            for r in ranked[:depth]:
+                if r in items and self._passes(items[r], None, span.since, span.until):
+                    scores[r] += lead
+            ranked = sorted(scores, key=scores.get, reverse=True)
         hits: list[SearchHit] = []
         for ref in ranked:
             item = items.get(ref)
