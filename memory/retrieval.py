@@ -166,8 +166,8 @@ class Retriever:
         query = clean_text(query)
         hits = self._search(query, k, filters, now)
         order = order_anchor(query, now)
-        if order is None:
-            return hits
+        if order is None or (filters is not None and filters.kinds is not None and "observation" not in filters.kinds):
+            return hits  # neighbours in time are moments of the raw log
         return self._around_anchor(order, hits, k, filters, now)
 
     def _around_anchor(self, order: tuple[str, str], hits: list[SearchHit], k: int,
