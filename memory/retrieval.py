@@ -157,22 +157,25 @@ class Retriever:
     # -- search ---------------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
                now: datetime | None = None) -> list[SearchHit]:
-        """The k best hits for `query`, fused over the layers. A time phrase in the query
-        (memory.timephrase) filters when it is certain and only ranks when it is not; a question
-        about what came just before or after something lists that anchor's neighbours in time
-        first (their `relation` says which), then the anchor, then the other hits. Never raises
-        on the query's content."""
+        """The k best hits for `query`, fused over the layers, best first. A time phrase in the
+        query (memory.timephrase) never drops a hit: a certain one puts what is inside its span
+        first, an uncertain one only adds a ranking; `filters` drop. A question about what came
+        just before or after something lists that anchor's neighbours in time first (their
+        `relation` says which), then the anchor, then the other hits. Never raises on the
+        query's content."""
         query = clean_text(query)
         hits = self._search(query, k, filters, now)
         order = order_anchor(query, now)
-        if order is None:
-            return hits
+        if order is None or (filters is not None and filters.kinds is not None and "observation" not in filters.kinds):
+            return hits  # neighbours in time are moments of the raw log
         return self._around_anchor(order, hits, k, filters, now)
 
     def _around_anchor(self, order: tuple[str, str], hits: list[SearchHit], k: int,
                        filters: Filters | None, now: datetime | None) -> list[SearchHit]:
         rel, words = order
-        anchors = [h for h in self._search(words, 3, filters, now) if h.sources]
+        # The anchor is named ("the curl documentation"): its words find it without a second
+        # embedding and vector pass, which would double the cost of the question.
+        anchors = [h for h in self._search(words, 3, filters, now, vectors=False) if h.sources]
         if not anchors:
             return hits
         anchor = anchors[0]
@@ -191,7 +194,8 @@ class Retriever:
         ordered += [h for h in hits if h.ref not in seen]
         return ordered[:k]
 
-    def _search(self, query: str, k: int, filters: Filters | None, now: datetime | None) -> list[SearchHit]:
+    def _search(self, query: str, k: int, filters: Filters | None, now: datetime | None,
+                vectors: bool = True) -> list[SearchHit]:
         f = filters or Filters()
         # Explicit filters drop what is outside; a naive time is local time (as in the store).
         since, until = (utc(t) if t is not None else None for t in (f.since, f.until))
@@ -207,12 +211,12 @@ class Retriever:
         items: dict[str, Observation | Memory] = {}
         names, content = self._split_names(query)
         words = topic(content)
-        vectors = None
-        if self.embedder is not None and self.vectors_ready and len(self.index):
+        nearest = None
+        if vectors and self.embedder is not None and self.vectors_ready and len(self.index):
             # The vector layer (embedding the query, then a product over every vector) runs
             # beside the full-text layers: on 2 cores that hides most of its cost.
             prefixes = tuple((["obs:"] if want_obs else []) + [f"{x.value}:" for x in kinds])
-            vectors = _vector_lane().submit(self._nearest, content, depth, prefixes)
+            nearest = _vector_lane().submit(self._nearest, content, depth, prefixes)
         if want_obs:
             hits = self.store.search_observations(words, depth, since=since, until=until, app=f.app)
             layers.append(([f"obs:{o.id}" for o, _ in hits], 1.0))
@@ -237,8 +241,8 @@ class Retriever:
             mem_hits = self.store.search_memories(words, depth, kinds=kinds)
             layers.append(([m.id for m, _ in mem_hits], 1.0))
             items.update({m.id: m for m, _ in mem_hits})
-        if vectors is not None:
-            layers.append((vectors.result(), 1.0))
+        if nearest is not None:
+            layers.append((nearest.result(), 1.0))
         scores = _fuse(layers)
         self._load_missing(items, scores)
         if len(names) == 1:
@@ -247,9 +251,13 @@ class Retriever:
                     if isinstance(items.get(r), Observation) and speaker_tag(items[r].text) == names[0]]
             scores = _fuse([*layers, (mine, SPEAKER_WEIGHT)])
         ranked = sorted(scores, key=scores.get, reverse=True)
-        if span is not None and span.certain:
-            inside = {r for r in ranked[:depth] if r in items and self._passes(items[r], None, span.since, span.until)}
-            ranked = sorted(ranked, key=lambda r: r not in inside)  # stable: fused order within each part
+        if span is not None and span.certain and ranked:
+            # What is inside the span comes first, in fused order, then the rest (scores say so too).
+            lead = scores[ranked[0]]
+            for r in ranked[:depth]:
+                if r in items and self._passes(items[r], None, span.since, span.until):
+                    scores[r] += lead
+            ranked = sorted(scores, key=scores.get, reverse=True)
         hits: list[SearchHit] = []
         for ref in ranked:
             item = items.get(ref)

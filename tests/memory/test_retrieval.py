@@ -352,6 +352,8 @@ def test_before_and_after_questions_list_the_anchor_neighbours(store, embedder):
     # a plain question has no relations; "after March 3" is a range, not an order
     assert {h.relation for h in retriever.search("curl documentation", 3, now=NOW)} == {""}
     assert {h.relation for h in retriever.search("curl documentation read after 3 March", 3, now=NOW)} == {""}
+    assert retriever.search("What did I look at right after the Bash introduction?", 5,
+                            Filters(kinds=("semantic",)), now=NOW) == []  # no moments asked for
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

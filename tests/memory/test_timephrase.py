@@ -1,4 +1,4 @@
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -101,3 +101,11 @@ def test_a_naive_now_gives_no_span_instead_of_an_error():
 def test_parsing_never_raises(query, naive_now, zone):
     span = parse(query, naive_now.replace(tzinfo=zone))
     assert span is None or span.since < span.until
+
+
+def test_a_fixed_offset_now_gets_the_zone_rules_of_the_user(monkeypatch):
+    # The app's now is datetime.now().astimezone(): a fixed offset, which knows no DST changes.
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    now = datetime(2026, 3, 30, 9, 0, tzinfo=BERLIN)
+    fixed = now.astimezone(timezone(now.utcoffset()))  # +02:00
+    assert span_utc("yesterday", fixed) == (utc(2026, 3, 28, 23), utc(2026, 3, 29, 22), True)
