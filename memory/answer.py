@@ -34,6 +34,9 @@ _QUESTION_WORDS = frozenset(
     "what when where who whom whose which why how did does do is are was were will would can could should "
     "has have had i my me we our you your please tell remember".split())
 _NUMBER = re.compile(r"\d+(?:[.:,]\d+)*")
+# Before/after questions (memory.retrieval): which found moment is the one asked about.
+_RELATION = {"anchor": "; the moment the question names", "before": "; just before that moment",
+             "after": "; just after that moment"}
 _GUESS = frozenset("would might likely probably could maybe perhaps".split())
 # Names a correct answer may add to its notes: calendar words (a date's weekday or month).
 _CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
@@ -112,7 +115,7 @@ def build_messages(question: str, hits: list[SearchHit],
     wanted = set(terms(question))
     lines, used, shown = [], 0, []
     for hit in hits:
-        source = f"{hit.kind}{', ' + hit.app if hit.app else ''}"
+        source = f"{hit.kind}{', ' + hit.app if hit.app else ''}" + _RELATION.get(hit.relation, "")
         note = (f"[{len(shown) + 1}] {_when(hit)} ({source}): "
                 f"{json.dumps(_note_text(hit, wanted, store), ensure_ascii=False)}")
         if used + len(note) > CONTEXT_CHARS:

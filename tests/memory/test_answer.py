@@ -140,3 +140,19 @@ def test_the_default_tier_model_answers_from_the_right_note_and_only_from_it(sto
         assert not hamburg.found_anything and "08:12" not in hamburg.text
     finally:
         model.unload()
+
+
+def test_a_before_or_after_question_tells_the_model_which_moment_is_which(store):
+    base = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+    store.add_observations([
+        NewObservation(time=base, app="Terminal", title="man bash", text="Bash introduction: a shell is a command processor"),
+        NewObservation(time=base + timedelta(minutes=5), app="Firefox", title="curl docs",
+                       text="curl documentation: transfer data with URLs"),
+        NewObservation(time=base + timedelta(minutes=9), app="Mail", title="Inbox", text="Lunch with Ana on Friday"),
+    ])
+    hits = Retriever(store, None).search("What did I look at right after the curl documentation?", 5)
+    relations = {h.relation for h in hits}
+    assert {"anchor", "after"} <= relations
+    messages, _ = build_messages("What did I look at right after the curl documentation?", hits, store)
+    after = next(line for line in messages[1]["content"].splitlines() if "Lunch with Ana" in line)
+    assert "; just after that moment)" in after
