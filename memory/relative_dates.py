@@ -19,7 +19,7 @@ _PHRASE = re.compile(
     r"\b(?:(day before yesterday|yesterday|today|tonight|this (?:morning|afternoon|evening)|tomorrow|"
     r"day after tomorrow|last night|last week|this week|next week|last weekend|this weekend|next weekend|"
     r"last month|this month|next month|last year|this year|next year)"
-    r"|(?:(last|this|next|on) (" + "|".join(_DAYS) + r"))"
+    r"|(?:(last|this|next) (" + "|".join(_DAYS) + r"))"
     r"|(?:" + _COUNT + r" (days?|weeks?|months?|years?) ago))\b", re.IGNORECASE)
 
 
@@ -61,7 +61,7 @@ def _resolved(m: re.Match, when: datetime) -> str | None:
             return day(when + timedelta(days=(target - when.weekday()) % 7 or 7))
         if rel == "this":
             return day(when + timedelta(days=target - when.weekday()))
-        back = (when.weekday() - target) % 7 or 7  # "last Friday", "on Friday": the one before
+        back = (when.weekday() - target) % 7 or 7  # "last Friday": the one before ("on Friday" may be either)
         return day(when - timedelta(days=back))
     n = int(count) if count.isdigit() else _NUMBERS.get(count, 1)
     unit = unit.rstrip("s")

@@ -76,12 +76,19 @@ def ask(ctx, question, as_json) -> None:
     """Answer a question about your history, with sources."""
     with open_engram(ctx) as engram:
         engram.prepare_index()
-        stream = None if as_json else (lambda piece: click.echo(piece, nl=False))
-        result = engram.ask(argument_text(question), on_token=stream)
+        streamed: list[str] = []
+
+        def stream(piece: str) -> None:
+            streamed.append(piece)
+            click.echo(piece, nl=False)
+
+        result = engram.ask(argument_text(question), on_token=None if as_json else stream)
     if as_json:
         print_json(result)
         return
     click.echo()
+    if "".join(streamed).strip() != result.text:  # the answer's check withdrew what was streamed
+        click.echo(f"(withdrawn: the notes do not say that) {result.text}")
     for n, hit in enumerate(result.citations, start=1):
         when = local(hit.time) if hit.time else "undated"
         click.echo(f"  [{n}] {hit.kind}, {when}, {hit.app or '-'}: {' '.join(hit.headline.split())[:70]}")

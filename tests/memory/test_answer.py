@@ -62,7 +62,8 @@ def test_the_passage_that_answers_reaches_the_model_not_the_head_of_a_long_note(
     ("the day before yesterday", None),  # the phrase itself is "day before yesterday"
     ("day before yesterday", "6 May 2023"),
     ("last Friday", "5 May 2023"),
-    ("on Monday", "1 May 2023"),  # a note written on a Monday: the Monday before
+    ("last Monday", "1 May 2023"),  # a note written on a Monday: the Monday before
+    ("on Monday", None),  # the one before or the one after: left as written
     ("next Monday", "15 May 2023"),
     ("two days ago", "6 May 2023"),
     ("3 weeks ago", "the week of 17 April 2023"),
@@ -84,7 +85,12 @@ def test_a_note_reaches_the_model_with_its_relative_dates_written_out(store):
     hits = Retriever(store, None).search("support group", 5)
     messages, _ = build_messages("When did Caroline go to the LGBTQ support group?", hits, store)
     assert "yesterday [7 May 2023]" in messages[1]["content"]
-    assert "8 May 2023" in messages[1]["content"]  # the note's own date, as people write it
+    assert "seen 8 May" not in messages[1]["content"]  # its own date answers "when", not its save time
+    store.add_observations([NewObservation(time=datetime(2023, 5, 9, 10, 5, tzinfo=timezone.utc).astimezone(),
+                                           app="Chat", text="Caroline: the support group was lovely")])
+    hits = Retriever(store, None).search("support group lovely", 5)
+    messages, _ = build_messages("When was the support group lovely?", hits, store)
+    assert '"Caroline: the support group was lovely" - seen 9 May 2023, ' in messages[1]["content"]
     assert annotate("no dates here", NOW) == "no dates here"
 
 
