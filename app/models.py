@@ -137,7 +137,7 @@ class InstalledModel:
     name: str
     path: Path
     size: int
-    source: str  # "embedded" | "installed" | "chosen" | "this run"
+    source: str  # "floor" (the built-in package) | "installed" | "chosen" | "this run"
     active: bool
 
 
@@ -195,7 +195,7 @@ def listing(paths: Paths, catalog: Catalog, active: Path | None, chosen: Path | 
     found: list[InstalledModel] = []
     embedded = default_model_path()
     if embedded is not None:
-        found.append(item("default", embedded, "embedded"))
+        found.append(item("smollm2-135m", embedded, "floor"))
     by_file = {e.file: e for e in catalog.entries}
     for folder in dict.fromkeys((paths.models, paths.shared_models)):
         for path in sorted(folder.glob("*.gguf")) if folder.is_dir() else []:

@@ -134,7 +134,7 @@ def test_cli_download_shows_progress_on_stderr_and_use_makes_it_active(paths, ca
     assert before.exit_code == 0, before.output
     lines = before.output.splitlines()
     if default_model_path() is not None:
-        assert any(line.startswith("  * default") for line in lines)
+        assert any(line.startswith("  * smollm2-135m") and "floor" in line for line in lines)
     assert any("tiny" in line and "Apache-2.0" in line and "installed" not in line for line in lines)
 
     result = cli(paths, catalog_file, "download", "tiny")
