@@ -115,18 +115,19 @@ class OcrEngine:
             self.undetected += 1
             return boxes
         h, w = bgr.shape[:2]
-        tiles = [(x, y) for y in _starts(h, _TILE_H) for x in _starts(w, _TILE_W)]
-        if len(tiles) == 1:
+        xs, ys = _starts(w, _TILE_W), _starts(h, _TILE_H)
+        if len(xs) == len(ys) == 1:
             return self._detect(bgr)
+        # One tile along an axis spans all of it (up to a quarter more than a tile).
+        tw, th = (_TILE_W if len(xs) > 1 else w), (_TILE_H if len(ys) > 1 else h)
         boxes = []
-        for x, y in tiles:
-            tile = bgr[y:y + _TILE_H, x:x + _TILE_W]
+        for x, y in [(x, y) for y in ys for x in xs]:
+            tile = bgr[y:y + th, x:x + tw]
             if not _has_ink(tile):
                 continue  # background and borders only: nothing to find
             self.tiles += 1
-            th = tile.shape[0]
             boxes += [(x0 + x, y0 + y, x1 + x, y1 + y) for x0, y0, x1, y1 in self._detect(tile)
-                      if not _cut_by_seam(y0, y1, y, th, h)]
+                      if not _cut_by_seam(y0, y1, y, tile.shape[0], h)]
         return join_boxes(boxes)
 
     def _detect(self, bgr: np.ndarray) -> list[tuple[int, int, int, int]]:

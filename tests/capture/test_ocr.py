@@ -133,3 +133,14 @@ def test_boxes_found_twice_or_cut_by_a_seam_are_joined_into_lines():
     assert _cut_by_seam(590, 600, 0, 600, 1080) and _cut_by_seam(0, 12, 480, 600, 1080)
     assert not _cut_by_seam(590, 600, 480, 600, 1080)  # the bottom of the screen is no seam
     assert not _cut_by_seam(300, 320, 0, 600, 1080)
+
+
+def test_an_image_one_tile_wide_and_two_tall_is_read_to_its_right_and_bottom_edges():
+    # 1100x820 (a window): one column of tiles, which must span all 1100 px, not 1024.
+    img = Image.new("RGB", (1100, 820), "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype("DejaVuSans.ttf", 18)
+    draw.text((480, 300), "Question latency window benchmark encryption reading 120.", fill="black", font=font)
+    draw.text((150, 790), "Last line of the window 571.", fill="black", font=font)
+    texts = [ln.text for ln in OcrEngine().read(np.asarray(img))]
+    assert texts == ["Question latency window benchmark encryption reading 120.", "Last line of the window 571."]
