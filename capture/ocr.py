@@ -115,16 +115,19 @@ class OcrEngine:
             self.undetected += 1
             return boxes
         h, w = bgr.shape[:2]
-        tiles = [(x, y) for y in _starts(h, _TILE_H) for x in _starts(w, _TILE_W)]
-        if len(tiles) == 1:
+        xs, ys = _starts(w, _TILE_W), _starts(h, _TILE_H)
+        if len(xs) == len(ys) == 1:
             return self._detect(bgr)
+        # One tile along an axis spans all of it (up to a quarter more than a tile).
+        tw, th = (_TILE_W if len(xs) > 1 else w), (_TILE_H if len(ys) > 1 else h)
         boxes = []
-        for x, y in tiles:
-            tile = bgr[y:y + _TILE_H, x:x + _TILE_W]
+        for x, y in [(x, y) for y in ys for x in xs]:
+            tile = bgr[y:y + th, x:x + tw]
             if not _has_ink(tile):
                 continue  # background and borders only: nothing to find
             self.tiles += 1
-            boxes += [(x0 + x, y0 + y, x1 + x, y1 + y) for x0, y0, x1, y1 in self._detect(tile)]
+            boxes += [(x0 + x, y0 + y, x1 + x, y1 + y) for x0, y0, x1, y1 in self._detect(tile)
+                      if not _cut_by_seam(y0, y1, y, tile.shape[0], h)]
         return join_boxes(boxes)
 
     def _detect(self, bgr: np.ndarray) -> list[tuple[int, int, int, int]]:
@@ -193,11 +196,17 @@ def _has_ink(image: np.ndarray) -> bool:
     return int(np.count_nonzero(steps)) >= _INK_MIN
 
 
+def _cut_by_seam(y0: int, y1: int, top: int, tile_height: int, height: int) -> bool:
+    """Whether a box touches its tile's top or bottom edge where another tile goes on: a line
+    cut there (no taller than the overlap) is whole in the tile above or below."""
+    return (top > 0 and y0 <= 1) or (top + tile_height < height and y1 >= tile_height - 1)
+
+
 def join_boxes(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
     """Boxes (x0, y0, x1, y1) found in overlapping tiles, as lines: boxes on one row that overlap
-    or touch are one line (the same line found twice, or a line cut by a seam in two). A box
-    more than three times as tall as another is not the same line (the edge of a blacked-out
-    window, a picture) and is never joined with it."""
+    or touch are one line (the same line found twice, or a line cut by a side seam in two).
+    Boxes are on one row when they share most of the taller one's height: a box that spans two
+    lines, or the edge of a blacked-out window, never swallows a line beside it."""
     boxes = sorted(boxes, key=lambda b: (b[1], b[0]))
     merged = True
     while merged:
@@ -206,8 +215,7 @@ def join_boxes(boxes: list[tuple[int, int, int, int]]) -> list[tuple[int, int, i
         for b in boxes:
             for i, o in enumerate(out):
                 overlap = min(b[3], o[3]) - max(b[1], o[1])
-                low, high = sorted((b[3] - b[1], o[3] - o[1]))
-                if overlap >= 0.5 * low and high <= 3 * low and b[0] <= o[2] + 4 and o[0] <= b[2] + 4:
+                if overlap >= 0.6 * max(b[3] - b[1], o[3] - o[1]) and b[0] <= o[2] + 4 and o[0] <= b[2] + 4:
                     out[i] = (min(b[0], o[0]), min(b[1], o[1]), max(b[2], o[2]), max(b[3], o[3]))
                     merged = True
                     break

@@ -115,16 +115,32 @@ def test_small_text_on_a_big_screen_is_read_at_its_own_resolution(screen, px, in
 
 
 def test_boxes_found_twice_or_cut_by_a_seam_are_joined_into_lines():
-    from capture.ocr import _starts, join_boxes
+    from capture.ocr import _cut_by_seam, _starts, join_boxes
 
     assert _starts(1280, 1024) == [0]
     assert _starts(1920, 1024) == [0, 896]
     starts = _starts(1440, 600)
     assert starts[0] == 0 and starts[-1] == 840 and all(b - a <= 600 - 80 for a, b in zip(starts, starts[1:]))
-    boxes = [(0, 100, 1024, 118), (896, 101, 1400, 118),  # one long line cut by a vertical seam
-             (10, 590, 300, 600), (10, 582, 300, 603),    # a line cut at a tile's bottom, whole below
+    boxes = [(0, 100, 1024, 118), (896, 101, 1400, 118),  # one long line cut by a side seam
+             (10, 582, 300, 603), (10, 583, 300, 603),    # one line found whole in two tiles
              (10, 120, 200, 136),                         # the next line: touching, not the same
              (1500, 100, 1600, 118),                      # a far column on the same row
+             (900, 100, 1100, 136),                       # a box over two lines at the seam
              (20, 59, 331, 395)]                          # the edge of a blacked-out window
-    assert join_boxes(boxes) == [(20, 59, 331, 395), (0, 100, 1400, 118), (1500, 100, 1600, 118),
-                                 (10, 120, 200, 136), (10, 582, 300, 603)]
+    assert join_boxes(boxes) == [(20, 59, 331, 395), (0, 100, 1400, 118), (900, 100, 1100, 136),
+                                 (1500, 100, 1600, 118), (10, 120, 200, 136), (10, 582, 300, 603)]
+    # A line cut by a tile's bottom (or top) edge is dropped there: it is whole in the next tile.
+    assert _cut_by_seam(590, 600, 0, 600, 1080) and _cut_by_seam(0, 12, 480, 600, 1080)
+    assert not _cut_by_seam(590, 600, 480, 600, 1080)  # the bottom of the screen is no seam
+    assert not _cut_by_seam(300, 320, 0, 600, 1080)
+
+
+def test_an_image_one_tile_wide_and_two_tall_is_read_to_its_right_and_bottom_edges():
+    # 1100x820 (a window): one column of tiles, which must span all 1100 px, not 1024.
+    img = Image.new("RGB", (1100, 820), "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.truetype("DejaVuSans.ttf", 18)
+    draw.text((480, 300), "Question latency window benchmark encryption reading 120.", fill="black", font=font)
+    draw.text((150, 790), "Last line of the window 571.", fill="black", font=font)
+    texts = [ln.text for ln in OcrEngine().read(np.asarray(img))]
+    assert texts == ["Question latency window benchmark encryption reading 120.", "Last line of the window 571."]
