@@ -20,6 +20,7 @@ from datetime import timedelta
 import numpy as np
 
 from assets import read_text
+from memory.dialogue import speaker_tag
 from memory.embed import Embedder
 from memory.errors import ModelError
 from memory.llm import LanguageModel, Message
@@ -330,7 +331,7 @@ class MemoryManagers:
             self.store.delete(target.id, cause=f"batch {batch.key}: superseded")
             return f"DELETE {target.id}"
         memory = self._build(kind, op, batch)
-        if memory is None or not grounded(memory, evidence_of(batch)):
+        if memory is None or not grounded(memory, evidence_of(batch, about=subject_of(memory))):
             return None
         sources = batch.ids if kind == MemoryType.EPISODIC else supporting(memory, batch)
         if target is None:
@@ -560,11 +561,26 @@ def text_of(batch: Batch) -> str:
     return "\n".join(o.text for o in batch.observations)
 
 
-def evidence_of(batch: Batch) -> str:
+def evidence_of(batch: Batch, about: str | None = None) -> str:
     """What a memory may rest on: the text seen, its relative dates resolved, and the day each
-    line was seen (a fact may say when it happened)."""
-    return "\n".join(f"{day(o.time.astimezone())} {annotate(o.text, o.time.astimezone())}"
-                     for o in batch.observations)
+    line was seen (a fact may say when it happened). A fact `about` someone who speaks in the
+    batch rests on their own lines and the lines that name them: a small model otherwise gives
+    one speaker's "I am a counsellor" to the other (seen with Qwen2.5-0.5B on LoCoMo)."""
+    lines = batch.observations
+    if about:
+        key = about.casefold()
+        speakers = {(speaker_tag(o.text) or "").casefold() for o in lines} - {""}
+        if key in speakers:
+            lines = tuple(o for o in lines if (speaker_tag(o.text) or "").casefold() == key
+                          or key in o.text[len(speaker_tag(o.text) or ""):].casefold())
+    return "\n".join(f"{day(o.time.astimezone())} {annotate(o.text, o.time.astimezone())}" for o in lines)
+
+
+def subject_of(memory: Memory) -> str | None:
+    """Who a fact is about, when it is about someone by name (its first word: "Caroline")."""
+    if isinstance(memory, SemanticFact) and memory.name.split():
+        return memory.name.split()[0].strip(".,:;'\"")
+    return None
 
 
 def _prompt_line(memory: Memory) -> str:

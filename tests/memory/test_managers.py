@@ -229,3 +229,18 @@ def test_a_window_seen_again_gives_the_model_only_its_new_lines(store):
     rendered = batch.render()
     assert rendered.count("Budget review moved to Thursday") == 1 and rendered.count("Lunch menu") == 1
     assert "New: flight to Oslo booked" in rendered and len(rendered.splitlines()) == 2
+
+
+def test_a_fact_about_a_speaker_rests_on_their_own_lines_not_the_other_speakers(store, embedder):
+    ids = [add(store, text, app="Chat", minutes=n)[0] for n, text in enumerate([
+        "Caroline: I'm a transgender woman and I work as a counsellor",
+        "Melanie: Wow, that's cool, Caroline! I paint landscapes on weekends",
+        "Caroline: Melanie, your paintings are amazing"])]
+    model = FakeModel([ROUTE_SEMANTIC, {"operations": []}, {"operations": [
+        {"op": "ADD", "id": 0, "name": "Melanie", "summary": "Melanie is a transgender woman who works as a counsellor"},
+        {"op": "ADD", "id": 0, "name": "Caroline", "summary": "Caroline is a transgender woman who works as a counsellor"},
+        {"op": "ADD", "id": 0, "name": "Melanie", "summary": "Melanie paints landscapes on weekends"}]}])
+    MemoryManagers(store, model, embedder).process_pending()
+    facts = sorted((f.name, f.summary, f.sources[0]) for f in store.memories(MemoryType.SEMANTIC))
+    assert facts == [("Caroline", "Caroline is a transgender woman who works as a counsellor", ids[0]),
+                     ("Melanie", "Melanie paints landscapes on weekends", ids[1])]
