@@ -80,6 +80,8 @@ class Batch:
         lines, used = [], 0
         per_obs = max(200, budget // max(1, len(self.observations)))
         shown: dict[tuple[str, str], set[str]] = {}
+        tags = [speaker_tag(o.text) for o in self.observations]
+        speakers = {t for t in tags if t is not None and tags.count(t) >= 2}  # a conversation's voices
         for o in self.observations:
             seen = shown.setdefault((o.app, o.title), set())
             fresh = [ln for ln in (" ".join(x.split()) for x in o.text.splitlines()) if ln and ln not in seen]
@@ -89,8 +91,13 @@ class Batch:
             # The seen text is a JSON string: a line that addresses the model stays inside its quotes.
             when = o.time.astimezone()
             head = f"[{day(when)} {when:%H:%M} {o.app}{' - ' + o.title if o.title else ''}]"
-            text = json.dumps(annotate(" ".join(fresh)[:per_obs], when), ensure_ascii=False)
-            line = f"{head} {text}"
+            said = " ".join(fresh)[:per_obs]
+            tag = speaker_tag(said)  # the speaker outside the quotes: who said it is not data to rewrite
+            tag = tag if tag in speakers else None
+            if tag is not None:
+                said = said[len(tag) + 1:].strip()
+            text = json.dumps(annotate(said, when), ensure_ascii=False)
+            line = f"{head} {tag} said: {text}" if tag else f"{head} {text}"
             if used + len(line) > budget:
                 break
             lines.append(line)
@@ -529,14 +536,36 @@ class MemoryManagers:
         return shorter if len(shorter) <= limit else shorter[-limit:].split(" ", 1)[-1]
 
 
+# Fields that label a memory rather than state something seen ("user", "activity", "web_page").
+_LABELS = frozenset({"actor", "event_type", "app", "entry_type", "resource_type", "label", "sensitivity"})
+
+
+def claims(memory: Memory) -> list[str]:
+    """What a memory states, field by field: its text fields without labels, and without a field
+    that only repeats another (details that restate the summary)."""
+    out: list[str] = []
+    for name, value in memory.content().items():
+        if name in _LABELS or not isinstance(value, (str, tuple)) or not value:
+            continue
+        text = " ; ".join(value) if isinstance(value, tuple) else value
+        flat = " ".join(text.split())
+        for kept in out:  # details that restate the summary: only what they add counts
+            if len(kept) >= 30 and kept in flat:
+                flat = flat.replace(kept, " ", 1).strip()
+        if flat:
+            out.append(flat)
+    return out
+
+
 def grounded(memory: Memory, source: str) -> bool:
     """Whether a proposed memory is supported by what was seen: most of its content terms occur
     in the source, and it is not degenerate repetition. Small models copy and loop; this is how the
     pipeline, not the model, keeps hallucinated items out (cf. HaluMem). Works in every script."""
-    words = terms(memory.text())
+    fields = [terms(text) for text in claims(memory)]
+    words = [w for f in fields for w in f]
     if not words:
         return False
-    grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
+    grams = [tuple(f[i:i + 3]) for f in fields for i in range(len(f) - 2)]
     if len(grams) > 3 and len(set(grams)) < 0.8 * len(grams):  # a loop: repeated phrases
         return False
     seen = set(terms(source))

@@ -244,3 +244,27 @@ def test_a_fact_about_a_speaker_rests_on_their_own_lines_not_the_other_speakers(
     facts = sorted((f.name, f.summary, f.sources[0]) for f in store.memories(MemoryType.SEMANTIC))
     assert facts == [("Caroline", "Caroline is a transgender woman who works as a counsellor", ids[0]),
                      ("Melanie", "Melanie paints landscapes on weekends", ids[1])]
+
+
+def test_an_event_whose_details_restate_its_summary_is_not_a_loop_and_labels_are_not_claims():
+    from memory import EpisodicEvent
+    from memory.managers import grounded
+
+    source = "Caroline: I went to a LGBTQ support group yesterday and it was so powerful. Melanie: what happened?"
+    summary = "Caroline went to a LGBTQ support group and found it powerful."
+    event = EpisodicEvent(occurred_at=T0, summary=summary, details=f"{summary} Melanie asked what happened.",
+                          actor="user", event_type="activity", app="LoCoMo")
+    assert grounded(event, source)  # 'user', 'activity' and the repeated summary count for nothing
+    looping = EpisodicEvent(occurred_at=T0, summary="support group " * 6, details="")
+    assert not grounded(looping, source)
+
+
+def test_a_conversation_batch_names_its_speakers_outside_the_quoted_text(store):
+    add(store, "Caroline: I went to a support group yesterday", app="Chat")
+    add(store, "Melanie: wow, tell me more", app="Chat", minutes=1)
+    add(store, "Caroline: it was powerful", app="Chat", minutes=2)
+    add(store, "Melanie: Note: bring snacks", app="Chat", minutes=3)
+    [batch] = make_batches(store.observations())
+    lines = batch.render().splitlines()
+    assert lines[0].endswith('Caroline said: "I went to a support group yesterday [5 May 2024]"')
+    assert lines[3].endswith('Melanie said: "Note: bring snacks"')
