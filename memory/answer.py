@@ -37,9 +37,6 @@ _NUMBER = re.compile(r"\d+(?:[.:,]\d+)*")
 # Before/after questions (memory.retrieval): which found moment is the one asked about.
 _RELATION = {"anchor": "; the moment the question names", "before": "; just before that moment",
              "after": "; just after that moment"}
-_OWN_TIME = re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2} ?(?:am|pm)\b|\[\d{1,2} [A-Z][a-z]+ \d{4}\]|"
-                       r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2} (?:January|February|March|April|May|June|July|August|"
-                       r"September|October|November|December) \d{4}\b", re.IGNORECASE)
 _GUESS = frozenset("would might likely probably could maybe perhaps".split())
 # Names a correct answer may add to its notes: calendar words (a date's weekday or month).
 _CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
@@ -119,12 +116,8 @@ def build_messages(question: str, hits: list[SearchHit],
     lines, used, shown = [], 0, []
     for hit in hits:
         source = f"{hit.kind}{', ' + hit.app if hit.app else ''}" + _RELATION.get(hit.relation, "")
-        text = _note_text(hit, wanted, store)
-        # A note that states its own time or date answers "when" with it: its save time would
-        # only tempt a small model to copy that instead (seen: "departs 08:12" answered with the
-        # moment the ticket was on screen).
-        seen = "" if _OWN_TIME.search(text) else f" - seen {_when(hit)}"
-        note = f"[{len(shown) + 1}] ({source}) {json.dumps(text, ensure_ascii=False)}{seen}"
+        note = (f"[{len(shown) + 1}] {_when(hit)} ({source}): "
+                f"{json.dumps(_note_text(hit, wanted, store), ensure_ascii=False)}")
         if used + len(note) > CONTEXT_CHARS:
             continue  # a shorter note further down may still fit
         lines.append(note)
