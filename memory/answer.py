@@ -37,6 +37,8 @@ _NUMBER = re.compile(r"\d+(?:[.:,]\d+)*")
 # Before/after questions (memory.retrieval): which found moment is the one asked about.
 _RELATION = {"anchor": "; the moment the question names", "before": "; just before that moment",
              "after": "; just after that moment"}
+_OWN_TIME = re.compile(r"(?<![\w:])\d{1,2}[:.]\d{2}(?![\d:])|\b\d{1,2} ?(?:am|pm)\b|\b\d{4}-\d{2}-\d{2}\b",
+                       re.IGNORECASE)
 _GUESS = frozenset("would might likely probably could maybe perhaps".split())
 # Names a correct answer may add to its notes: calendar words (a date's weekday or month).
 _CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
@@ -116,8 +118,12 @@ def build_messages(question: str, hits: list[SearchHit],
     lines, used, shown = [], 0, []
     for hit in hits:
         source = f"{hit.kind}{', ' + hit.app if hit.app else ''}" + _RELATION.get(hit.relation, "")
-        note = (f"[{len(shown) + 1}] {_when(hit)} ({source}): "
-                f"{json.dumps(_note_text(hit, wanted, store), ensure_ascii=False)}")
+        text = _note_text(hit, wanted, store)
+        # A note that states a clock time or a date of its own ("departs 08:12", "Thursday 15:00")
+        # is shown without its save time: the 0.5B answered "When is the review?" with the moment
+        # the calendar was on screen. Other notes lead with the day they were seen.
+        when = "" if _OWN_TIME.search(text) else f"{_when(hit)} "
+        note = f"[{len(shown) + 1}] {when}({source}): {json.dumps(text, ensure_ascii=False)}"
         if used + len(note) > CONTEXT_CHARS:
             continue  # a shorter note further down may still fit
         lines.append(note)
@@ -164,9 +170,15 @@ def _stem_seen(term: str, seen: set[str]) -> bool:
 
 
 def unsupported_claims(text: str, question: str, shown: list[SearchHit]) -> list[str]:
-    """Numbers and names in the answer that neither the question nor any note shown states."""
-    notes = " ".join(f"{annotate(h.observation.text if h.observation else h.text, h.time.astimezone() if h.time else None)}"
-                     f" {h.headline} {_when(h)}" for h in shown)
+    """Numbers and names in the answer that neither the question nor a note about the question
+    states. A note is about the question when it shares a content term with it (all notes, if
+    none does): "When does my train depart?" answered with the date of a note about a database
+    restart is not supported by the train ticket beside it."""
+    texts = [f"{annotate(h.observation.text if h.observation else h.text, h.time.astimezone() if h.time else None)}"
+             f" {h.headline} {_when(h)}" for h in shown]
+    asked = set(terms(question))
+    about = [t for t in texts if asked & set(terms(t))] or texts
+    notes = " ".join(about)
     seen = set(terms(f"{notes} {question}"))
     digits = {int(n) for n in re.findall(r"\d+", f"{notes} {question}")}  # 08 and 8 are one number
     out = []

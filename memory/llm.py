@@ -100,7 +100,7 @@ class LlamaModel:
             self._load_locked()
             self.last_used = time.monotonic()
             for chunk in self._llm.create_chat_completion(
-                list(messages), max_tokens=max_tokens, temperature=0.2, stream=True
+                list(messages), max_tokens=max_tokens, temperature=0.0, stream=True
             ):
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
