@@ -482,7 +482,9 @@ class MemoryStore:
     def _rows(self, sql: str, params: Sequence = ()) -> list[dict]:
         with self._lock:
             self._fresh()
-            return list(self.db.query(sql, params))
+            cur = self._conn.execute(sql, params)
+            columns = [d[0] for d in cur.description or ()]
+            return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]  # fetchall: no per-row Python
 
     def _fresh(self) -> None:
         """A new connection if the last one read a damaged page (SQLCipher fails every later read of
