@@ -276,7 +276,8 @@ class MemoryStore:
         unreadable. Never makes a new one in its place. `check`: run SQLite's quick_check first
         (it reads every page); a store found damaged, now or before, opens for reading only."""
         if not path.is_file():
-            raise StoreError(f"database {path} is missing")
+            raise StoreError(f"database {path} is missing; Engram did not make a new one in its place. Restore "
+                             f"your last archive with 'engram restore ARCHIVE'")
         if path.stat().st_size == 0:
             raise DatabaseEmpty(
                 f"database {path} is empty (0 bytes): what it held is lost from this file, and Engram did not "
