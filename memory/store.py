@@ -224,9 +224,12 @@ class _Users:
         try:
             self._fcntl.flock(self._fd, self._fcntl.LOCK_EX | self._fcntl.LOCK_NB)
             alone = True
-        except OSError:
+        except BlockingIOError:
             alone = False
-        self._fcntl.flock(self._fd, self._fcntl.LOCK_SH)
+        except OSError:  # a file system without locks: nobody is known to be alone
+            return False
+        with contextlib.suppress(OSError):
+            self._fcntl.flock(self._fd, self._fcntl.LOCK_SH)
         return alone
 
     def close(self) -> None:
