@@ -22,7 +22,7 @@ from app.cli._common import argument_text, parse_time
 from app.errors import AppError
 from app.paths import Paths
 from app.services import Engram, ProcessingElsewhere, processing_lock
-from memory import DiskFull, NewObservation, ValidationError, checked_time
+from memory import NewObservation, ValidationError, checked_time
 from memory.store import damage_marker
 from tests.conftest import FAST_KDF
 
@@ -457,7 +457,7 @@ def test_a_full_disk_says_so(home, tmp_path):
     with Engram.unlock(Paths(home), PASS) as engram:
         pages = engram.store.db.execute("PRAGMA page_count").fetchone()[0]
         engram.store.db.execute(f"PRAGMA max_page_count = {pages}")  # as a full disk refuses more pages
-        with pytest.raises(DiskFull) as caught:
+        with pytest.raises(AppError) as caught:
             engram.import_jsonl(write_jsonl(tmp_path / "a.jsonl", *lines(200, "x" * 3000)))
         assert str(caught.value) == (f"the disk is full: nothing could be written to {home / 'engram.db'} "
                                      "(free some space, then try again)")
