@@ -159,6 +159,13 @@ def _try_lock(fd: int) -> bool:
     return True
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
 def _check_initialized(paths: Paths) -> None:
     if not paths.is_initialized():
         raise AppError(f"no Engram data in {paths.root}; run 'engram init' first")
@@ -352,8 +359,7 @@ class Engram:
         try:
             # A small file is checked page by page at every unlock (it costs little); a larger one
             # after an unclean shutdown (the store knows) and before imports (check_before_writing).
-            store = MemoryStore.open(paths.database, key,
-                                     check=paths.database.stat().st_size <= QUICK_CHECK_BYTES)
+            store = MemoryStore.open(paths.database, key, check=_size(paths.database) <= QUICK_CHECK_BYTES)
         except StoreError as exc:
             raise AppError(str(exc)) from None
         with contextlib.suppress(OSError):  # a read-only folder can still be read
@@ -497,7 +503,7 @@ class Engram:
         """Read every page of the database (quick_check, up to IMPORT_CHECK_BYTES) before a bulk
         write; AppError if it is damaged, so nothing is written into a damaged file."""
         if self.store.damage is None and not self.store.read_only and not self._checked \
-                and self.paths.database.stat().st_size <= IMPORT_CHECK_BYTES:
+                and _size(self.paths.database) <= IMPORT_CHECK_BYTES:
             self.store.quick_check()
             self._checked = True
         if self.store.damage is not None:

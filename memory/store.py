@@ -233,9 +233,12 @@ class _Users:
         try:
             self._fcntl.flock(self._fd, self._fcntl.LOCK_EX | self._fcntl.LOCK_NB)
             alone = True
-        except OSError:
+        except BlockingIOError:
             alone = False
-        self._fcntl.flock(self._fd, self._fcntl.LOCK_SH)
+        except OSError:  # a file system without locks: nobody is known to be alone
+            return False
+        with contextlib.suppress(OSError):
+            self._fcntl.flock(self._fd, self._fcntl.LOCK_SH)
         return alone
 
     def close(self) -> None:
@@ -285,7 +288,8 @@ class MemoryStore:
         unreadable. Never makes a new one in its place. `check`: run SQLite's quick_check first
         (it reads every page); a store found damaged, now or before, opens for reading only."""
         if not path.is_file():
-            raise StoreError(f"database {path} is missing")
+            raise StoreError(f"database {path} is missing; Engram did not make a new one in its place. Restore "
+                             f"your last archive with 'engram restore ARCHIVE'")
         if path.stat().st_size == 0:
             raise DatabaseEmpty(
                 f"database {path} is empty (0 bytes): what it held is lost from this file, and Engram did not "
@@ -495,7 +499,9 @@ class MemoryStore:
     def _rows(self, sql: str, params: Sequence = ()) -> list[dict]:
         with self._lock:
             self._fresh()
-            return list(self.db.query(sql, params))
+            cur = self._conn.execute(sql, params)
+            columns = [d[0] for d in cur.description or ()]
+            return [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]  # fetchall: no per-row Python
 
     def _fresh(self) -> None:
         """A new connection if the last one read a damaged page (SQLCipher fails every later read of

@@ -71,21 +71,27 @@ def local_zone(monkeypatch):
 
 
 # -- silent loss -----------------------------------------------------------------------------------
-def test_a_zero_length_database_is_never_made_anew_and_an_archive_restores_it(home, tmp_path):
+@pytest.mark.parametrize("loss", ["empty", "missing"])
+def test_a_lost_database_is_never_made_anew_and_an_archive_restores_it(home, tmp_path, loss):
     run(home, "import", write_jsonl(tmp_path / "a.jsonl", *lines(3)))
     assert run(home, "export", tmp_path / "backup.engram-archive").exit_code == 0
-    (home / "engram.db").write_bytes(b"")
+    if loss == "empty":
+        (home / "engram.db").write_bytes(b"")
+    else:
+        (home / "engram.db").unlink()
     for command in ("status", "observations", "search"):
         result = run(home, command, *(["budget"] if command == "search" else []))
         assert result.exit_code == 1
-        assert result.output.startswith(f"Error: database {home / 'engram.db'} is empty (0 bytes)")
+        said = "is empty (0 bytes)" if loss == "empty" else "is missing"
+        assert result.output.startswith(f"Error: database {home / 'engram.db'} {said}")
+        assert "did not make a new one in its place" in result.output
         assert "engram restore ARCHIVE" in result.output
-        assert (home / "engram.db").stat().st_size == 0  # nothing was made in its place
+        assert (home / "engram.db").exists() is (loss == "empty")  # nothing was made in its place
     result = run(home, "restore", tmp_path / "backup.engram-archive")
     assert result.exit_code == 0, result.output
     assert result.output.startswith("Restored 3 observations")
     assert [o["source_id"] for o in observations(home)] == ["s0", "s1", "s2"]
-    assert [p.name for p in home.glob("engram.db.lost-*")] != []  # the empty file kept aside
+    assert len(list(home.glob("engram.db.lost-*"))) == (loss == "empty")  # the empty file kept aside
 
 
 def _leaf_of_observations(db, key, ids):
@@ -451,7 +457,7 @@ def test_a_full_disk_says_so(home, tmp_path):
     with Engram.unlock(Paths(home), PASS) as engram:
         pages = engram.store.db.execute("PRAGMA page_count").fetchone()[0]
         engram.store.db.execute(f"PRAGMA max_page_count = {pages}")  # as a full disk refuses more pages
-        with pytest.raises(Exception) as caught:
+        with pytest.raises(AppError) as caught:
             engram.import_jsonl(write_jsonl(tmp_path / "a.jsonl", *lines(200, "x" * 3000)))
         assert str(caught.value) == (f"the disk is full: nothing could be written to {home / 'engram.db'} "
                                      "(free some space, then try again)")
