@@ -15,8 +15,8 @@ from app.errors import AppError
 from app.paths import Paths
 from app.services import Engram
 from memory import MemoryStore, SemanticFact
-from memory.managers import Batch, evidence_of, grounded, subject_of
 from memory.evaluation import CATEGORIES, Conversation, Scores, answer_f1, evidence_recall, parse_sample
+from memory.managers import Batch, evidence_of, grounded, subject_of
 
 
 @dataclass
@@ -171,4 +171,5 @@ def _count_memories(report: EvalReport, memories: list, observations: dict) -> N
             continue  # episodes cite their whole batch; the profile accumulates
         sources = [observations[i] for i in m.sources if i in observations]
         report.memories_checked += 1
-        report.memories_grounded += bool(sources) and grounded(m, evidence_of(Batch(tuple(sources)), about=subject_of(m)))
+        evidence = evidence_of(Batch(tuple(sources)), about=subject_of(m))
+        report.memories_grounded += bool(sources) and grounded(m, evidence)

@@ -179,8 +179,9 @@ def default_choice(paths: Paths, catalog: Catalog, machine: Machine | None = Non
             return ModelChoice(installed_path(paths, entry), why)
     floor = default_model_path()
     if floor is not None:
+        wanted = tiers[order[0]].name if order[0] in tiers else "NAME"
         return ModelChoice(floor, "the built-in floor model: no tier model is installed "
-                                  "(engram models install " + (tiers[order[0]].name if order[0] in tiers else "NAME") + ")")
+                                  f"(engram models install {wanted})")
     return ModelChoice(None, "no language model is installed")
 
 

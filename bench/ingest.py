@@ -14,23 +14,29 @@ import argparse
 import json
 import resource
 import secrets
+import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from memory import MemoryStore, NewObservation
-from memory.embed import MiniLMEmbedder
-from memory.evaluation import parse_sample
-from app.models import Catalog, default_choice
-from app.paths import Paths
-from memory.llm import LlamaModel
-from memory.managers import MemoryManagers
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the project's `capture` package, not bench/capture.py beside this file
+
+from app.models import Catalog, default_choice  # noqa: E402
+from app.paths import Paths  # noqa: E402
+from memory import MemoryStore, NewObservation  # noqa: E402
+from memory.embed import MiniLMEmbedder  # noqa: E402
+from memory.evaluation import parse_sample  # noqa: E402
+from memory.llm import LlamaModel  # noqa: E402
+from memory.managers import MemoryManagers  # noqa: E402
 
 APPS = ["Thunderbird", "Code", "Firefox", "Slack", "Terminal"]
 TEXTS = [
-    "From: {name} <{name}@example.com>\nSubject: {topic} review moved to Thursday\nHi, the {topic} review is now at 3pm.",
-    "def handle_{topic}(request):\n    # TODO: validate the {topic} payload\n    return render(request, '{topic}.html')",
+    "From: {name} <{name}@example.com>\nSubject: {topic} review moved to Thursday\n"
+    "Hi, the {topic} review is now at 3pm.",
+    "def handle_{topic}(request):\n    # TODO: validate the {topic} payload\n"
+    "    return render(request, '{topic}.html')",
     "How to configure {topic}: 1. Open settings 2. Choose {topic} 3. Save and restart",
     "{name}: did you see the {topic} numbers? {name}: yes, they look better than last quarter",
     "$ make {topic}\nerror: missing dependency lib{topic}\n$ apt install lib{topic}-dev",
@@ -40,7 +46,7 @@ TOPICS = ["budget", "billing", "search", "invoices", "onboarding", "payroll", "a
 
 
 def synthetic(n: int) -> list[NewObservation]:
-    t = datetime(2024, 5, 6, 9, 0, tzinfo=timezone.utc)
+    t = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
     out = []
     for i in range(n):
         app = APPS[(i // 3) % len(APPS)]

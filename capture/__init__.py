@@ -6,6 +6,7 @@ starts the OCR worker process (`serve`)."""
 
 from capture.change import Change, ChangeDetector, ChangeResult, thumbnail
 from capture.errors import CaptureError, OcrError, ScreenError
+from capture.layout import visible_parts
 from capture.models import (
     DEFAULT_EXCLUDED_APPS,
     DEFAULT_EXCLUDED_TITLES,
@@ -19,7 +20,6 @@ from capture.models import (
     TextLine,
     WindowInfo,
 )
-from capture.layout import visible_parts
 from capture.ocr import OcrEngine, model_paths, serve
 from capture.privacy import (
     Exclusion,

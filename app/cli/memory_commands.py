@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-
 from pathlib import Path
 
 import click
@@ -38,7 +37,8 @@ def process(ctx, as_json) -> None:
     created = ", ".join(f"{k} {n}" for k, n in sorted(report.created.items())) or "none"
     click.echo(f"{report.batches} batches ({report.retried} of them a later pass over a failed one), "
                f"{report.model_calls} model calls, {report.retries} replies retried, {report.failed} failed "
-               f"(their floor memories are kept; they are tried again, smaller, next time); memories created: {created}")
+               f"(their floor memories are kept; they are tried again, smaller, next time); "
+               f"memories created: {created}")
 
 
 @click.command()

@@ -4,7 +4,7 @@ own date, questions the notes cannot answer, claims no note states, and notes ke
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -15,7 +15,7 @@ from memory.relative_dates import annotate, resolve
 from memory.retrieval import Retriever
 from memory.terms import terms
 
-NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)  # a Friday
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # a Friday
 
 
 def hits_for(store, *texts, query):
@@ -89,7 +89,7 @@ def test_relative_dates_are_resolved_against_the_notes_own_date(phrase, expected
 
 
 def test_a_note_reaches_the_model_with_its_relative_dates_written_out(store):
-    store.add_observations([NewObservation(time=datetime(2023, 5, 8, 13, 56, tzinfo=timezone.utc).astimezone(),
+    store.add_observations([NewObservation(time=datetime(2023, 5, 8, 13, 56, tzinfo=UTC).astimezone(),
                                            app="Chat", text="Caroline: I went to a LGBTQ support group yesterday.")])
     hits = Retriever(store, None).search("support group", 5)
     messages, _ = build_messages("When did Caroline go to the LGBTQ support group?", hits, store)
@@ -156,7 +156,7 @@ def test_the_default_tier_model_answers_from_the_right_note_and_only_from_it(sto
 
 
 def test_a_before_or_after_question_tells_the_model_which_moment_is_which(store):
-    base = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
+    base = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     store.add_observations([
         NewObservation(time=base, app="Terminal", title="man bash", text="Bash introduction: a shell is a command processor"),
         NewObservation(time=base + timedelta(minutes=5), app="Firefox", title="curl docs",

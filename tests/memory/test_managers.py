@@ -1,5 +1,5 @@
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -9,7 +9,7 @@ from memory.llm import FakeModel, LlamaModel
 from memory.managers import MemoryManagers, make_batches
 from tests.conftest import installed_tier_model
 
-T0 = datetime(2024, 5, 6, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 5, 6, 9, 0, tzinfo=UTC)
 ROUTE_SEMANTIC = {"episodic": True, "semantic": True, "procedural": False, "resource": False,
                   "vault": False, "core": False}
 EMAIL = ("From: Alice Chen <alice.chen@acme.com>\nSubject: Budget meeting moved to Thursday\n"

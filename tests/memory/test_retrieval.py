@@ -1,5 +1,5 @@
 import json
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ from memory.llm import FakeModel
 from memory.retrieval import VECTOR_TEXT, Filters, Retriever, time_range, topic
 from memory.vectors import ChromaIndex
 
-NOW = datetime(2024, 5, 15, 12, 0, tzinfo=timezone.utc)  # a Wednesday
+NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)  # a Wednesday
 
 
 @pytest.fixture(scope="module")
@@ -57,11 +57,11 @@ def test_filters_by_kind_app_and_time(seeded):
 
 
 def test_time_ranges_in_questions():
-    assert time_range("what happened yesterday?", NOW) == (datetime(2024, 5, 14, tzinfo=timezone.utc),
-                                                          datetime(2024, 5, 15, tzinfo=timezone.utc))
-    assert time_range("notes from last Tuesday", NOW)[0] == datetime(2024, 5, 14, tzinfo=timezone.utc)
-    assert time_range("in March", NOW) == (datetime(2024, 3, 1, tzinfo=timezone.utc),
-                                           datetime(2024, 4, 1, tzinfo=timezone.utc))
+    assert time_range("what happened yesterday?", NOW) == (datetime(2024, 5, 14, tzinfo=UTC),
+                                                          datetime(2024, 5, 15, tzinfo=UTC))
+    assert time_range("notes from last Tuesday", NOW)[0] == datetime(2024, 5, 14, tzinfo=UTC)
+    assert time_range("in March", NOW) == (datetime(2024, 3, 1, tzinfo=UTC),
+                                           datetime(2024, 4, 1, tzinfo=UTC))
     assert time_range("the login bug", NOW) == (None, None)
     assert topic("What did Alice say about the budget?") == "Alice say budget"
 
