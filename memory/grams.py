@@ -14,10 +14,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-__all__ = ["index_terms", "query_terms"]
+__all__ = ["UNSEGMENTED", "index_terms", "query_terms"]
 
 # Scripts written without spaces between words (and Hangul, whose words carry particles).
-_UNSEGMENTED = re.compile(
+UNSEGMENTED = re.compile(
     "[\u0e00-\u0eff"          # Thai, Lao
     "\u1000-\u109f"           # Myanmar
     "\u1780-\u17ff"           # Khmer
@@ -54,7 +54,7 @@ def index_terms(*texts: str | None) -> str:
     for text in texts:
         if not text:
             continue
-        for run in _UNSEGMENTED.findall(text):
+        for run in UNSEGMENTED.findall(text):
             terms.update(dict.fromkeys(_run_terms(run)))
         terms.update(dict.fromkeys(_symbols(text)))
         if len(terms) >= MAX_TERMS:
@@ -66,11 +66,11 @@ def query_terms(text: str) -> list[str]:
     """The terms to look up for a query: a run's pairs (its one character, when it has one) and
     its symbols; [] when the query has neither."""
     terms: dict[str, None] = {}
-    for run in _UNSEGMENTED.findall(text):
+    for run in UNSEGMENTED.findall(text):
         pairs = [f"g{ord(a)}x{ord(b)}" for a, b in zip(run, run[1:], strict=False)]
         terms.update(dict.fromkeys(pairs or [f"g{ord(run)}"]))
     # A symbol is looked up when it stands for itself: any symbol of a query without words,
     # else those beyond ASCII (an emoji, "€"); "LGBTQ+" asks for the word, not for "+".
-    alone = not re.search(r"[^\W_]", _UNSEGMENTED.sub(" ", text))
+    alone = not re.search(r"[^\W_]", UNSEGMENTED.sub(" ", text))
     terms.update(dict.fromkeys(t for t in _symbols(text) if alone or int(t[1:]) > 127))
     return list(terms)[:64]

@@ -2,21 +2,20 @@
 
 A word is a run of letters, digits and combining marks (the vowel signs of Devanagari and the
 harakat of Arabic are marks, so `\\w` would cut words at them); scripts written without spaces
-(Han, kana, Thai, Lao, Khmer, Myanmar) are read as overlapping character pairs, so "医院" is a term
+(Han, kana, Thai, Lao, Khmer, Myanmar; and Hangul, whose words carry particles) are read as
+overlapping character pairs, so "医院" is a term
 of "我明天去医院看病".
 """
 
 from __future__ import annotations
 
-import re
 import unicodedata
+
+from memory.grams import UNSEGMENTED
 
 _STOP = frozenset("the a an and or of to in on at for with from by is are was were be been it its this that "
                   "these those as not no he she they we you i his her their our your my me him them "
                   "has have had do does did will would can could about into over after before".split())
-# Thai, Lao, Myanmar, Khmer, kana, Han (Korean is written with spaces).
-_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf"
-                       r"\u4e00-\u9fff\uf900-\ufaff]+")
 
 
 def terms(text: str) -> list[str]:
@@ -25,11 +24,11 @@ def terms(text: str) -> list[str]:
     unspaced scripts."""
     out = []
     for word in words(text.casefold()):
-        runs = _UNSPACED.findall(word)
+        runs = UNSEGMENTED.findall(word)
         if runs:
             for run in runs:
                 out += [run] if len(run) == 1 else [run[i:i + 2] for i in range(len(run) - 1)]
-            word = _UNSPACED.sub(" ", word)
+            word = UNSEGMENTED.sub(" ", word)
             out += [w for w in word.split() if len(w) > 2 and w not in _STOP]
         elif word.isdigit() or word not in _STOP and (len(word) > 2 or (len(word) == 2 and not word.isascii())):
             out.append(word)
