@@ -3,8 +3,7 @@
 A word is a run of letters, digits and combining marks (the vowel signs of Devanagari and the
 harakat of Arabic are marks, so `\\w` would cut words at them); scripts written without spaces
 (Han, kana, Thai, Lao, Khmer, Myanmar; and Hangul, whose words carry particles) are read as
-overlapping character pairs, so "医院" is a term
-of "我明天去医院看病".
+overlapping character pairs, so "医院" is a term of "我明天去医院看病".
 """
 
 from __future__ import annotations
