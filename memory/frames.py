@@ -60,6 +60,7 @@ _CHUNK = re.compile(r"^([0-9a-f]{28})\.egc$")
 _TILE = 32
 KEY_EVERY = 20  # frames from one key frame to the next, at most (bounds the open time)
 CHUNK_FRAMES = 240  # frames in a chunk, at most
+MAX_STREAMS = 8  # open streams, each holding its last frame in memory (~6 MB at 1080p)
 CHUNK_SECONDS = 15 * 60  # how long a chunk stays open for new frames
 _NEW_SHARE = 0.5  # a frame with more than this share of its tiles new (not moved) is a key frame
 # Lossless WebP at a quicker method but more effort: on the capture bench's frames 22.4 -> 11.3 MB
@@ -152,7 +153,9 @@ class FrameStore:
     # -- keeping -----------------------------------------------------------------------------
     def keep(self, pixels: np.ndarray, *, stream: str = "") -> str:
         """Keep a frame (RGB pixels, (height, width, 3) uint8) as what changed since the last
-        frame of `stream` (one stream a monitor); returns its id."""
+        frame of `stream` (one stream a window of a monitor: each is kept with the other windows
+        masked, so a window's frames differ little from each other, and much from another's);
+        returns its id. At most MAX_STREAMS streams stay open (each holds its last frame)."""
         if not (isinstance(pixels, np.ndarray) and pixels.ndim == 3 and pixels.shape[2] == 3
                 and pixels.dtype == np.uint8 and 0 < pixels.shape[0] < 65536 and 0 < pixels.shape[1] < 65536):
             raise StoreError("a frame must be RGB pixels, (height, width, 3) uint8")
@@ -169,6 +172,8 @@ class FrameStore:
                     return frame_id
             state = self._start(padded, pixels)
             self._streams[stream] = state
+            while len(self._streams) > MAX_STREAMS:  # the stream unused longest ends its chunk there
+                del self._streams[next(iter(self._streams))]
             return state.name + f"{state.slot:04x}"
 
     def put(self, image: bytes) -> str:

@@ -689,7 +689,7 @@ class CaptureDaemon:
         body, _ = redact(f"{text}\n[Screen: {caption}]" if caption else text)
         title, _ = redact(window.title)
         url, _ = redact(window.url)
-        image = self._image(job, pixels, hidden) if self.settings.keep_frames else None
+        image = self._image(job, key, pixels, hidden) if self.settings.keep_frames else None
         obs = NewObservation(time=job.frame.time, text=body, app=window.app, title=title,
                              url=url, source_kind="screen",
                              source_id=f"{self._session}:{job.seq}" + (f":{n}" if n else ""))
@@ -771,10 +771,12 @@ class CaptureDaemon:
             pixels[max(0, r.y - 2):r.y + r.height + 2, max(0, r.x - 2):r.x + r.width + 2] = 0
         return pixels
 
-    def _image(self, job: _Job, pixels: np.ndarray, hidden: list[Region]) -> _Kept:
-        """The frame to keep, with every box that holds a secret blacked out (the frame store
-        keeps what changed since the monitor's last kept frame)."""
-        return _Kept(f"monitor {job.frame.monitor.index}", self._without_secrets(pixels, hidden))
+    def _image(self, job: _Job, window_key: str, pixels: np.ndarray, hidden: list[Region]) -> _Kept:
+        """The frame to keep, with every box that holds a secret blacked out. The frame store keeps
+        what changed since this window's last kept frame on this monitor: each window's frame has
+        the others masked, so one stream for the monitor would store the masks' flips as changes
+        (capture bench: 21.7 MB an hour stored with one stream a monitor)."""
+        return _Kept(f"monitor {job.frame.monitor.index} {window_key}", self._without_secrets(pixels, hidden))
 
     # -- heartbeat thread ----------------------------------------------------------------------
     def _heartbeat_loop(self) -> None:

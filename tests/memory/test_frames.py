@@ -314,3 +314,19 @@ def test_a_full_disk_while_keeping_a_chunk_frame_leaves_no_half_record(tmp_path,
     assert path.stat().st_size == size and chunk_files(tmp_path) == [path]
     later = frames.keep(shots[2])
     assert np.array_equal(frames.pixels(later), shots[2]) and np.array_equal(frames.pixels(first), shots[0])
+
+
+def test_at_most_a_few_streams_stay_open_and_a_closed_one_starts_a_new_chunk(tmp_path):
+    import secrets as _secrets
+
+    import numpy as _np
+
+    from memory.frames import MAX_STREAMS, FrameStore
+
+    store = FrameStore(tmp_path / "frames", _secrets.token_bytes(32))
+    frame = _np.zeros((64, 96, 3), _np.uint8)
+    first = [store.keep(frame, stream=f"window {n}") for n in range(MAX_STREAMS + 2)]
+    again = store.keep(frame, stream="window 0")  # used longest ago, so closed: a new chunk
+    assert again[:28] != first[0][:28]
+    latest = store.keep(frame, stream=f"window {MAX_STREAMS + 1}")  # still open: the same chunk
+    assert latest[:28] == first[-1][:28]
