@@ -10,12 +10,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDoubleSpinBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QInputDialog,
     QLabel,
-    QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -32,7 +29,7 @@ from app.models import Catalog
 from app.worker import Worker, describe
 from ui import theme
 from ui.model_choice import ModelChooser
-from ui.passphrase import PassphraseFields
+from ui.passphrase import PassphraseFields, ask_archive_to_open
 from ui.tray import Tray
 
 if TYPE_CHECKING:
@@ -243,14 +240,9 @@ class OnboardingWizard(QWizard):
         self.welcome.restore_button.clicked.connect(self._ask_archive)
 
     def _ask_archive(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(self, "Restore from an archive", str(Path.home()),
-                                                f"Engram archives (*{archive.SUFFIX});;All files (*)")
-        if not chosen:
-            return
-        passphrase, ok = QInputDialog.getText(self, "Archive passphrase", "The archive's passphrase:",
-                                              QLineEdit.EchoMode.Password)
-        if ok and passphrase:
-            self.choose_archive(Path(chosen), passphrase)
+        asked = ask_archive_to_open(self, "Restore from an archive")
+        if asked is not None and asked[1]:
+            self.choose_archive(*asked)
 
     def choose_archive(self, path: Path | None, passphrase: str = "") -> None:
         """Restore `path` into the new store when it is created (None: start empty)."""

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QProgressBar,
@@ -17,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import archive
 from ui import theme
 
 COMMON = ("password", "passwort", "123456", "qwerty", "letmein", "welcome", "iloveyou", "admin", "engram",
@@ -162,3 +166,15 @@ class NewPassphraseDialog(QDialog):
 
     def passphrase(self) -> str:
         return self.fields.value()
+
+
+def ask_archive_to_open(parent: QWidget, title: str) -> tuple[Path, str] | None:
+    """Ask for an archive file and its passphrase (onboarding's restore, Settings' import); None
+    when the user cancels either question."""
+    chosen, _ = QFileDialog.getOpenFileName(parent, title, str(Path.home()),
+                                            f"Engram archives (*{archive.SUFFIX});;All files (*)")
+    if not chosen:
+        return None
+    passphrase, ok = QInputDialog.getText(parent, "Archive passphrase", "The archive's passphrase:",
+                                          QLineEdit.EchoMode.Password)
+    return (Path(chosen), passphrase) if ok else None

@@ -38,7 +38,7 @@ from ui.feedback import Feedback
 from ui.feedback import note as _note
 from ui.formatting import size
 from ui.model_choice import RECOMMENDED, ModelChooser
-from ui.passphrase import NewPassphraseDialog, PassphraseFields
+from ui.passphrase import NewPassphraseDialog, PassphraseFields, ask_archive_to_open
 
 REFRESH_MS = 2000  # while the page is open, new observations refresh its figures at most this often
 
@@ -466,14 +466,10 @@ class SettingsView(QWidget):
                          failed=lambda e: self.data_feedback.error(describe(e)))
 
     def _import(self) -> None:
-        chosen, _ = QFileDialog.getOpenFileName(self, "Import an archive", str(Path.home()),
-                                                f"Engram archives (*{archive.SUFFIX});;All files (*)")
-        if not chosen:
+        asked = ask_archive_to_open(self, "Import an archive")
+        if asked is None:
             return
-        passphrase, ok = QInputDialog.getText(self, "Archive passphrase", "The archive's passphrase:",
-                                              QLineEdit.EchoMode.Password)
-        if not ok:
-            return
+        chosen, passphrase = asked
         self.data_feedback.ok("Importing…")
 
         def done(report) -> None:
