@@ -238,10 +238,14 @@ def _ago(g, today, zone, now):
         middle = today - timedelta(weeks=n)
         return _days(middle - timedelta(days=4), middle + timedelta(days=3), zone, False)
     if unit == "month":
-        index = today.year * 12 + today.month - 1 - n
-        year, month = divmod(index, 12)
-        return _days(_month_start(year, month + 1), _month_end(year, month + 1), zone, False)
+        return _month_back(today, n, zone, False)
     return _days(date(today.year - n, 1, 1), date(today.year - n, 12, 31), zone, False)
+
+
+def _month_back(today, n, zone, exact):
+    """The whole calendar month `n` months before today's."""
+    year, month = divmod(today.year * 12 + today.month - 1 - n, 12)
+    return _days(_month_start(year, month + 1), _month_end(year, month + 1), zone, exact)
 
 
 def _this_last(g, today, zone, now):
@@ -261,9 +265,7 @@ def _this_last(g, today, zone, now):
         monday = today - timedelta(days=today.weekday() + 7 * shift)
         return _days(monday, monday + timedelta(days=6), zone, True)
     if unit == "month":
-        index = today.year * 12 + today.month - 1 - shift
-        year, month = divmod(index, 12)
-        return _days(_month_start(year, month + 1), _month_end(year, month + 1), zone, True)
+        return _month_back(today, shift, zone, True)
     return _days(date(today.year - shift, 1, 1), date(today.year - shift, 12, 31), zone, True)
 
 
