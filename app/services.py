@@ -469,8 +469,9 @@ class Engram:
         line = (f"{pending} observation{'s' if pending != 1 else ''} waiting "
                 f"({waiting} batch{'es' if waiting != 1 else ''})" if pending else "up to date")
         line += f"; {figures.get('done', 0)} batches done"
-        retry = len(self.store.observations(processed=[FAILED + n for n in range(MAX_ATTEMPTS - 1)]))
-        given_up = len(self.store.observations(processed=[FAILED + MAX_ATTEMPTS - 1]))
+        states = self.store.processing_counts()  # counted, not loaded: status is read every few seconds
+        retry = sum(states.get(FAILED + n, 0) for n in range(MAX_ATTEMPTS - 1))
+        given_up = states.get(FAILED + MAX_ATTEMPTS - 1, 0)
         if retry:
             line += f"; {retry} observation{'s' if retry != 1 else ''} to retry (model pass failed)"
         if given_up:

@@ -1197,6 +1197,12 @@ class MemoryStore:
             self._conn.execute("INSERT OR REPLACE INTO settings VALUES (?, ?)",
                                (key, json.dumps(value)))
 
+    def processing_counts(self) -> dict[int, int]:
+        """How many observations are in each processing state (0 pending, 1 done, 2+ failed
+        passes; memory.managers), by one pass over the pending index."""
+        rows = self._rows("SELECT processed, count(*) AS n FROM observations GROUP BY processed")
+        return {r["processed"]: r["n"] for r in rows}
+
     def counts(self) -> StoreCounts:
         return StoreCounts(
             observations=self._one("SELECT count(*) FROM observations"),
