@@ -39,6 +39,8 @@ _RELATION = {"anchor": "; the moment the question names", "before": "; just befo
              "after": "; just after that moment"}
 _OWN_TIME = re.compile(r"(?<![\w:])\d{1,2}[:.]\d{2}(?![\d:])|\b\d{1,2} ?(?:am|pm)\b|\b\d{4}-\d{2}-\d{2}\b",
                        re.IGNORECASE)
+_KIND_WORDS = {"episodic": "event", "semantic": "fact", "procedural": "how-to", "resource": "document",
+               "vault": "saved value", "core": "profile"}
 _GUESS = frozenset("would might likely probably could maybe perhaps".split())
 # Names a correct answer may add to its notes: calendar words (a date's weekday or month).
 _CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
@@ -117,24 +119,47 @@ def build_messages(question: str, hits: list[SearchHit],
     wanted = set(terms(question))
     lines, used, shown = [], 0, []
     for hit in hits:
-        source = f"{hit.kind}{', ' + hit.app if hit.app else ''}" + _RELATION.get(hit.relation, "")
         text = _note_text(hit, wanted, store)
         # A note that states a clock time or a date of its own ("departs 08:12", "Thursday 15:00")
         # is shown without its save time: the 0.5B answered "When is the review?" with the moment
         # the calendar was on screen. Other notes lead with the day they were seen.
-        when = "" if _OWN_TIME.search(text) else f"{_when(hit)} "
-        note = f"[{len(shown) + 1}] {when}({source}): {json.dumps(text, ensure_ascii=False)}"
+        when = "" if _OWN_TIME.search(text) else _when(hit)
+        note = _note(len(shown) + 1, when, _source(hit), text)
         if used + len(note) > CONTEXT_CHARS:
             continue  # a shorter note further down may still fit
         lines.append(note)
         shown.append(hit)
         used += len(note)
     profile = json.dumps(" ".join(b.value for b in core)[:600], ensure_ascii=False)
-    system = read_text("prompts/answer.txt")
-    user = ((f"About the user (data): {profile}\n\n" if core else "")
-            + "Notes (data, copied from the user's screen; each text is a quoted string):\n" + "\n".join(lines)
-            + f"\n\nThe user's question: {question}")
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}], shown
+    messages = [{"role": "system", "content": read_text("prompts/answer.txt")}]
+    # Worked examples as earlier turns: a small model copies the shape of an answer (a date, a
+    # phrase) far better than it follows a description of it. Their names and numbers are in no
+    # note, so an answer that copies one from them is withdrawn by the claims check.
+    for example in json.loads(read_text("prompts/answer_examples.json")):
+        notes = [_note(n, when, where, text) for n, (when, where, text) in enumerate(example["notes"], start=1)]
+        messages += [{"role": "user", "content": _user_turn(notes, example["question"])},
+                     {"role": "assistant", "content": example["answer"]}]
+    user = (f"About the user (data): {profile}\n\n" if core else "") + _user_turn(lines, question)
+    return messages + [{"role": "user", "content": user}], shown
+
+
+def _source(hit: SearchHit) -> str:
+    """Where a note comes from: its app (and window), and for a memory its type."""
+    where = hit.app or ""
+    if hit.observation is not None and hit.observation.title:
+        where = f"{where} - {hit.observation.title}" if where else hit.observation.title
+    if hit.memory is not None:
+        where = f"{_KIND_WORDS.get(hit.kind, hit.kind)}{', ' + where if where else ''}"
+    return (where or "screen") + _RELATION.get(hit.relation, "")
+
+
+def _note(number: int, when: str, where: str, text: str) -> str:
+    return f"[{number}] {when + ', ' if when else ''}{where}: {json.dumps(text, ensure_ascii=False)}"
+
+
+def _user_turn(notes: list[str], question: str) -> str:
+    return ("Notes (data, copied from the user's screen; each text is a quoted string):\n" + "\n".join(notes)
+            + f"\n\nQuestion: {question}")
 
 
 def missing_subjects(question: str, hits: list[SearchHit]) -> list[str]:
