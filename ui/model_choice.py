@@ -1,5 +1,5 @@
-"""Choosing the language model, in onboarding and Settings: the built-in model, a GGUF file on disk,
-or a recommended model downloaded here with progress, cancel and a SHA-256 check."""
+"""Choosing the language model, in onboarding and Settings: the automatic choice (the tier rule), a
+GGUF file on disk, or a recommended model downloaded here with progress, cancel and a SHA-256 check."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.model_download import ModelDownload
-from app.models import Catalog, CatalogEntry, default_choice, installed_path
+from app.models import Catalog, CatalogEntry, ModelChoice, default_choice, installed_path
 from app.paths import Paths
 from ui.feedback import Feedback
 from ui.feedback import note as _note
@@ -39,12 +39,30 @@ def _indented(*widgets: QWidget, stretch_first: bool = True) -> QHBoxLayout:
     return row
 
 
+FLOOR_NOTE = ("SmolLM2 135M, installed with Engram. Memories and answers are modest, but search always works: "
+              "everything seen is indexed without a model.")
+NO_MODEL_NOTE = "Search works without a model; memories and answers need one (choose or download one below)."
+
+
 def automatic_text(paths: Paths, catalog: Catalog) -> str:
     """The automatic choice's words: which model the tier rule picks here, and why."""
-    choice = default_choice(paths, catalog)
-    entry = next((e for e in catalog.entries if choice.path is not None and e.file == choice.path.name), None)
+    choice, entry = _automatic(paths, catalog)
     name = entry.title if entry else ("the small built-in model" if choice.path else "no model")
     return f"Automatic: {name} — {choice.reason}"
+
+
+def automatic_note(paths: Paths, catalog: Catalog) -> str:
+    """What the automatic choice gives: the picked tier model's description, or the floor's."""
+    choice, entry = _automatic(paths, catalog)
+    if entry is not None:
+        return entry.description
+    return FLOOR_NOTE if choice.path else NO_MODEL_NOTE
+
+
+def _automatic(paths: Paths, catalog: Catalog) -> tuple[ModelChoice, CatalogEntry | None]:
+    choice = default_choice(paths, catalog)
+    entry = next((e for e in catalog.entries if choice.path is not None and e.file == choice.path.name), None)
+    return choice, entry
 
 
 class ModelChooser(QWidget):
@@ -99,8 +117,8 @@ class ModelChooser(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self.embedded)
-        layout.addLayout(_indented(_note("SmolLM2 135M, installed with Engram. Memories and answers are modest, "
-                                         "but search always works: everything seen is indexed without a model.")))
+        self.automatic_note = _note(automatic_note(paths, catalog))
+        layout.addLayout(_indented(self.automatic_note))
         layout.addSpacing(8)
         layout.addWidget(self.file)
         layout.addLayout(_indented(self.path, browse))
@@ -235,6 +253,9 @@ class ModelChooser(QWidget):
         self.changed.emit()
 
     def _refresh(self) -> None:
+        # a download may have installed a tier model: the automatic choice is then that one
+        self.embedded.setText(automatic_text(self.paths, self.catalog))
+        self.automatic_note.setText(automatic_note(self.paths, self.catalog))
         for i in range(self.entries.count()):
             entry = self.catalog.get(self.entries.itemData(i))
             here = " — downloaded" if self.installed(entry) else ""

@@ -28,7 +28,7 @@ from app.firstrun import FirstRun, MonitorChoice
 from app.models import Catalog
 from app.worker import Worker, describe
 from ui import theme
-from ui.model_choice import ModelChooser
+from ui.model_choice import ModelChooser, automatic_text
 from ui.passphrase import PassphraseFields, ask_archive_to_open
 from ui.tray import Tray
 
@@ -276,7 +276,7 @@ class OnboardingWizard(QWizard):
                 f"• Data directory: {self.paths.root}\n"
                 f"• The screen is read every {int(cap['interval'])} s; screenshots are {frames}.\n"
                 f"• {len(cap['excluded_apps'])} apps are never captured.\n"
-                f"• Model: {c.model_path or 'the small built-in model'}.\n"
+                f"• Model: {c.model_path or automatic_text(self.paths, self.model.chooser.catalog)}.\n"
                 f"• Capture starts {start}.\n"
                 f"• The key is {key}.\n" + restore)
 

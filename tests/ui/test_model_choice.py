@@ -184,3 +184,18 @@ def test_the_automatic_choice_says_which_model_the_tier_rule_picks_and_why(qtbot
     qtbot.addWidget(tier)
     assert tier.embedded.text().startswith("Automatic: Small One — the ")
     assert "tier" in tier.embedded.text() and tier.embedded.isChecked()
+
+
+def test_the_automatic_choice_says_what_it_picks_in_the_chooser_and_on_the_ready_page(qtbot, paths, worker, tmp_path,
+                                                                                    server):
+    catalog = Catalog.load(write_catalog(tmp_path / "catalog.json", server, {"small-one": MODEL},
+                                         **{"small-one": {"tier": "small", "description": "A small tier model."}}))
+    (paths.shared_models / "small-one.gguf").parent.mkdir(parents=True, exist_ok=True)
+    (paths.shared_models / "small-one.gguf").write_bytes(MODEL)  # the installer put the tier model there
+    wizard = wizard_at_model_page(qtbot, paths, worker, catalog)
+    chooser = wizard.model.chooser
+    assert chooser.embedded.isChecked() and chooser.embedded.text().startswith("Automatic: Test small-one — the ")
+    assert chooser.automatic_note.text() == "A small tier model."  # not the floor model's words
+    wizard.next()
+    assert "• Model: Automatic: Test small-one — the " in wizard.ready.summary.text()
+    assert "built-in" not in wizard.ready.summary.text()
