@@ -143,14 +143,15 @@ def summary(observations: Sequence[Observation], limit: int = SUMMARY_CHARS) -> 
     """What an episode was about, in its own words, on one line of at most `limit` characters:
     its most central sentence (each distinct sentence scored by how often the episode's other
     sentences use its terms, per square root of its own terms: the centroid of MEAD, Radev et al.
-    2004); the first one when no term recurs; "" for an episode without text."""
+    2004); when no term recurs (a list of unrelated mails), the one with the most terms, which
+    is a sentence rather than a heading ("Inbox"); "" for an episode without text."""
     units = list(dict.fromkeys(u for o in observations for u in sentences(o.text)))
     if not units:
         return ""
     per_unit = [set(terms(u)) for u in units]
     used = Counter(t for ts in per_unit for t in ts)
     scores = [sum(used[t] - 1 for t in ts) / math.sqrt(len(ts)) if ts else 0.0 for ts in per_unit]
-    best = max(range(len(units)), key=lambda i: (scores[i], -i))  # the first of equals
+    best = max(range(len(units)), key=lambda i: (scores[i], len(per_unit[i]), -i))  # the first of equals
     text = units[best]
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 

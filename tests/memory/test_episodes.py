@@ -143,6 +143,9 @@ def test_an_episode_summary_is_its_most_central_sentence():
     assert summary(seen(screens(BASH))) == "A Unix shell is both a command interpreter and a programming language."
     assert summary(seen(["Re: budget", "Re: budget, again"])) == "Re: budget"
     assert summary(seen(["trip: Lisbon 14 March", "pack the charger"])) == "trip: Lisbon 14 March"
+    inbox = ["Inbox", "Inbox\nAnna Keller — Release date moved to 14 December.",
+             "Inbox\nAnna Keller — Release date moved to 14 December.\nHetzner — Invoice 5512 is ready."]
+    assert summary(seen(inbox)) == "Anna Keller — Release date moved to 14 December."  # not the heading
     assert summary(seen(["", "  "])) == ""
 
 
