@@ -209,8 +209,9 @@ def search_seen(engram: Engram, query: str, *, app: str | None = None, since: da
     groups: dict[tuple[date, str], list[Found]] = {}
     for rank, o in enumerate(found):
         snip, spans = _snippet_around(o.text or o.title, patterns)
+        holder = frame_holder(engram, o)
         groups.setdefault((o.time.astimezone().date(), o.app or "unknown app"), []).append(
-            Found(o, snip, spans, o.frame_id or _frame_before(engram, o), rank))
+            Found(o, snip, spans, holder.frame_id if holder else None, rank))
     ordered = sorted(groups.items(), key=lambda kv: (-kv[0][0].toordinal(), min(f.rank for f in kv[1])))
     return [FoundGroup(day, app_, tuple(sorted(items, key=lambda f: f.observation.time)))
             for (day, app_), items in ordered]
@@ -258,13 +259,32 @@ def _snippet_around(text: str, patterns: list[re.Pattern[str]],
     return shown, highlight_spans(shown, patterns)
 
 
-def _frame_before(engram: Engram, o: Observation) -> str | None:
-    """The newest kept frame of the same window at or before `o`, if one is close enough."""
+def frame_holder(engram: Engram, o: Observation) -> Observation | None:
+    """The observation whose kept frame shows the moment of `o`: `o` itself when it kept one, else
+    the newest one of the same window at most FRAME_NEAR before it (capture keeps a frame only when
+    the picture changed enough, so the window looked like that then); None when there is none."""
+    if o.frame_id:
+        return o
     for prior in engram.store.observations(since=o.time - FRAME_NEAR, until=o.time + timedelta(seconds=1),
                                            app=o.app, limit=50, newest_first=True):
         if prior.frame_id and prior.title == o.title:
-            return prior.frame_id
+            return prior
     return None
+
+
+@dataclass(frozen=True)
+class MomentFrame:
+    """The frame shown for an observation: whose it is (`holder`, maybe an earlier observation of
+    the same window) and its image bytes (decrypted in memory)."""
+
+    holder: Observation
+    image: bytes
+
+
+def moment_frame(engram: Engram, o: Observation) -> MomentFrame | None:
+    """The frame that shows the moment of `o` (see `frame_holder`), or None."""
+    holder = frame_holder(engram, o)
+    return MomentFrame(holder, frame_image(engram, holder.frame_id)) if holder is not None else None
 
 
 # -- kept frames, one after the other ------------------------------------------------------------------
