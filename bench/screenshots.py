@@ -170,6 +170,7 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
         settle(app, worker, 0.2)
         save(window, out / f"memories-vault-edit-{scheme}.png")
         window.memories.detail.cancel_button.click()
+        settle(app, worker, 0.2)  # a user's next click comes after the form is laid out again
         window.go_to(window.settings)
         settle(app, worker)
         for n, name in ((1, "capture"), (2, "privacy"), (3, "model"), (5, "data")):
