@@ -12,6 +12,7 @@ from app.errors import AppError
 from app.services import Engram, EpisodicEvent, MemoryType, Observation
 from memory import FrameStore, StoreError
 from memory.episodes import IDLE_GAP, segment, summary
+from memory.grams import UNSEGMENTED
 
 DAY_GAP = IDLE_GAP  # at day zoom a card is a batch of the memory managers: the same episodes
 HOUR_GAP = timedelta(minutes=5)  # at hour zoom, a pause this long starts a new card
@@ -219,9 +220,11 @@ def search_seen(engram: Engram, query: str, *, app: str | None = None, since: da
 
 def highlight_patterns(query: str) -> list[re.Pattern[str]]:
     """One pattern per query word, matching the words it stands for (the full-text index stems
-    words: "booking" finds "booked", so the highlight takes the word's stem as a prefix)."""
-    out = []
-    for word in dict.fromkeys(w.lower() for w in _WORD.findall(query)):
+    words: "booking" finds "booked", so the highlight takes the word's stem as a prefix). A run of
+    a script written without spaces (Chinese, Japanese, Thai) is marked as typed: "北京" in
+    "北京是首都", not the whole run of characters after it."""
+    out = [re.compile(re.escape(run)) for run in dict.fromkeys(UNSEGMENTED.findall(query))]
+    for word in dict.fromkeys(w.lower() for w in _WORD.findall(UNSEGMENTED.sub(" ", query))):
         if len(word) < 2:
             continue
         stem = word

@@ -104,6 +104,30 @@ def test_highlights_take_the_stem_and_escape_the_rest():
         '<span style="background-color:#ff0; font-weight:600">flight</span>&lt;/b&gt; &amp; seat')
 
 
+def test_words_of_scripts_without_spaces_are_marked_as_typed_not_with_the_run_after_them():
+    text = "北京是中华人民共和国的首都 · Beijing is the capital"
+    spans = highlight_spans(text, highlight_patterns("北京 capitals"))
+    assert [text[a:b] for a, b in spans] == ["北京", "capital"]
+    assert [text[a:b] for a, b in highlight_spans(text, highlight_patterns("首"))] == ["首"]
+
+
+def test_a_snippet_shows_two_whole_lines_whatever_font_draws_them(qtbot):
+    from PySide6.QtGui import QTextDocument
+
+    from ui.search import snippet_height
+
+    doc = QTextDocument()
+    doc.setDocumentMargin(0)
+    doc.setPlainText("北京是中华人民共和国的首都，也是全国的政治、文化、科技创新和国际交往中心。" * 3)
+    doc.setTextWidth(300)
+    height = snippet_height(doc, 2, 1000)
+    layout = doc.firstBlock().layout()
+    assert layout.lineCount() > 2
+    second, third = layout.lineAt(1).rect(), layout.lineAt(2).rect()
+    assert second.bottom() < height <= third.top() + 1  # the second line whole, no third
+    assert snippet_height(doc, 2, 10) == 10  # never beyond the row
+
+
 def test_time_ranges_are_local_midnights():
     assert time_range(None) == (None, None)
     since, until = time_range(7, today=date(2025, 3, 11))
