@@ -52,6 +52,11 @@ def size(n: int) -> str:
     return f"{n:.1f} TB"
 
 
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """'1 observation', '2 observations' (`plural` for words that do not just take an s)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 def one_line(text: str, limit: int = 200) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

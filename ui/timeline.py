@@ -44,7 +44,7 @@ from app.session import Session
 from app.timeline import Day, Episode
 from app.worker import Job
 from ui import theme
-from ui.formatting import breakable, clock, day_title, duration, one_line, right_to_left
+from ui.formatting import breakable, clock, counted, day_title, duration, one_line, right_to_left
 from ui.frames import FrameViewer
 from ui.lists import ItemRole, LazyListModel, TwoLineDelegate
 
@@ -120,7 +120,7 @@ class EpisodeDelegate(QStyledItemDelegate):
         p.drawLine(r.left() + GUTTER, y, r.right() - 12, y)
         p.setFont(option.font)
         p.setPen(QColor(s.muted))
-        summary = f"{row.episodes} episode{'s' if row.episodes != 1 else ''} · {duration(row.minutes)}"
+        summary = f"{counted(row.episodes, 'episode')} · {duration(row.minutes)}"
         fm2 = QFontMetrics(option.font)
         w = fm2.horizontalAdvance(summary) + 16
         box = QRect(r.right() - 12 - w, text_rect.top(), w, text_rect.height())
@@ -163,9 +163,9 @@ class EpisodeDelegate(QStyledItemDelegate):
         p.setFont(option.font)
         p.setPen(QColor(s.muted))
         count = len(ep.observation_ids)
-        extra = f"{clock(ep.start)}–{clock(ep.end)} · {duration(ep.minutes)} · {count} view{'s' if count != 1 else ''}"
+        extra = f"{clock(ep.start)}–{clock(ep.end)} · {duration(ep.minutes)} · {counted(count, 'view')}"
         if ep.frames:
-            extra += f" · {ep.frames} frame{'s' if ep.frames != 1 else ''}"
+            extra += f" · {counted(ep.frames, 'frame')}"
         meta = fm.elidedText(extra, Qt.TextElideMode.ElideRight, max(0, inner.width() - app_w))
         p.drawText(QRect(inner.left() + app_w, inner.top(), inner.width() - app_w, line),
                    Qt.AlignmentFlag.AlignVCenter, meta)
@@ -374,7 +374,7 @@ class EpisodeDetail(QWidget):
         self.title.setText(breakable(ep.app))
         titles = breakable(", ".join(ep.titles[:3]) + (f" and {len(ep.titles) - 3} more" if len(ep.titles) > 3 else ""))
         self.meta.setText(f"{clock(ep.start)}–{clock(ep.end)} · {duration(ep.minutes)} · "
-                          f"{len(ep.observation_ids)} observations" + (f"\n{titles}" if titles else ""))
+                          f"{counted(len(ep.observation_ids), 'observation')}" + (f"\n{titles}" if titles else ""))
         self.summary.setText(breakable(ep.summary))
         self.summary.setVisible(bool(ep.summary))
         self.summary.setAlignment(leading_edge(ep.summary))
@@ -665,8 +665,8 @@ class TimelineView(QWidget):
         self._fill_apps(day)
         self.model.set_items(rows_of(day))
         apps = len({e.app for e in day.episodes})
-        self.summary.setText(f"{day.observations} observations · {len(day.episodes)} episodes · "
-                             f"{apps} app{'s' if apps != 1 else ''}")
+        self.summary.setText(f"{counted(day.observations, 'observation')} · {counted(len(day.episodes), 'episode')}"
+                             f" · {counted(apps, 'app')}")
         if not day.episodes:
             self.empty.setText(self._empty_text(day))
             self.stack.setCurrentWidget(self.empty)

@@ -177,6 +177,9 @@ def test_card_summaries_wrap_long_tokens_cjk_and_rtl_text_into_two_lines_within_
     heights = [view.list.visualRect(view.model.index(view.model.find(lambda r, c=c: r is c))).height() for c in cards]
     assert heights[0] == heights[1] == heights[2] > heights[3]  # two summary lines, one
     assert view.list.horizontalScrollBar().maximum() == 0
+    assert view.summary.text() == "4 observations · 4 episodes · 3 apps"
+    view.list.setCurrentIndex(view.model.index(view.model.find(lambda r: r is cards[3])))
+    assert view.detail.meta.text() == "10:00–10:01 · 1 min · 1 observation\npage 3"
 
 
 def test_the_observation_list_is_as_tall_as_its_rows_up_to_half_the_column(qtbot, session):
