@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -29,7 +30,7 @@ from app.services import Engram, FakeModel  # noqa: E402
 from app.session import Session  # noqa: E402
 from app.worker import Worker  # noqa: E402
 from memory import KdfParams  # noqa: E402
-from tests.ui.seed import ANSWER, seed_memories, seed_observations  # noqa: E402
+from tests.ui.seed import ANSWER, DAY, seed_memories, seed_observations  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.formatting import size  # noqa: E402
 from ui.onboarding import OnboardingWizard  # noqa: E402
@@ -95,6 +96,33 @@ def seeded(root: Path) -> Engram:
     engram.set_model(FakeModel(["Anna Keller moved the 1.4 release to 14 March, with a code freeze on the 11th."]))
     conversation.ask(engram, "What did Anna say about the release date?")
     return engram
+
+
+SCRIPTS = [  # (app, window title, text): one day of other scripts and an unbroken token
+    ("Firefox", "Wikipedia — Mozilla Firefox", "北京是中华人民共和国的首都，也是全国的政治、文化、"
+     "科技创新和国际交往中心，拥有三千多年的建城史和八百多年的建都史。故宫、天坛和长城都是著名的名胜古迹。"),
+    ("Firefox", "الجزيرة نت — القاهرة — Mozilla Firefox", "القاهرة هي عاصمة جمهورية مصر العربية وأكبر مدنها، وتقع على "
+     "ضفاف نهر النيل، وتضم الأهرامات القريبة في الجيزة والمتحف المصري وجامع الأزهر."),
+    ("Firefox", "ירושלים – ויקיפדיה — Mozilla Firefox", "ירושלים היא עיר עתיקה בהרי יהודה, ואחת הערים העתיקות בעולם; "
+     "בעיר העתיקה נמצאים הכותל המערבי, כנסיית הקבר ומסגד אל-אקצא."),
+    ("Code", "genome.py — Visual Studio Code", "REFERENCE = \"" + "ACGT" * 100 + "\""),
+]
+
+
+def seed_scripts(engram: Engram, day) -> None:
+    """A day of Chinese, Arabic and Hebrew pages and a 400-character token, and a question about it."""
+    from datetime import datetime, time, timedelta
+
+    from memory import NewObservation
+
+    start = datetime.combine(day, time(9)).astimezone()
+    engram.store.add_observations([
+        NewObservation(time=start + timedelta(minutes=15 * n), app=app, title=title, text=text,
+                       source_kind="bench", source_id=f"script{n}") for n, (app, title, text) in enumerate(SCRIPTS)])
+    engram.set_model(FakeModel(["北京拥有三千多年的建城史和八百多年的建都史。"]))
+    conversation.ask(engram, "北京有多少年的建城史？")
+    engram.set_model(FakeModel(["The reference sequence is " + "ACGT" * 100 + "."]))
+    conversation.ask(engram, "What is the REFERENCE sequence in genome.py? " + "ACGT" * 30)
 
 
 def show_download(chooser) -> None:
@@ -198,6 +226,25 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
             window.settings.tabs.setCurrentIndex(n)
             settle(app, worker, 0.2)
             save(window, out / f"small-settings-{name}-{scheme}.png")
+        # Other scripts and an unbroken token, at the smallest size: they wrap, nothing widens a column.
+        seed_scripts(engram, DAY + timedelta(days=1))
+        window.go_to(window.timeline)
+        window.timeline.set_hour(None)
+        window.timeline.set_day(DAY + timedelta(days=1))
+        settle(app, worker, 0.5)
+        window.timeline.list.setCurrentIndex(window.timeline.model.index(2))
+        settle(app, worker, 0.5)
+        save(window, out / f"small-scripts-timeline-{scheme}.png")
+        window.go_to(window.search)
+        window.search.set_query("北京")
+        settle(app, worker, 0.5)
+        save(window, out / f"small-scripts-search-{scheme}.png")
+        window.go_to(window.ask)
+        window.ask._show_history(conversation.history(engram)[-2:])  # the two turns asked above
+        settle(app, worker, 0.5)
+        window.ask.scroll.verticalScrollBar().setValue(window.ask.scroll.verticalScrollBar().maximum())
+        settle(app, worker, 0.2)
+        save(window, out / f"small-scripts-ask-{scheme}.png")
         window.close()
         worker.stop()
         engram.close()
