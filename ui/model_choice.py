@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.model_download import ModelDownload
-from app.models import Catalog, CatalogEntry, ModelChoice, default_choice, installed_path
+from app.models import Catalog, CatalogEntry, default_choice, installed_path
 from app.paths import Paths
 from ui.feedback import Feedback
 from ui.feedback import note as _note
@@ -45,24 +45,27 @@ NO_MODEL_NOTE = "Search works without a model; memories and answers need one (ch
 
 
 def automatic_text(paths: Paths, catalog: Catalog) -> str:
-    """The automatic choice's words: which model the tier rule picks here, and why."""
-    choice, entry = _automatic(paths, catalog)
-    name = entry.title if entry else ("the small built-in model" if choice.path else "no model")
-    return f"Automatic: {name} — {choice.reason}"
+    """The automatic choice in one line: which model the tier rule picks here, and why."""
+    name, reason, _ = _automatic(paths, catalog)
+    return f"Automatic: {name} — {reason}"
 
 
 def automatic_note(paths: Paths, catalog: Catalog) -> str:
-    """What the automatic choice gives: the picked tier model's description, or the floor's."""
-    choice, entry = _automatic(paths, catalog)
-    if entry is not None:
-        return entry.description
-    return FLOOR_NOTE if choice.path else NO_MODEL_NOTE
+    """Why the tier rule picks that model, and what it gives (the tier model's description, or the
+    floor's), under the radio button, where it can wrap."""
+    _, reason, about = _automatic(paths, catalog)
+    return f"{reason[:1].upper()}{reason[1:]}. {about}"
 
 
-def _automatic(paths: Paths, catalog: Catalog) -> tuple[ModelChoice, CatalogEntry | None]:
+def _automatic(paths: Paths, catalog: Catalog) -> tuple[str, str, str]:
+    """(name, reason, description) of the model the tier rule picks."""
     choice = default_choice(paths, catalog)
     entry = next((e for e in catalog.entries if choice.path is not None and e.file == choice.path.name), None)
-    return choice, entry
+    if entry is not None:
+        return entry.title, choice.reason, entry.description
+    if choice.path is not None:
+        return "the small built-in model", choice.reason, FLOOR_NOTE
+    return "no model", choice.reason, NO_MODEL_NOTE
 
 
 class ModelChooser(QWidget):
@@ -76,7 +79,7 @@ class ModelChooser(QWidget):
         self.catalog = catalog
         self.download: ModelDownload | None = None
 
-        self.embedded = QRadioButton(automatic_text(paths, catalog))
+        self.embedded = QRadioButton()  # "Automatic: NAME" (a radio's text cannot wrap: why goes in the note)
         self.embedded.setToolTip("Engram's tier rule: the 1.5B model on a machine with 4 cores and 8 GB or more, "
                                  "else the 0.5B one; the small built-in model when neither is installed.")
         self.file = QRadioButton("A GGUF model file on this computer")
@@ -117,7 +120,7 @@ class ModelChooser(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self.embedded)
-        self.automatic_note = _note(automatic_note(paths, catalog))
+        self.automatic_note = _note("")
         layout.addLayout(_indented(self.automatic_note))
         layout.addSpacing(8)
         layout.addWidget(self.file)
@@ -254,7 +257,7 @@ class ModelChooser(QWidget):
 
     def _refresh(self) -> None:
         # a download may have installed a tier model: the automatic choice is then that one
-        self.embedded.setText(automatic_text(self.paths, self.catalog))
+        self.embedded.setText(f"Automatic: {_automatic(self.paths, self.catalog)[0]}")
         self.automatic_note.setText(automatic_note(self.paths, self.catalog))
         for i in range(self.entries.count()):
             entry = self.catalog.get(self.entries.itemData(i))

@@ -241,3 +241,24 @@ def test_network_errors_are_said_in_words():
 
     assert plain_error("cannot reach huggingface.co ([Errno -2] Name or service not known); are you offline?") \
         == "cannot reach huggingface.co (no network connection); are you offline?"
+
+
+def test_no_settings_page_scrolls_sideways_at_the_smallest_window(qtbot, session):
+    from ui.window import MainWindow
+
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.resize(900, 600)
+    window.show()
+    window.start()
+    window.go_to(window.settings)
+    idle(qtbot, session.worker)
+    tabs = window.settings.tabs
+    wide = []
+    for n in range(tabs.count()):
+        tabs.setCurrentIndex(n)
+        qtbot.wait(50)  # the shown page is laid out
+        page = tabs.currentWidget()
+        if page.horizontalScrollBar().maximum() > 0:
+            wide.append((tabs.tabText(n), page.widget().minimumSizeHint().width(), page.viewport().width()))
+    assert wide == []
