@@ -222,7 +222,7 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
             settle(app, worker, 0.8)  # the resize of a hidden page is laid out when it is shown
             save(window, out / f"small-{name}-{scheme}.png")
         window.go_to(window.settings)
-        for n, name in ((1, "capture"), (2, "privacy"), (5, "data")):
+        for n, name in ((0, "general"), (1, "capture"), (2, "privacy"), (3, "model"), (4, "passphrase"), (5, "data")):
             window.settings.tabs.setCurrentIndex(n)
             settle(app, worker, 0.2)
             save(window, out / f"small-settings-{name}-{scheme}.png")
