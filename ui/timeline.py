@@ -87,12 +87,18 @@ class EpisodeDelegate(QStyledItemDelegate):
         if isinstance(item, HourRow):
             return QSize(300, line + 22)
         if self.hour_zoom:
-            return QSize(300, int(max(3 * line + 30 + line, item.minutes * 14)))
-        # a card is as tall as its summary needs, up to SUMMARY_LINES lines at the list's width
+            return QSize(300, int(max(card_height(2, line), item.minutes * 14)))
+        # a card is as tall as its summary needs, up to SUMMARY_LINES lines at the list's width (less
+        # the scroll bar, which may appear once the cards are laid out, and then narrows them)
         view = self.parent()
-        width = (view.viewport().width() if isinstance(view, QListView) else 600) - GUTTER - CARD_MARGINS
+        width = 600
+        if isinstance(view, QListView):
+            bar = view.verticalScrollBar()
+            width = view.viewport().width() - (0 if bar.isVisible() else view.style().pixelMetric(
+                QStyle.PixelMetric.PM_ScrollBarExtent))
+        width -= GUTTER + CARD_MARGINS
         lines = max(1, len(wrapped_lines(item.summary, option.font, width, SUMMARY_LINES)))
-        return QSize(300, (2 + lines) * line + 30 + (lines - 1) * 2)
+        return QSize(300, card_height(lines, line))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
@@ -180,8 +186,8 @@ class EpisodeDelegate(QStyledItemDelegate):
         # the rest: the summary, wrapped into the lines that fit; at hour zoom, what was read when
         p.setPen(QColor(s.muted))
         top = inner.top() + 2 * (line + 3)
-        room = max(1, (inner.bottom() - top + 3) // (line + 2))
-        most = min(room, 2) if self.hour_zoom and ep.moments else room if self.hour_zoom else SUMMARY_LINES
+        room = max(1, summary_room(r.height(), line))
+        most = min(room, 2) if self.hour_zoom and ep.moments else room if self.hour_zoom else min(room, SUMMARY_LINES)
         summary = wrapped_lines(ep.summary or "", option.font, inner.width(), most)
         for n, text in enumerate(summary):
             p.drawText(QRect(inner.left(), top + n * (line + 2), inner.width(), line),
@@ -208,6 +214,18 @@ class EpisodeDelegate(QStyledItemDelegate):
                        Qt.AlignmentFlag.AlignVCenter,
                        fm.elidedText(text, Qt.TextElideMode.ElideRight, rect.width() - gutter))
             y += fm.height() + 2
+
+
+def card_height(lines: int, line: int) -> int:
+    """The height in pixels of a row holding a card whose summary takes `lines` lines of `line`
+    pixels: the card's margins (8) and padding (17), the app and title lines (each `line` + 3), the
+    summary lines 2 pixels apart."""
+    return 8 + 17 + 2 * (line + 3) + lines * line + (lines - 1) * 2
+
+
+def summary_room(height: int, line: int) -> int:
+    """How many summary lines fit in a row of `height` pixels (the inverse of `card_height`)."""
+    return (height - 8 - 17 - 2 * (line + 3) + 2) // (line + 2)
 
 
 def leading_edge(text: str | None) -> Qt.AlignmentFlag:

@@ -196,3 +196,34 @@ def test_the_observation_list_is_as_tall_as_its_rows_up_to_half_the_column(qtbot
             assert detail.split.sizes()[0] == 7 * row_height + 2 * detail.list.frameWidth()
         else:  # 28 rows scroll in half the column; the text and the frame keep the other half
             assert detail.split.sizes()[0] == sum(detail.split.sizes()) // 2
+
+
+def test_every_card_is_tall_enough_for_its_summary_once_the_scroll_bar_narrows_the_list(qtbot, session):
+    from ui.timeline import CARD_MARGINS, GUTTER, card_height, summary_room, wrapped_lines
+
+    assert [summary_room(card_height(n, 17), 17) for n in (1, 2, 3)] == [1, 2, 3]
+
+    day = DAY + timedelta(days=2)
+    start = datetime.combine(day, time(8)).astimezone()
+    words = "the release notes draft is in the wiki under releases and the freeze starts on the eleventh".split()
+    session.engram.store.add_observations([  # summaries of every length from a few words to three lines
+        NewObservation(time=start + timedelta(minutes=12 * n), app="Notes", title=f"note {n}",
+                       text=" ".join(words[i % len(words)] for i in range(4 + n)) + ".",
+                       source_kind="test", source_id=f"len{n}") for n in range(40)])
+    view = TimelineView(session)
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    view.set_day(day)
+    qtbot.waitUntil(lambda: view.day_data is not None and view.day_data.day == day, timeout=10_000)
+    qtbot.wait(50)
+    assert view.list.verticalScrollBar().isVisible()
+    line = view.list.fontMetrics().height()
+    short = []
+    for card in episodes(view):
+        rect = view.list.visualRect(view.model.index(view.model.find(lambda r, c=card: r is c)))
+        needed = len(wrapped_lines(card.summary, view.list.font(), rect.width() - GUTTER - CARD_MARGINS, 2))
+        room = summary_room(rect.height(), line)  # what the card paints
+        if needed > room:
+            short.append(card.summary)
+    assert short == []
