@@ -135,7 +135,10 @@ class CapturePage(QWizardPage):
         self.start_now = QCheckBox("Start capturing when Engram opens", checked=True)
         form = QFormLayout(self)
         form.addRow("Monitors", monitor_row)
-        form.addRow("Look every", self.interval)
+        every_row = QHBoxLayout()  # the spin box at its own width, not across the page
+        every_row.addWidget(self.interval)
+        every_row.addStretch(1)
+        form.addRow("Look every", every_row)
         form.addRow("Screenshots", keep_row)
         form.addRow("Never capture", self.excluded)
         form.addRow("", _paragraph("One app per line. Password managers and lock screens are there already; "

@@ -32,6 +32,7 @@ def test_onboarding_creates_an_encrypted_store_with_the_choices(qtbot, paths, wo
     fields.second.setText(PASSPHRASE)
     assert wizard.passphrase.isComplete()
     wizard.next()
+    assert wizard.capture.interval.width() == wizard.capture.interval.sizeHint().width()  # not across the page
     wizard.capture.interval.setValue(7)
     wizard.capture.excluded.setPlainText("keepassxc\nsignal")
     wizard.capture.keep_frames.setChecked(False)
