@@ -6,10 +6,9 @@ from PySide6.QtCore import Qt
 
 from app.timeline import Found, highlight_patterns, highlight_spans, search_seen
 from memory import NewObservation
-from tests.ui.conftest import idle
+from tests.ui.conftest import idle, open_window
 from tests.ui.seed import DAY
 from ui.search import GroupRow, SearchView, marked_html, time_range
-from ui.window import MainWindow
 
 
 def open_search(qtbot, session) -> SearchView:
@@ -46,12 +45,7 @@ def test_typing_finds_a_seeded_line_grouped_by_day_and_app(qtbot, session):
 
 
 def test_enter_opens_the_moment_in_the_timeline(qtbot, session):
-    window = MainWindow(session)
-    qtbot.addWidget(window)
-    window.resize(1240, 800)
-    window.show()
-    window.start()
-    idle(qtbot, session.worker)
+    window = open_window(qtbot, session)
     window.go_to(window.search)
     window.search.set_query("TP 1943 Porto")
     qtbot.waitUntil(lambda: window.search.groups is not None, timeout=10_000)
@@ -148,11 +142,7 @@ def test_a_long_unbroken_token_does_not_widen_the_results(qtbot, session):
 
 
 def test_enter_typed_before_the_results_opens_the_best_match(qtbot, session):
-    window = MainWindow(session)
-    qtbot.addWidget(window)
-    window.show()
-    window.start()
-    idle(qtbot, session.worker)
+    window = open_window(qtbot, session)
     window.go_to(window.search)
     qtbot.keyClicks(window.search.query, "Hetzner invoice")
     qtbot.keyClick(window.search.query, Qt.Key.Key_Return)  # at once: the search has not run yet

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
 from app import preferences
 from app.daemon import load_capture_settings
 from app.services import Engram
-from tests.ui.conftest import PASSPHRASE, idle
+from tests.ui.conftest import PASSPHRASE, idle, open_window
 from ui.settings import SettingsView
 
 
@@ -244,13 +244,7 @@ def test_network_errors_are_said_in_words():
 
 
 def test_no_settings_page_scrolls_sideways_at_the_smallest_window(qtbot, session):
-    from ui.window import MainWindow
-
-    window = MainWindow(session)
-    qtbot.addWidget(window)
-    window.resize(900, 600)
-    window.show()
-    window.start()
+    window = open_window(qtbot, session, 900, 600)
     window.go_to(window.settings)
     idle(qtbot, session.worker)
     tabs = window.settings.tabs

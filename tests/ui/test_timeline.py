@@ -22,6 +22,17 @@ def open_timeline(qtbot, session) -> TimelineView:
     return view
 
 
+def timeline_of(qtbot, session, day, width=900, height=600, timeout=10_000) -> TimelineView:
+    """A timeline view of `day` at the given size, once the day is shown."""
+    view = TimelineView(session)
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    view.show()
+    view.set_day(day)
+    qtbot.waitUntil(lambda: view.day_data is not None and view.day_data.day == day, timeout=timeout)
+    return view
+
+
 def episodes(view: TimelineView) -> list[Episode]:
     return [r for r in view.model.items() if isinstance(r, Episode)]
 
@@ -102,12 +113,7 @@ def test_a_day_with_5000_observations_is_shown_lazily(qtbot, session):
                        text=f"line {i} " + "lorem ipsum " * 30, source_kind="bench", source_id=str(i))
         for i in range(5000)])
     assert day_timeline(session.engram, day).observations == 5000
-    view = TimelineView(session)
-    qtbot.addWidget(view)
-    view.resize(1200, 800)
-    view.show()
-    view.set_day(day)
-    qtbot.waitUntil(lambda: view.day_data is not None and view.day_data.day == day, timeout=20_000)
+    view = timeline_of(qtbot, session, day, 1200, 800, timeout=20_000)
     assert len(view.day_data.episodes) == 500
     assert view.model.total() > view.model.rowCount()  # only a chunk is laid out
     view.list.scrollToBottom()
@@ -160,12 +166,7 @@ def test_card_summaries_wrap_long_tokens_cjk_and_rtl_text_into_two_lines_within_
     session.engram.store.add_observations([
         NewObservation(time=start + timedelta(minutes=20 * n), app=app, title=f"page {n}", text=text,
                        source_kind="test", source_id=f"w{n}") for n, (app, text) in enumerate(texts)])
-    view = TimelineView(session)
-    qtbot.addWidget(view)
-    view.resize(900, 600)
-    view.show()
-    view.set_day(day)
-    qtbot.waitUntil(lambda: view.day_data is not None and view.day_data.day == day, timeout=10_000)
+    view = timeline_of(qtbot, session, day)
     cards = episodes(view)
     font, width = view.list.font(), 300
     for card in cards[:3]:
@@ -210,12 +211,7 @@ def test_every_card_is_tall_enough_for_its_summary_once_the_scroll_bar_narrows_t
         NewObservation(time=start + timedelta(minutes=12 * n), app="Notes", title=f"note {n}",
                        text=" ".join(words[i % len(words)] for i in range(4 + n)) + ".",
                        source_kind="test", source_id=f"len{n}") for n in range(40)])
-    view = TimelineView(session)
-    qtbot.addWidget(view)
-    view.resize(900, 600)
-    view.show()
-    view.set_day(day)
-    qtbot.waitUntil(lambda: view.day_data is not None and view.day_data.day == day, timeout=10_000)
+    view = timeline_of(qtbot, session, day)
     qtbot.wait(50)
     assert view.list.verticalScrollBar().isVisible()
     line = view.list.fontMetrics().height()
