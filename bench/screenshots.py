@@ -240,7 +240,8 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
         save(window, out / f"small-scripts-timeline-{scheme}.png")
         page(window.search, "small-scripts-search", lambda: window.search.set_query("北京"))
         window.ask._show_history(conversation.history(engram)[-2:])  # the two turns asked above
-        settle(app, worker, 0.5)
+        window.go_to(window.ask)
+        settle(app, worker, 0.5)  # laid out, so that the scroll bar knows how far down the end is
         bar = window.ask.scroll.verticalScrollBar()
         page(window.ask, "small-scripts-ask", lambda: bar.setValue(bar.maximum()), 0.2)
         window.close()
