@@ -50,7 +50,7 @@ from memory.dialogue import speaker_tag
 from memory.models import Observation
 from memory.terms import terms
 
-__all__ = ["CONTEXT", "IDLE_GAP", "MIN_TERMS", "SIMILARITY", "Segment", "segment", "similarity",
+__all__ = ["CONTEXT", "IDLE_GAP", "MIN_TERMS", "SIMILARITY", "Segment", "segment", "sentences", "similarity",
            "summary", "window_key"]
 
 IDLE_GAP = timedelta(minutes=10)
