@@ -240,3 +240,22 @@ def test_network_errors_are_said_in_words():
 
     assert plain_error("cannot reach huggingface.co ([Errno -2] Name or service not known); are you offline?") \
         == "cannot reach huggingface.co (no network connection); are you offline?"
+
+
+def test_start_at_login_writes_and_removes_the_login_entry(qtbot, session):
+    import os
+    from pathlib import Path
+
+    entry = Path(os.environ["XDG_CONFIG_HOME"]) / "autostart" / "engram.desktop"
+    view = open_settings(qtbot, session)
+    assert not view.login.isChecked()
+    view.login.setChecked(True)
+    qtbot.waitUntil(entry.exists, timeout=10_000)
+    assert f"--data-dir {session.engram.paths.root} app --hidden" in entry.read_text()
+    view.login.setChecked(False)
+    qtbot.waitUntil(lambda: not entry.exists(), timeout=10_000)
+    entry.parent.rmdir()
+    entry.parent.write_text("a file where the folder should be")  # the next write cannot succeed
+    view.login.setChecked(True)
+    qtbot.waitUntil(lambda: "cannot write" in view.login_feedback.text(), timeout=10_000)
+    assert not view.login.isChecked()
