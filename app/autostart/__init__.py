@@ -54,7 +54,8 @@ def backend() -> Backend:
 def login_command(paths: Paths | None = None, install: runtime.Install | None = None) -> list[str]:
     """The command the entry runs: this Engram, in the tray, on `paths` if not the default."""
     install = install or runtime.current()
-    data = ["--data-dir", str(paths.root)] if paths is not None and paths.root != Paths.resolve(None).root else []
+    # At login no $ENGRAM_HOME is set: any other directory than the platform's is named.
+    data = ["--data-dir", str(paths.root)] if paths is not None and paths.root != Paths.platform_default().root else []
     return [*install.command, *data, "app", "--hidden"]
 
 

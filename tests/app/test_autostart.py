@@ -64,6 +64,13 @@ def test_cli_switches_it_on_for_a_source_install_and_off_again(tmp_path, entry):
     assert runner.invoke(main, ["autostart", "off"]).exit_code == 0  # nothing to remove is no error
 
 
+def test_a_data_directory_named_by_engram_home_is_named_in_the_entry(tmp_path, entry, monkeypatch):
+    monkeypatch.setenv("ENGRAM_HOME", str(tmp_path / "elsewhere"))  # at login nobody sets it
+    assert CliRunner().invoke(main, ["autostart", "on"]).exit_code == 0
+    assert f"--data-dir {tmp_path / 'elsewhere'} app --hidden" in entry.read_text()
+    assert autostart.login_command(Paths.platform_default(), PACKAGED) == ["/opt/engram/engram", "app", "--hidden"]
+
+
 def test_an_entry_the_desktop_switched_off_counts_as_off(entry):
     autostart.set_enabled(True)
     assert autostart.enabled()
