@@ -14,6 +14,7 @@ import platform
 import shutil
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -229,7 +230,9 @@ def _search_index() -> Check:
         from memory.vectors import ChromaIndex
 
         vectors = np.eye(2, 8, dtype=np.float32)
-        chroma = ChromaIndex(8)  # in memory: nothing is written
+        # In memory (nothing is written), in a collection of its own: in-memory clients of one
+        # process share collections, and the app's index must not see these vectors.
+        chroma = ChromaIndex(8, collection=f"doctor-{uuid.uuid4().hex}")
         chroma.add(["a", "b"], vectors)
         found = chroma.query(vectors[1], 1)
         if not found or found[0][0] != "b":

@@ -55,6 +55,13 @@ def test_doctor_reports_the_screen_the_window_and_the_components_and_stores_noth
     assert "the built-in floor model" in components["language model"]["detail"]
     assert report["problems"] == [] and report["data_initialized"] is False
     assert not home.exists()  # nothing was stored: not even the data directory was made
+    import numpy as np
+
+    from memory.vectors import ChromaIndex
+
+    index = ChromaIndex(384)  # this process's in-memory index of record still takes 384 dimensions
+    index.add(["after-doctor"], np.ones((1, 384), dtype=np.float32))
+    index.remove(["after-doctor"])
 
 
 def test_titles_can_be_left_out_and_the_text_report_reads_plainly(tmp_path, xserver):
