@@ -1,5 +1,5 @@
-"""The day as episodes: runs of observations in one window, grouped by time; search over what was
-seen; the kept frames of a day. Pure queries, no Qt."""
+"""The day as episodes (memory.episodes: one window, one topic, no long pause), grouped by time;
+search over what was seen; the kept frames of a day. Pure queries, no Qt."""
 
 from __future__ import annotations
 
@@ -11,23 +11,25 @@ from datetime import date, datetime, time, timedelta
 from app.errors import AppError
 from app.services import Engram, EpisodicEvent, MemoryType, Observation
 from memory import FrameStore, StoreError
+from memory.episodes import IDLE_GAP, segment, summary
+from memory.grams import UNSEGMENTED
 
-DAY_GAP = timedelta(minutes=10)  # at day zoom, a pause this long starts a new episode
-HOUR_GAP = timedelta(minutes=5)
-TAIL = timedelta(minutes=1)
-MOMENTS = 40  # how long the last observation before a pause is taken to last
+DAY_GAP = IDLE_GAP  # at day zoom a card is a batch of the memory managers: the same episodes
+HOUR_GAP = timedelta(minutes=5)  # at hour zoom, a pause this long starts a new card
+TAIL = timedelta(minutes=1)  # how long the last observation before a pause is taken to last
+MOMENTS = 40  # what was read, when: at most this many lines of an episode (the hour view)
 
 
 @dataclass(frozen=True)
 class Episode:
-    """A stretch of time spent in one window of one app."""
+    """A stretch of time spent on one thing in one window of one app (memory.episodes)."""
 
     app: str
     start: datetime  # local, aware
     end: datetime
     observation_ids: tuple[int, ...]
     titles: tuple[str, ...]  # distinct window titles, most seen first
-    summary: str  # from an episodic memory when one covers it, else the start of the text seen
+    summary: str  # the episodic memory made from it when there is one, else its most central line
     memory_id: str | None = None
     frames: int = 0
     moments: tuple[tuple[datetime, str], ...] = ()  # what was read, when (a sample, for the hour view)
@@ -65,7 +67,10 @@ def day_timeline(engram: Engram, day: date, *, app: str | None = None, hour: int
     events = [m for m in engram.store.memories_between(since, until, [MemoryType.EPISODIC])
               if isinstance(m, EpisodicEvent) and since <= m.occurred_at < until]
     gap = HOUR_GAP if hour is not None else DAY_GAP
-    runs = _runs(seen, gap)
+    runs = [list(s.observations) for s in segment(seen, gap=gap)]
+    made_from = _memories_made_from(runs, events)
+    placed = {m.id for m in made_from.values()}
+    unplaced = [m for m in events if m.id not in placed and not m.sources]
     episodes = []
     for n, run in enumerate(runs):
         if app is not None and run[0].app != app:
@@ -74,43 +79,37 @@ def day_timeline(engram: Engram, day: date, *, app: str | None = None, hour: int
         # observation when a pause followed.
         following = runs[n + 1][0].time if n + 1 < len(runs) else None
         end = following if following is not None and following - run[-1].time <= gap else run[-1].time + TAIL
-        episodes.append(_episode(run, min(end, until), events))
+        episodes.append(_episode(run, min(end, until), made_from.get(n), unplaced))
     return Day(day=day, episodes=tuple(episodes), apps=apps,
                observations=sum(len(e.observation_ids) for e in episodes), hour=hour)
 
 
-def _runs(observations: list[Observation], gap: timedelta) -> list[list[Observation]]:
-    """Stretches in one window: a new one starts when the app or the window changes (a terminal
-    used for mail, notes and a build is three stretches, not one), or after a pause."""
-    runs: list[list[Observation]] = []
-    for o in observations:
-        last = runs[-1][-1] if runs else None
-        if last is not None and last.app == o.app and window_key(last.title) == window_key(o.title) \
-                and o.time - last.time <= gap:
-            runs[-1].append(o)
-        else:
-            runs.append([o])
-    return runs
+def _memories_made_from(runs: list[list[Observation]], events: list[EpisodicEvent]) -> dict[int, EpisodicEvent]:
+    """The episodic memory each run (by index) shows: each memory goes to the run that holds most
+    of its sources, and a run given several keeps the one made from most of it (the newest of
+    equals; `events` come newest first)."""
+    run_of = {o.id: n for n, run in enumerate(runs) for o in run}
+    best: dict[int, tuple[int, EpisodicEvent]] = {}
+    for m in events:
+        held = Counter(run_of[i] for i in m.sources if i in run_of)
+        if not held:
+            continue
+        n, count = held.most_common(1)[0]
+        if n not in best or count > best[n][0]:
+            best[n] = (count, m)
+    return {n: m for n, (_, m) in best.items()}
 
 
-_COUNTER = re.compile(r"\(\d+[^)]*\)|\b\d{1,2}:\d{2}(?::\d{2})?\b")
-
-
-def window_key(title: str) -> str:
-    """A window title without the counters that tick while one keeps working in it ("(3) Inbox",
-    "Inbox (12 unread)", a clock): the same window, read later, is the same stretch."""
-    return " ".join(_COUNTER.sub("", title or "").split()).lower()
-
-
-def _episode(run: list[Observation], end: datetime, events: list[EpisodicEvent]) -> Episode:
+def _episode(run: list[Observation], end: datetime, memory: EpisodicEvent | None,
+             unplaced: list[EpisodicEvent]) -> Episode:
     start, end = run[0].time.astimezone(), end.astimezone()
     titles = tuple(t for t, _ in Counter(o.title for o in run if o.title).most_common())
-    memory = next((m for m in events if start <= m.occurred_at <= end
-                   and (not m.app or m.app == run[0].app)), None)
-    summary = memory.summary if memory else snippet(next((o.text for o in run if o.text.strip()), ""))
+    if memory is None:  # a memory without provenance (added by hand) that happened then, in this app
+        memory = next((m for m in unplaced if start <= m.occurred_at <= end
+                       and (not m.app or m.app == run[0].app)), None)
     return Episode(
         app=run[0].app or "unknown app", start=start, end=end, observation_ids=tuple(o.id for o in run),
-        titles=titles, summary=summary, memory_id=memory.id if memory else None,
+        titles=titles, summary=memory.summary if memory else summary(run), memory_id=memory.id if memory else None,
         frames=sum(1 for o in run if o.frame_id), moments=_moments(run),
     )
 
@@ -211,8 +210,9 @@ def search_seen(engram: Engram, query: str, *, app: str | None = None, since: da
     groups: dict[tuple[date, str], list[Found]] = {}
     for rank, o in enumerate(found):
         snip, spans = _snippet_around(o.text or o.title, patterns)
+        holder = frame_holder(engram, o)
         groups.setdefault((o.time.astimezone().date(), o.app or "unknown app"), []).append(
-            Found(o, snip, spans, o.frame_id or _frame_before(engram, o), rank))
+            Found(o, snip, spans, holder.frame_id if holder else None, rank))
     ordered = sorted(groups.items(), key=lambda kv: (-kv[0][0].toordinal(), min(f.rank for f in kv[1])))
     return [FoundGroup(day, app_, tuple(sorted(items, key=lambda f: f.observation.time)))
             for (day, app_), items in ordered]
@@ -220,9 +220,11 @@ def search_seen(engram: Engram, query: str, *, app: str | None = None, since: da
 
 def highlight_patterns(query: str) -> list[re.Pattern[str]]:
     """One pattern per query word, matching the words it stands for (the full-text index stems
-    words: "booking" finds "booked", so the highlight takes the word's stem as a prefix)."""
-    out = []
-    for word in dict.fromkeys(w.lower() for w in _WORD.findall(query)):
+    words: "booking" finds "booked", so the highlight takes the word's stem as a prefix). A run of
+    a script written without spaces (Chinese, Japanese, Thai) is marked as typed: "北京" in
+    "北京是首都", not the whole run of characters after it."""
+    out = [re.compile(re.escape(run)) for run in dict.fromkeys(UNSEGMENTED.findall(query))]
+    for word in dict.fromkeys(w.lower() for w in _WORD.findall(UNSEGMENTED.sub(" ", query))):
         if len(word) < 2:
             continue
         stem = word
@@ -260,13 +262,32 @@ def _snippet_around(text: str, patterns: list[re.Pattern[str]],
     return shown, highlight_spans(shown, patterns)
 
 
-def _frame_before(engram: Engram, o: Observation) -> str | None:
-    """The newest kept frame of the same window at or before `o`, if one is close enough."""
+def frame_holder(engram: Engram, o: Observation) -> Observation | None:
+    """The observation whose kept frame shows the moment of `o`: `o` itself when it kept one, else
+    the newest one of the same window at most FRAME_NEAR before it (capture keeps a frame only when
+    the picture changed enough, so the window looked like that then); None when there is none."""
+    if o.frame_id:
+        return o
     for prior in engram.store.observations(since=o.time - FRAME_NEAR, until=o.time + timedelta(seconds=1),
                                            app=o.app, limit=50, newest_first=True):
         if prior.frame_id and prior.title == o.title:
-            return prior.frame_id
+            return prior
     return None
+
+
+@dataclass(frozen=True)
+class MomentFrame:
+    """The frame shown for an observation: whose it is (`holder`, maybe an earlier observation of
+    the same window) and its image bytes (decrypted in memory)."""
+
+    holder: Observation
+    image: bytes
+
+
+def moment_frame(engram: Engram, o: Observation) -> MomentFrame | None:
+    """The frame that shows the moment of `o` (see `frame_holder`), or None."""
+    holder = frame_holder(engram, o)
+    return MomentFrame(holder, frame_image(engram, holder.frame_id)) if holder is not None else None
 
 
 # -- kept frames, one after the other ------------------------------------------------------------------

@@ -12,6 +12,7 @@ import os
 import sys
 import tempfile
 import time
+from datetime import timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -29,7 +30,7 @@ from app.services import Engram, FakeModel  # noqa: E402
 from app.session import Session  # noqa: E402
 from app.worker import Worker  # noqa: E402
 from memory import KdfParams  # noqa: E402
-from tests.ui.seed import ANSWER, seed_memories, seed_observations  # noqa: E402
+from tests.ui.seed import ANSWER, DAY, seed_memories, seed_observations  # noqa: E402
 from ui import theme  # noqa: E402
 from ui.formatting import size  # noqa: E402
 from ui.onboarding import OnboardingWizard  # noqa: E402
@@ -97,6 +98,33 @@ def seeded(root: Path) -> Engram:
     return engram
 
 
+SCRIPTS = [  # (app, window title, text): one day of other scripts and an unbroken token
+    ("Firefox", "Wikipedia — Mozilla Firefox", "北京是中华人民共和国的首都，也是全国的政治、文化、"
+     "科技创新和国际交往中心，拥有三千多年的建城史和八百多年的建都史。故宫、天坛和长城都是著名的名胜古迹。"),
+    ("Firefox", "الجزيرة نت — القاهرة — Mozilla Firefox", "القاهرة هي عاصمة جمهورية مصر العربية وأكبر مدنها، وتقع على "
+     "ضفاف نهر النيل، وتضم الأهرامات القريبة في الجيزة والمتحف المصري وجامع الأزهر."),
+    ("Firefox", "ירושלים – ויקיפדיה — Mozilla Firefox", "ירושלים היא עיר עתיקה בהרי יהודה, ואחת הערים העתיקות בעולם; "
+     "בעיר העתיקה נמצאים הכותל המערבי, כנסיית הקבר ומסגד אל-אקצא."),
+    ("Code", "genome.py — Visual Studio Code", "REFERENCE = \"" + "ACGT" * 100 + "\""),
+]
+
+
+def seed_scripts(engram: Engram, day) -> None:
+    """A day of Chinese, Arabic and Hebrew pages and a 400-character token, and a question about it."""
+    from datetime import datetime, time, timedelta
+
+    from memory import NewObservation
+
+    start = datetime.combine(day, time(9)).astimezone()
+    engram.store.add_observations([
+        NewObservation(time=start + timedelta(minutes=15 * n), app=app, title=title, text=text,
+                       source_kind="bench", source_id=f"script{n}") for n, (app, title, text) in enumerate(SCRIPTS)])
+    engram.set_model(FakeModel(["北京拥有三千多年的建城史和八百多年的建都史。"]))
+    conversation.ask(engram, "北京有多少年的建城史？")
+    engram.set_model(FakeModel(["The reference sequence is " + "ACGT" * 100 + "."]))
+    conversation.ask(engram, "What is the REFERENCE sequence in genome.py? " + "ACGT" * 30)
+
+
 def show_download(chooser) -> None:
     """The model chooser as it looks mid-download (drawn without a network)."""
     entry = chooser.entry()
@@ -130,6 +158,14 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
         window.resize(1320, 840)
         window.show()
         window.start()
+
+        def page(view: QWidget, name: str, prepare=lambda: None, seconds: float = 0.5) -> None:
+            """Show `view`, prepare it, let it settle and save the window as NAME-SCHEME.png."""
+            window.go_to(view)
+            prepare()
+            settle(app, worker, seconds)
+            save(window, out / f"{name}-{scheme}.png")
+
         settle(app, worker)
         window.timeline.list.setCurrentIndex(window.timeline.model.index(3))
         settle(app, worker)
@@ -149,13 +185,8 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
         window.timeline.set_hour(10)
         settle(app, worker)
         save(window, out / f"timeline-hour-{scheme}.png")
-        window.go_to(window.search)
-        window.search.set_query("Lisbon")
-        settle(app, worker, 0.5)
-        save(window, out / f"search-{scheme}.png")
-        window.go_to(window.ask)
-        settle(app, worker)
-        save(window, out / f"ask-{scheme}.png")
+        page(window.search, "search", lambda: window.search.set_query("Lisbon"))
+        page(window.ask, "ask", seconds=0.3)
         window.go_to(window.memories)
         window.memories.show_memory(engram.memories()[-1].id)  # the flight (oldest change first)
         flight = next(m for m in engram.memories() if m.headline().startswith("Booked a flight"))
@@ -170,6 +201,7 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
         settle(app, worker, 0.2)
         save(window, out / f"memories-vault-edit-{scheme}.png")
         window.memories.detail.cancel_button.click()
+        settle(app, worker, 0.2)  # a user's next click comes after the form is laid out again
         window.go_to(window.settings)
         settle(app, worker)
         for n, name in ((1, "capture"), (2, "privacy"), (3, "model"), (5, "data")):
@@ -193,10 +225,25 @@ def render(app: QApplication, scheme: str, out: Path) -> None:
             settle(app, worker, 0.8)  # the resize of a hidden page is laid out when it is shown
             save(window, out / f"small-{name}-{scheme}.png")
         window.go_to(window.settings)
-        for n, name in ((1, "capture"), (2, "privacy"), (5, "data")):
+        for n, name in ((0, "general"), (1, "capture"), (2, "privacy"), (3, "model"), (4, "passphrase"), (5, "data")):
             window.settings.tabs.setCurrentIndex(n)
             settle(app, worker, 0.2)
             save(window, out / f"small-settings-{name}-{scheme}.png")
+        # Other scripts and an unbroken token, at the smallest size: they wrap, nothing widens a column.
+        seed_scripts(engram, DAY + timedelta(days=1))
+        window.go_to(window.timeline)
+        window.timeline.set_hour(None)
+        window.timeline.set_day(DAY + timedelta(days=1))
+        settle(app, worker, 0.5)
+        window.timeline.list.setCurrentIndex(window.timeline.model.index(2))
+        settle(app, worker, 0.5)
+        save(window, out / f"small-scripts-timeline-{scheme}.png")
+        page(window.search, "small-scripts-search", lambda: window.search.set_query("北京"))
+        window.ask._show_history(conversation.history(engram)[-2:])  # the two turns asked above
+        window.go_to(window.ask)
+        settle(app, worker, 0.5)  # laid out, so that the scroll bar knows how far down the end is
+        bar = window.ask.scroll.verticalScrollBar()
+        page(window.ask, "small-scripts-ask", lambda: bar.setValue(bar.maximum()), 0.2)
         window.close()
         worker.stop()
         engram.close()

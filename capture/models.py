@@ -130,11 +130,15 @@ DEFAULT_EXCLUDED_APPS: tuple[str, ...] = (
     "kwalletmanager", "kwalletmanager5", "keychain access", "passwords", "pinentry",
     "gcr-prompter", "polkit-gnome-authentication-agent-1", "ksshaskpass", "ssh-askpass",
 )
+# Whole words where words can say it, so that Settings shows them as words; a bank's sign-in page
+# ("Sparkasse — Log in") is the one pattern that needs a regular expression.
 DEFAULT_EXCLUDED_TITLES: tuple[str, ...] = (
-    r"\b(online|internet|mobile|net) ?banking\b", r"\bbank(ing)?\b.*\b(log ?in|sign ?in|account)\b",
-    r"\bpaypal\b", r"\b(password|passphrase) (manager|vault)\b", r"\bkeepass", r"\b1password\b",
-    r"\bbitwarden\b", r"\blastpass\b", r"\bprivate browsing\b", r"\bincognito\b",
-    r"\bInPrivate\b",
+    r"\bonline banking\b", r"\bonlinebanking\b", r"\binternet banking\b", r"\binternetbanking\b",
+    r"\bmobile banking\b", r"\bmobilebanking\b", r"\bnet banking\b", r"\bnetbanking\b", r"\bpaypal\b",
+    r"\bpassword manager\b", r"\bpassword vault\b", r"\bpassphrase manager\b", r"\bpassphrase vault\b",
+    r"\bkeepass\b", r"\bkeepassx\b", r"\bkeepassxc\b", r"\b1password\b", r"\bbitwarden\b", r"\blastpass\b",
+    r"\bprivate browsing\b", r"\bincognito\b", r"\bInPrivate\b",
+    r"\bbank(ing)?\b.*\b(log ?in|sign ?in|account)\b",
 )
 
 

@@ -22,6 +22,7 @@ import numpy as np
 from assets import read_text
 from memory.dialogue import speaker_tag
 from memory.embed import Embedder
+from memory.episodes import segment
 from memory.errors import ModelError
 from memory.llm import LanguageModel, Message
 from memory.models import (
@@ -106,22 +107,18 @@ class Batch:
 
 
 def make_batches(observations: Sequence[Observation], max_observations: int = BATCH_MAX_OBSERVATIONS) -> list[Batch]:
-    """Group observations (in time order) into episodes: split on app switch, idle gap and size."""
+    """Group observations (in time order) into batches: the episodes of `memory.episodes` (split on
+    app, window, idle gap and topic, so a batch never straddles two), each cut by the size caps."""
     batches: list[Batch] = []
-    current: list[Observation] = []
-    chars = 0
-    for o in observations:
-        if current and (
-            o.app != current[-1].app
-            or o.time - current[-1].time > BATCH_IDLE_GAP
-            or len(current) >= max_observations
-            or chars + len(o.text) > BATCH_MAX_CHARS * 2
-        ):
-            batches.append(Batch(tuple(current)))
-            current, chars = [], 0
-        current.append(o)
-        chars += len(o.text)
-    if current:
+    for episode in segment(observations, gap=BATCH_IDLE_GAP):
+        current: list[Observation] = []
+        chars = 0
+        for o in episode.observations:
+            if current and (len(current) >= max_observations or chars + len(o.text) > BATCH_MAX_CHARS * 2):
+                batches.append(Batch(tuple(current)))
+                current, chars = [], 0
+            current.append(o)
+            chars += len(o.text)
         batches.append(Batch(tuple(current)))
     return batches
 

@@ -10,10 +10,12 @@ extras=""
 [ "${1:-}" = "--dev" ] && extras="[dev]"
 
 if [ "$(uname -s)" = Linux ] && command -v apt-get >/dev/null 2>&1; then
+  # Fonts: DejaVu draws Latin, Greek, Cyrillic, Arabic and Hebrew; Noto CJK (a 57 MB download)
+  # draws the Chinese, Japanese and Korean text capture reads, which is otherwise shown as boxes.
   want="libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libdbus-1-3 libfontconfig1 libglib2.0-0
         libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0
         libxcb-shape0 libxcb-xinerama0 libxcb-randr0 libxcb-xkb1 libxcb-xfixes0
-        xvfb openbox x11-utils xdotool fonts-dejavu-core libtk8.6"
+        xvfb openbox x11-utils xdotool fonts-dejavu-core fonts-noto-cjk libtk8.6"
   missing=""
   for p in $want; do dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"; done
   if [ -n "$missing" ]; then

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date, datetime
 
 
@@ -51,6 +52,11 @@ def size(n: int) -> str:
     return f"{n:.1f} TB"
 
 
+def counted(n: int, word: str, plural: str | None = None) -> str:
+    """'1 observation', '2 observations' (`plural` for words that do not just take an s)."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 def one_line(text: str, limit: int = 200) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
@@ -70,3 +76,15 @@ def breakable(text: str, every: int = _BREAK_EVERY) -> str:
             part = ZWSP.join(part[i:i + every] for i in range(0, len(part), every))
         out.append(part)
     return "".join(out)
+
+
+def right_to_left(text: str | None) -> bool:
+    """Whether `text` reads right to left: its first letter of a strong direction is Arabic,
+    Hebrew or another right-to-left script (the rule of the Unicode bidi algorithm, P2)."""
+    for ch in text or "":
+        kind = unicodedata.bidirectional(ch)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False

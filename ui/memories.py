@@ -40,7 +40,7 @@ from app.services import (
 from app.session import Session
 from app.worker import Job, describe
 from ui import theme
-from ui.formatting import breakable, moment, one_line
+from ui.formatting import breakable, counted, moment, one_line
 from ui.lists import ItemRole, LazyListModel, TwoLineDelegate
 
 TYPE_NAMES = {
@@ -266,7 +266,7 @@ class MemoryDetail(QWidget):
         self.reveal_button.setText("Hide value" if self._revealed else "Reveal value")
         self._editing(False)
         self.sources_model.set_items(details.sources)
-        self.sources_title.setText(f"Where it came from ({len(details.sources)} observations)")
+        self.sources_title.setText(f"Where it came from ({counted(len(details.sources), 'observation')})")
         self.sources.setVisible(bool(details.sources))
         self.no_sources.setVisible(not details.sources)
         self.history.setText(self._history_html(details.history, is_vault))

@@ -1,5 +1,5 @@
-"""Choosing the language model, in onboarding and Settings: the built-in model, a GGUF file on disk,
-or a recommended model downloaded here with progress, cancel and a SHA-256 check."""
+"""Choosing the language model, in onboarding and Settings: the automatic choice (the tier rule), a
+GGUF file on disk, or a recommended model downloaded here with progress, cancel and a SHA-256 check."""
 
 from __future__ import annotations
 
@@ -39,12 +39,33 @@ def _indented(*widgets: QWidget, stretch_first: bool = True) -> QHBoxLayout:
     return row
 
 
+FLOOR_NOTE = ("SmolLM2 135M, installed with Engram. Memories and answers are modest, but search always works: "
+              "everything seen is indexed without a model.")
+NO_MODEL_NOTE = "Search works without a model; memories and answers need one (choose or download one below)."
+
+
 def automatic_text(paths: Paths, catalog: Catalog) -> str:
-    """The automatic choice's words: which model the tier rule picks here, and why."""
+    """The automatic choice in one line: which model the tier rule picks here, and why."""
+    name, reason, _ = _automatic(paths, catalog)
+    return f"Automatic: {name} — {reason}"
+
+
+def automatic_note(paths: Paths, catalog: Catalog) -> str:
+    """Why the tier rule picks that model, and what it gives (the tier model's description, or the
+    floor's), under the radio button, where it can wrap."""
+    _, reason, about = _automatic(paths, catalog)
+    return f"{reason[:1].upper()}{reason[1:]}. {about}"
+
+
+def _automatic(paths: Paths, catalog: Catalog) -> tuple[str, str, str]:
+    """(name, reason, description) of the model the tier rule picks."""
     choice = default_choice(paths, catalog)
     entry = next((e for e in catalog.entries if choice.path is not None and e.file == choice.path.name), None)
-    name = entry.title if entry else ("the small built-in model" if choice.path else "no model")
-    return f"Automatic: {name} — {choice.reason}"
+    if entry is not None:
+        return entry.title, choice.reason, entry.description
+    if choice.path is not None:
+        return "the small built-in model", choice.reason, FLOOR_NOTE
+    return "no model", choice.reason, NO_MODEL_NOTE
 
 
 class ModelChooser(QWidget):
@@ -58,7 +79,7 @@ class ModelChooser(QWidget):
         self.catalog = catalog
         self.download: ModelDownload | None = None
 
-        self.embedded = QRadioButton(automatic_text(paths, catalog))
+        self.embedded = QRadioButton()  # "Automatic: NAME" (a radio's text cannot wrap: why goes in the note)
         self.embedded.setToolTip("Engram's tier rule: the 1.5B model on a machine with 4 cores and 8 GB or more, "
                                  "else the 0.5B one; the small built-in model when neither is installed.")
         self.file = QRadioButton("A GGUF model file on this computer")
@@ -99,8 +120,8 @@ class ModelChooser(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
         layout.addWidget(self.embedded)
-        layout.addLayout(_indented(_note("SmolLM2 135M, installed with Engram. Memories and answers are modest, "
-                                         "but search always works: everything seen is indexed without a model.")))
+        self.automatic_note = _note("")
+        layout.addLayout(_indented(self.automatic_note))
         layout.addSpacing(8)
         layout.addWidget(self.file)
         layout.addLayout(_indented(self.path, browse))
@@ -235,6 +256,9 @@ class ModelChooser(QWidget):
         self.changed.emit()
 
     def _refresh(self) -> None:
+        # a download may have installed a tier model: the automatic choice is then that one
+        self.embedded.setText(f"Automatic: {_automatic(self.paths, self.catalog)[0]}")
+        self.automatic_note.setText(automatic_note(self.paths, self.catalog))
         for i in range(self.entries.count()):
             entry = self.catalog.get(self.entries.itemData(i))
             here = " — downloaded" if self.installed(entry) else ""

@@ -28,7 +28,7 @@ from app.firstrun import FirstRun, MonitorChoice
 from app.models import Catalog
 from app.worker import Worker, describe
 from ui import theme
-from ui.model_choice import ModelChooser
+from ui.model_choice import ModelChooser, automatic_text
 from ui.passphrase import PassphraseFields, ask_archive_to_open
 from ui.tray import Tray
 
@@ -136,7 +136,10 @@ class CapturePage(QWizardPage):
         self.at_login = QCheckBox("Start Engram when I log in", checked=True)
         form = QFormLayout(self)
         form.addRow("Monitors", monitor_row)
-        form.addRow("Look every", self.interval)
+        every_row = QHBoxLayout()  # the spin box at its own width, not across the page
+        every_row.addWidget(self.interval)
+        every_row.addStretch(1)
+        form.addRow("Look every", every_row)
         form.addRow("Screenshots", keep_row)
         form.addRow("Never capture", self.excluded)
         form.addRow("", _paragraph("One app per line. Password managers and lock screens are there already; "
@@ -279,7 +282,7 @@ class OnboardingWizard(QWizard):
                 f"• Data directory: {self.paths.root}\n"
                 f"• The screen is read every {int(cap['interval'])} s; screenshots are {frames}.\n"
                 f"• {len(cap['excluded_apps'])} apps are never captured.\n"
-                f"• Model: {c.model_path or 'the small built-in model'}.\n"
+                f"• Model: {c.model_path or automatic_text(self.paths, self.model.chooser.catalog)}.\n"
                 f"• Capture starts {start}; Engram {'opens' if c.start_at_login else 'does not open'} "
                 "when you log in.\n"
                 f"• The key is {key}.\n" + restore)

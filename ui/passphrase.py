@@ -124,13 +124,8 @@ class PassphraseFields(QWidget):
             f"QProgressBar {{ border: none; background: {s.border}; border-radius: 4px; }}"
             f"QProgressBar::chunk {{ background: {color}; border-radius: 4px; }}")
         problem = self.problem()
-        if self.first.text():
-            verdict = f"Strength: {LEVELS[score]}"
-            if problem and score >= MIN_LEVEL:
-                verdict += f" — {problem}"
-            self.verdict.setText(verdict)
-        else:
-            self.verdict.setText("")
+        # The strength, then (once) why the passphrase cannot be used yet.
+        self.verdict.setText(f"Strength: {LEVELS[score]}" if self.first.text() else "")
         self.hint.setText(hint)
         self.reason.setText(f"Not yet: {problem[:1].lower()}{problem[1:]}" if problem else "")
         self.reason.setStyleSheet(f"color: {s.warning}")

@@ -38,7 +38,7 @@ from app.session import Session
 from app.timeline import Found, FoundGroup
 from app.worker import Job, describe
 from ui import theme
-from ui.formatting import day_title
+from ui.formatting import counted, day_title
 from ui.lists import ItemRole, LazyListModel
 
 TYPE_PAUSE_MS = 250  # a search starts this long after the last key
@@ -98,6 +98,16 @@ def _thumbnails(engram, frame_ids: list[str]) -> dict[str, QImage]:
     return out
 
 
+def snippet_height(doc: QTextDocument, lines: int, room: int) -> float:
+    """The height of the first `lines` laid-out lines of `doc`, at most `room` pixels: lines set in
+    a fallback font (Chinese, Japanese, Arabic) are taller than the list font's own lines."""
+    doc.size()  # lays the document out (Qt does it lazily)
+    layout = doc.firstBlock().layout()
+    shown = min(lines, layout.lineCount())
+    height = layout.lineAt(shown - 1).rect().bottom() + 1 if shown else 0.0
+    return min(height, float(room))
+
+
 class FoundDelegate(QStyledItemDelegate):
     """Paints day/app headings and hits: thumbnail, time, window title, the snippet with the
     matching words marked (wrapped anywhere, so an unbroken token cannot widen the list)."""
@@ -127,7 +137,7 @@ class FoundDelegate(QStyledItemDelegate):
             painter.setFont(bold)
             painter.setPen(theme.app_color(item.app, s))
             label = f"{day_title(item.day)} · {item.app}"
-            count = f"{item.count} match{'es' if item.count != 1 else ''}"
+            count = counted(item.count, "match", "matches")
             cw = fm.horizontalAdvance(count) + self.PAD
             text_rect = QRect(r.left() + self.PAD, r.top() + 10, r.width() - 2 * self.PAD - cw, fm.height() + 4)
             painter.drawText(text_rect, Qt.AlignmentFlag.AlignVCenter,
@@ -180,7 +190,7 @@ class FoundDelegate(QStyledItemDelegate):
         doc.setHtml(f'<span style="color:{s.muted}">{marked}</span>')
         doc.setTextWidth(width)
         painter.translate(left, top + fm.height() + 4)
-        clip = QRectF(0, 0, width, 2 * fm.height() + 2)
+        clip = QRectF(0, 0, width, snippet_height(doc, 2, r.bottom() - self.PAD - (top + fm.height() + 4)))
         painter.setClipRect(clip)
         context = QAbstractTextDocumentLayout.PaintContext()
         context.clip = clip
@@ -317,7 +327,7 @@ class SearchView(QWidget):
             self.stack.setCurrentWidget(self.empty)
             return
         days = len({g.day for g in groups})
-        self.summary.setText(f"{hits} moment{'s' if hits != 1 else ''} on {days} day{'s' if days != 1 else ''}, "
+        self.summary.setText(f"{counted(hits, 'moment')} on {counted(days, 'day')}, "
                              "newest day first · the best match is chosen · Enter opens it in the timeline")
         self.stack.setCurrentWidget(self.list)
         best = self.model.find(lambda r: isinstance(r, Found) and r.rank == 0)

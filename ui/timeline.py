@@ -6,7 +6,18 @@ from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import QDate, QModelIndex, QPersistentModelIndex, QRect, QRectF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPen, QPixmap, QResizeEvent, QTextOption
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QImage,
+    QPainter,
+    QPen,
+    QPixmap,
+    QResizeEvent,
+    QTextLayout,
+    QTextOption,
+)
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -33,11 +44,13 @@ from app.session import Session
 from app.timeline import Day, Episode
 from app.worker import Job
 from ui import theme
-from ui.formatting import breakable, clock, day_title, duration, one_line
+from ui.formatting import breakable, clock, counted, day_title, duration, one_line, right_to_left
 from ui.frames import FrameViewer
 from ui.lists import ItemRole, LazyListModel, TwoLineDelegate
 
 GUTTER = 70  # room for the time labels left of the axis
+CARD_MARGINS = 48  # a card's margins and padding beside the gutter (see _paint_episode)
+SUMMARY_LINES = 2  # at day zoom a card shows its summary in up to this many lines
 
 
 @dataclass(frozen=True)
@@ -73,10 +86,19 @@ class EpisodeDelegate(QStyledItemDelegate):
         line = QFontMetrics(option.font).height()
         if isinstance(item, HourRow):
             return QSize(300, line + 22)
-        base = 3 * line + 30
         if self.hour_zoom:
-            return QSize(300, int(max(base + line, item.minutes * 14)))
-        return QSize(300, base)
+            return QSize(300, int(max(card_height(2, line), item.minutes * 14)))
+        # a card is as tall as its summary needs, up to SUMMARY_LINES lines at the list's width (less
+        # the scroll bar, which may appear once the cards are laid out, and then narrows them)
+        view = self.parent()
+        width = 600
+        if isinstance(view, QListView):
+            bar = view.verticalScrollBar()
+            width = view.viewport().width() - (0 if bar.isVisible() else view.style().pixelMetric(
+                QStyle.PixelMetric.PM_ScrollBarExtent))
+        width -= GUTTER + CARD_MARGINS
+        lines = max(1, len(wrapped_lines(item.summary, option.font, width, SUMMARY_LINES)))
+        return QSize(300, card_height(lines, line))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem,
               index: QModelIndex | QPersistentModelIndex) -> None:
@@ -104,7 +126,7 @@ class EpisodeDelegate(QStyledItemDelegate):
         p.drawLine(r.left() + GUTTER, y, r.right() - 12, y)
         p.setFont(option.font)
         p.setPen(QColor(s.muted))
-        summary = f"{row.episodes} episode{'s' if row.episodes != 1 else ''} · {duration(row.minutes)}"
+        summary = f"{counted(row.episodes, 'episode')} · {duration(row.minutes)}"
         fm2 = QFontMetrics(option.font)
         w = fm2.horizontalAdvance(summary) + 16
         box = QRect(r.right() - 12 - w, text_rect.top(), w, text_rect.height())
@@ -147,9 +169,9 @@ class EpisodeDelegate(QStyledItemDelegate):
         p.setFont(option.font)
         p.setPen(QColor(s.muted))
         count = len(ep.observation_ids)
-        extra = f"{clock(ep.start)}–{clock(ep.end)} · {duration(ep.minutes)} · {count} view{'s' if count != 1 else ''}"
+        extra = f"{clock(ep.start)}–{clock(ep.end)} · {duration(ep.minutes)} · {counted(count, 'view')}"
         if ep.frames:
-            extra += f" · {ep.frames} frame{'s' if ep.frames != 1 else ''}"
+            extra += f" · {counted(ep.frames, 'frame')}"
         meta = fm.elidedText(extra, Qt.TextElideMode.ElideRight, max(0, inner.width() - app_w))
         p.drawText(QRect(inner.left() + app_w, inner.top(), inner.width() - app_w, line),
                    Qt.AlignmentFlag.AlignVCenter, meta)
@@ -158,15 +180,19 @@ class EpisodeDelegate(QStyledItemDelegate):
         title = ep.titles[0] if ep.titles else "(no window title)"
         if len(ep.titles) > 1:
             title += f"  (+{len(ep.titles) - 1} more)"
-        p.drawText(QRect(inner.left(), inner.top() + line + 3, inner.width(), line), Qt.AlignmentFlag.AlignVCenter,
+        p.drawText(QRect(inner.left(), inner.top() + line + 3, inner.width(), line),
+                   leading_edge(title) | Qt.AlignmentFlag.AlignVCenter,
                    fm.elidedText(title, Qt.TextElideMode.ElideRight, inner.width()))
         # the rest: the summary, wrapped into the lines that fit; at hour zoom, what was read when
         p.setPen(QColor(s.muted))
         top = inner.top() + 2 * (line + 3)
-        lines = max(1, (inner.bottom() - top + 3) // (line + 2))
-        summary_lines = min(lines, 2) if self.hour_zoom and ep.moments else lines
-        used = self._draw_wrapped(p, fm, ep.summary or "", QRect(inner.left(), top, inner.width(),
-                                                                    inner.bottom() - top), summary_lines)
+        room = max(1, summary_room(r.height(), line))
+        most = min(room, 2) if self.hour_zoom and ep.moments else room if self.hour_zoom else min(room, SUMMARY_LINES)
+        summary = wrapped_lines(ep.summary or "", option.font, inner.width(), most)
+        for n, text in enumerate(summary):
+            p.drawText(QRect(inner.left(), top + n * (line + 2), inner.width(), line),
+                       leading_edge(ep.summary) | Qt.AlignmentFlag.AlignVCenter, text)
+        used = len(summary)
         if self.hour_zoom and ep.moments:
             self._draw_moments(p, fm, ep, QRect(inner.left(), top + used * (line + 2) + 6, inner.width(),
                                                 inner.bottom() - top - used * (line + 2) - 6), s)
@@ -189,26 +215,50 @@ class EpisodeDelegate(QStyledItemDelegate):
                        fm.elidedText(text, Qt.TextElideMode.ElideRight, rect.width() - gutter))
             y += fm.height() + 2
 
-    @staticmethod
-    def _draw_wrapped(p: QPainter, fm: QFontMetrics, text: str, rect: QRect, lines: int) -> int:
-        """Draw `text` word-wrapped into at most `lines` lines; returns how many were drawn."""
-        words = " ".join(text.split()).split(" ")
-        y = rect.top()
-        drawn = 0
-        for n in range(lines):
-            if not words or words == [""]:
-                break
-            current = ""
-            while words and fm.horizontalAdvance((current + " " + words[0]).strip()) <= rect.width():
-                current = (current + " " + words.pop(0)).strip()
-            if not current:  # one word wider than the line
-                current = words.pop(0)
-            if n == lines - 1 and words:
-                current = fm.elidedText(current + " " + " ".join(words), Qt.TextElideMode.ElideRight, rect.width())
-            p.drawText(QRect(rect.left(), y, rect.width(), fm.height()), Qt.AlignmentFlag.AlignVCenter, current)
-            y += fm.height() + 2
-            drawn += 1
-        return drawn
+
+def card_height(lines: int, line: int) -> int:
+    """The height in pixels of a row holding a card whose summary takes `lines` lines of `line`
+    pixels: the card's margins (8) and padding (17), the app and title lines (each `line` + 3), the
+    summary lines 2 pixels apart."""
+    return 8 + 17 + 2 * (line + 3) + lines * line + (lines - 1) * 2
+
+
+def summary_room(height: int, line: int) -> int:
+    """How many summary lines fit in a row of `height` pixels (the inverse of `card_height`)."""
+    return (height - 8 - 17 - 2 * (line + 3) + 2) // (line + 2)
+
+
+def leading_edge(text: str | None) -> Qt.AlignmentFlag:
+    """Where a line of `text` starts: the right for Arabic, Hebrew and other right-to-left text."""
+    return Qt.AlignmentFlag.AlignRight if right_to_left(text) else Qt.AlignmentFlag.AlignLeft
+
+
+def wrapped_lines(text: str, font: QFont, width: int, most: int) -> list[str]:
+    """`text`, on one line, broken into at most `most` lines of `width` pixels by Qt's text layout
+    (the Unicode line-breaking rules: between words, between CJK characters, and inside a token
+    wider than the line, so nothing is cut or widens the card); the last line is elided when text
+    is left over. [] for empty text or no room."""
+    flat = " ".join((text or "").split())
+    if not flat or most < 1 or width < 1:
+        return []
+    layout = QTextLayout(flat, font)
+    option = QTextOption()
+    option.setWrapMode(QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    spans: list[tuple[int, int]] = []
+    while len(spans) < most:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        spans.append((line.textStart(), line.textLength()))
+    layout.endLayout()
+    lines = [flat[start:start + length].strip() for start, length in spans]
+    start, length = spans[-1]
+    if start + length < len(flat):
+        lines[-1] = QFontMetrics(font).elidedText(flat[start:], Qt.TextElideMode.ElideRight, width)
+    return lines
 
 
 class FrameView(QLabel):
@@ -268,6 +318,7 @@ class EpisodeDetail(QWidget):
         self._job: Job | None = None
         self._frame_job: Job | None = None
         self._want: int | None = None
+        self._frame_of: Observation | None = None  # whose frame is shown (the chosen one's, or its window's before)
         self.title = QLabel("No episode selected")
         self.title.setFont(theme.heading_font(self.font(), 3))
         self.title.setWordWrap(True)
@@ -275,6 +326,10 @@ class EpisodeDetail(QWidget):
         self.meta.setObjectName("muted")
         self.meta.setWordWrap(True)
         self.meta.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary = QLabel("")  # what the episode was about: its memory, else its central sentence
+        self.summary.setWordWrap(True)
+        self.summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.model = LazyListModel(self._render, chunk=100, parent=self)
         self.list = QListView()
         self.list.setModel(self.model)
@@ -293,16 +348,17 @@ class EpisodeDetail(QWidget):
         lower.addWidget(self.text)
         lower.addWidget(self.frame)
         lower.setSizes([200, 260])
-        split = QSplitter(Qt.Orientation.Vertical)
+        self.split = split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.list)
         split.addWidget(lower)
-        split.setSizes([380, 380])  # the list grows with the window, not a 4-row box
+        split.setSizes([380, 380])
         split.setChildrenCollapsible(False)
         page = QWidget()
         column = QVBoxLayout(page)
         column.setContentsMargins(0, 0, 0, 0)
         column.addWidget(self.title)
         column.addWidget(self.meta)
+        column.addWidget(self.summary)
         column.addWidget(split, 1)
         self.placeholder = QLabel("Choose an episode to see what was on the screen: each observation, "
                                   "the text read from it, and the screenshot when one was kept.")
@@ -326,6 +382,7 @@ class EpisodeDetail(QWidget):
         if self._job is not None:
             self._job.cancel()
         self.text.clear()
+        self._frame_of = None
         self.frame.show_message("Select an observation to see its text and frame.")
         if ep is None:
             self.stack.setCurrentIndex(0)
@@ -335,18 +392,32 @@ class EpisodeDetail(QWidget):
         self.title.setText(breakable(ep.app))
         titles = breakable(", ".join(ep.titles[:3]) + (f" and {len(ep.titles) - 3} more" if len(ep.titles) > 3 else ""))
         self.meta.setText(f"{clock(ep.start)}–{clock(ep.end)} · {duration(ep.minutes)} · "
-                          f"{len(ep.observation_ids)} observations" + (f"\n{titles}" if titles else ""))
+                          f"{counted(len(ep.observation_ids), 'observation')}" + (f"\n{titles}" if titles else ""))
+        self.summary.setText(breakable(ep.summary))
+        self.summary.setVisible(bool(ep.summary))
+        self.summary.setAlignment(leading_edge(ep.summary))
         self._want = select if select is not None else ep.observation_ids[0]
         self._job = self.session.read("load observations", _load_observations, ep.observation_ids,
                                       done=self._loaded)
 
     def _loaded(self, observations: list[Observation]) -> None:
         self.model.set_items(observations)
+        self._fit_list(len(observations))
         row = self.model.find(lambda o: o.id == self._want) if self._want is not None else None
         if row is not None:
             index = self.model.index(row)
             self.list.setCurrentIndex(index)
             self.list.scrollTo(index, QListView.ScrollHint.PositionAtCenter)
+
+    def _fit_list(self, rows: int) -> None:
+        """The observation list as tall as its rows (at most half the column, so the text and the
+        frame keep room); the rest goes to the text and the frame."""
+        total = sum(self.split.sizes())
+        if rows == 0 or total <= 0:
+            return
+        needed = rows * max(1, self.list.sizeHintForRow(0)) + 2 * self.list.frameWidth()
+        top = max(self.list.minimumSizeHint().height(), min(needed, total // 2))
+        self.split.setSizes([top, total - top])
 
     def current_observation(self) -> Observation | None:
         index = self.list.currentIndex()
@@ -358,20 +429,29 @@ class EpisodeDetail(QWidget):
             self._frame_job.cancel()
         if o is None:
             return
-        header = f"{o.time.astimezone():%H:%M:%S} · {o.app}" + (f" · {o.title}" if o.title else "")
-        if o.url:
-            header += f"\n{o.url}"
-        self.text.setPlainText(f"{header}\n\n{o.text}")
-        if not o.frame_id:
+        self._frame_of = None
+        self.text.setPlainText(self._header(o) + f"\n\n{o.text}")
+        if not o.frame_id and o.frame_removed:
             self.frame.show_message(timeline.missing_frame(o))
             return
         self.frame.show_message("Decrypting the frame…")
-        self._frame_job = self.session.read("open frame", timeline.frame_image, o.frame_id,
-                                            done=self._frame_loaded, failed=self._frame_failed)
+        self._frame_job = self.session.read("open frame", timeline.moment_frame, o,
+                                            done=lambda shown: self._frame_loaded(o, shown),
+                                            failed=self._frame_failed)
+
+    @staticmethod
+    def _header(o: Observation, frame_of: Observation | None = None) -> str:
+        header = f"{o.time.astimezone():%H:%M:%S} · {o.app}" + (f" · {o.title}" if o.title else "")
+        if o.url:
+            header += f"\n{o.url}"
+        if frame_of is not None and frame_of.id != o.id:
+            header += (f"\nNo frame was kept at {o.time.astimezone():%H:%M:%S}; the frame shows this window "
+                       f"at {frame_of.time.astimezone():%H:%M:%S}.")
+        return header
 
     def open_frame(self) -> None:
-        """The chosen observation's frame at full size, stepping through that day's kept frames."""
-        o = self.current_observation()
+        """The shown frame at full size, stepping through that day's kept frames."""
+        o = self._frame_of
         if o is None or not o.frame_id:
             return
 
@@ -385,12 +465,18 @@ class EpisodeDetail(QWidget):
 
         self.session.read("list kept frames", timeline.kept_frames, o.time.astimezone().date(), done=show)
 
-    def _frame_loaded(self, data: bytes) -> None:
+    def _frame_loaded(self, o: Observation, shown: timeline.MomentFrame | None) -> None:
+        if shown is None:
+            self.frame.show_message(timeline.missing_frame(o))
+            return
         image = QImage()
-        if not image.loadFromData(data):
+        if not image.loadFromData(shown.image):
             self.frame.show_message("The frame could not be read.")
             return
+        self._frame_of = shown.holder
         self.frame.show_image(image)
+        if shown.holder.id != o.id:
+            self.text.setPlainText(self._header(o, shown.holder) + f"\n\n{o.text}")
 
     def _frame_failed(self, error: Exception) -> None:
         self.frame.show_message(f"The frame cannot be shown: {error}")
@@ -476,6 +562,7 @@ class TimelineView(QWidget):
         self.list.setMouseTracking(True)
         self.list.setVerticalScrollMode(QListView.ScrollMode.ScrollPerPixel)
         self.list.setSpacing(0)
+        self.list.setResizeMode(QListView.ResizeMode.Adjust)  # cards are as tall as their summary at this width
         self.list.selectionModel().currentChanged.connect(self._row_chosen)
         self.list.clicked.connect(self._row_clicked)
         self.empty = QLabel("")
@@ -596,8 +683,8 @@ class TimelineView(QWidget):
         self._fill_apps(day)
         self.model.set_items(rows_of(day))
         apps = len({e.app for e in day.episodes})
-        self.summary.setText(f"{day.observations} observations · {len(day.episodes)} episodes · "
-                             f"{apps} app{'s' if apps != 1 else ''}")
+        self.summary.setText(f"{counted(day.observations, 'observation')} · {counted(len(day.episodes), 'episode')}"
+                             f" · {counted(apps, 'app')}")
         if not day.episodes:
             self.empty.setText(self._empty_text(day))
             self.stack.setCurrentWidget(self.empty)

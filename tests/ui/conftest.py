@@ -113,6 +113,19 @@ def idle(qtbot, worker: Worker, timeout: int = 10_000) -> None:
     qtbot.waitUntil(lambda: not worker.busy(), timeout=timeout)
 
 
+def open_window(qtbot, session, width: int = 1240, height: int = 800):
+    """The main window, shown and started, once the worker has delivered its first results."""
+    from ui.window import MainWindow
+
+    window = MainWindow(session)
+    qtbot.addWidget(window)
+    window.resize(width, height)
+    window.show()
+    window.start()
+    idle(qtbot, session.worker)
+    return window
+
+
 def wizard_at_model_page(qtbot, paths, worker, catalog=None):
     """An onboarding wizard with a passphrase chosen, shown at its model page."""
     from ui.onboarding import OnboardingWizard

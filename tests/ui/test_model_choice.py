@@ -177,10 +177,27 @@ def test_the_automatic_choice_says_which_model_the_tier_rule_picks_and_why(qtbot
     catalog = Catalog.load(tmp_path / "c.json")
     floor = ModelChooser(paths, catalog)
     qtbot.addWidget(floor)
-    assert floor.embedded.text().startswith("Automatic: the small built-in model — the built-in floor model")
+    assert floor.embedded.text() == "Automatic: the small built-in model"
+    assert floor.automatic_note.text().startswith("The built-in floor model: no tier model is installed")
     paths.models.mkdir(parents=True)
     (paths.models / "small-one.gguf").write_bytes(b"GGUF")
     tier = ModelChooser(paths, catalog)
     qtbot.addWidget(tier)
-    assert tier.embedded.text().startswith("Automatic: Small One — the ")
-    assert "tier" in tier.embedded.text() and tier.embedded.isChecked()
+    assert tier.embedded.text() == "Automatic: Small One" and tier.embedded.isChecked()
+    assert tier.automatic_note.text().startswith("The small tier for this machine (") or \
+        tier.automatic_note.text().startswith("The installed tier (Small One;")
+
+
+def test_the_automatic_choice_says_what_it_picks_in_the_chooser_and_on_the_ready_page(qtbot, paths, worker, tmp_path,
+                                                                                    server):
+    catalog = Catalog.load(write_catalog(tmp_path / "catalog.json", server, {"small-one": MODEL},
+                                         **{"small-one": {"tier": "small", "description": "A small tier model."}}))
+    (paths.shared_models / "small-one.gguf").parent.mkdir(parents=True, exist_ok=True)
+    (paths.shared_models / "small-one.gguf").write_bytes(MODEL)  # the installer put the tier model there
+    wizard = wizard_at_model_page(qtbot, paths, worker, catalog)
+    chooser = wizard.model.chooser
+    assert chooser.embedded.isChecked() and chooser.embedded.text() == "Automatic: Test small-one"
+    assert chooser.automatic_note.text().endswith("). A small tier model.")  # why, then not the floor model's words
+    wizard.next()
+    assert "• Model: Automatic: Test small-one — the " in wizard.ready.summary.text()
+    assert "built-in" not in wizard.ready.summary.text()

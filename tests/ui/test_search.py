@@ -6,10 +6,9 @@ from PySide6.QtCore import Qt
 
 from app.timeline import Found, highlight_patterns, highlight_spans, search_seen
 from memory import NewObservation
-from tests.ui.conftest import idle
+from tests.ui.conftest import idle, open_window
 from tests.ui.seed import DAY
 from ui.search import GroupRow, SearchView, marked_html, time_range
-from ui.window import MainWindow
 
 
 def open_search(qtbot, session) -> SearchView:
@@ -46,12 +45,7 @@ def test_typing_finds_a_seeded_line_grouped_by_day_and_app(qtbot, session):
 
 
 def test_enter_opens_the_moment_in_the_timeline(qtbot, session):
-    window = MainWindow(session)
-    qtbot.addWidget(window)
-    window.resize(1240, 800)
-    window.show()
-    window.start()
-    idle(qtbot, session.worker)
+    window = open_window(qtbot, session)
     window.go_to(window.search)
     window.search.set_query("TP 1943 Porto")
     qtbot.waitUntil(lambda: window.search.groups is not None, timeout=10_000)
@@ -104,6 +98,30 @@ def test_highlights_take_the_stem_and_escape_the_rest():
         '<span style="background-color:#ff0; font-weight:600">flight</span>&lt;/b&gt; &amp; seat')
 
 
+def test_words_of_scripts_without_spaces_are_marked_as_typed_not_with_the_run_after_them():
+    text = "北京是中华人民共和国的首都 · Beijing is the capital"
+    spans = highlight_spans(text, highlight_patterns("北京 capitals"))
+    assert [text[a:b] for a, b in spans] == ["北京", "capital"]
+    assert [text[a:b] for a, b in highlight_spans(text, highlight_patterns("首"))] == ["首"]
+
+
+def test_a_snippet_shows_two_whole_lines_whatever_font_draws_them(qtbot):
+    from PySide6.QtGui import QTextDocument
+
+    from ui.search import snippet_height
+
+    doc = QTextDocument()
+    doc.setDocumentMargin(0)
+    doc.setPlainText("北京是中华人民共和国的首都，也是全国的政治、文化、科技创新和国际交往中心。" * 3)
+    doc.setTextWidth(300)
+    height = snippet_height(doc, 2, 1000)
+    layout = doc.firstBlock().layout()
+    assert layout.lineCount() > 2
+    second, third = layout.lineAt(1).rect(), layout.lineAt(2).rect()
+    assert second.bottom() < height <= third.top() + 1  # the second line whole, no third
+    assert snippet_height(doc, 2, 10) == 10  # never beyond the row
+
+
 def test_time_ranges_are_local_midnights():
     assert time_range(None) == (None, None)
     since, until = time_range(7, today=date(2025, 3, 11))
@@ -124,11 +142,7 @@ def test_a_long_unbroken_token_does_not_widen_the_results(qtbot, session):
 
 
 def test_enter_typed_before_the_results_opens_the_best_match(qtbot, session):
-    window = MainWindow(session)
-    qtbot.addWidget(window)
-    window.show()
-    window.start()
-    idle(qtbot, session.worker)
+    window = open_window(qtbot, session)
     window.go_to(window.search)
     qtbot.keyClicks(window.search.query, "Hetzner invoice")
     qtbot.keyClick(window.search.query, Qt.Key.Key_Return)  # at once: the search has not run yet

@@ -27,10 +27,13 @@ def test_onboarding_creates_an_encrypted_store_with_the_choices(qtbot, paths, wo
     fields.first.setText(PASSPHRASE)
     fields.second.setText(PASSPHRASE + "x")
     assert not wizard.passphrase.isComplete()
-    assert "differ" in fields.verdict.text()
+    assert (fields.verdict.text(), fields.reason.text()) == ("Strength: strong", "Not yet: the two passphrases differ.")
+    fields.second.clear()  # said once, not also beside the strength
+    assert (fields.verdict.text(), fields.reason.text()) == ("Strength: strong", "Not yet: type the passphrase again.")
     fields.second.setText(PASSPHRASE)
     assert wizard.passphrase.isComplete()
     wizard.next()
+    assert wizard.capture.interval.width() == wizard.capture.interval.sizeHint().width()  # not across the page
     wizard.capture.interval.setValue(7)
     wizard.capture.excluded.setPlainText("keepassxc\nsignal")
     wizard.capture.keep_frames.setChecked(False)
