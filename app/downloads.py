@@ -12,6 +12,7 @@ import hashlib
 import http.client
 import os
 import re
+import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -23,7 +24,7 @@ from app.errors import AppError
 
 CHUNK = 256 * 1024
 TIMEOUT_SECONDS = 30.0
-_USER_AGENT = "engram-model-download/1"
+USER_AGENT = "engram-model-download/1"
 _CONTENT_RANGE = re.compile(r"bytes (\d+)-(\d+)/(\d+|\*)")
 
 
@@ -54,6 +55,20 @@ class DownloadProgress:
     @property
     def fraction(self) -> float | None:
         return min(1.0, self.done / self.total) if self.total else None
+
+
+def tls_context() -> ssl.SSLContext:
+    """The certificates HTTPS downloads trust: the system's (with $SSL_CERT_FILE), and certifi's
+    bundle where it is installed. A frozen build carries its own OpenSSL, whose compiled-in
+    certificate folder may not exist on the user's machine (the macOS build's never does)."""
+    context = ssl.create_default_context()
+    try:
+        import certifi
+
+        context.load_verify_locations(certifi.where())
+    except (ImportError, OSError, ssl.SSLError):
+        pass
+    return context
 
 
 def part_path(dest: Path) -> Path:
@@ -99,13 +114,13 @@ class _RangeRejected(Exception):
 def _fetch(url: str, part: Path, offset: int, size: int | None,
            progress: Callable[[DownloadProgress], None] | None, cancelled: Callable[[], bool] | None,
            timeout: float) -> None:
-    headers = {"User-Agent": _USER_AGENT, "Accept-Encoding": "identity"}
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
     request = urllib.request.Request(url, headers=headers)
     host = _host(url)
     try:
-        response = urllib.request.urlopen(request, timeout=timeout)  # noqa: S310 (https or a test server)
+        response = urllib.request.urlopen(request, timeout=timeout, context=tls_context())  # noqa: S310 (https or a test server)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.code == 416 and offset:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from app import keycache, preferences
+from app import autostart, keycache, preferences
 from app.daemon import load_capture_settings, save_capture_settings
 from app.paths import Paths
 from app.services import Engram
@@ -14,6 +15,8 @@ from capture.errors import ScreenError
 from capture.models import CaptureSettings
 from capture.screen import MssFrameSource, screen_problem
 from memory import KdfParams
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class FirstRun:
     capture: dict[str, object] = field(default_factory=dict)  # changes to the default capture settings
     model_path: Path | None = None  # None: the embedded default model
     capture_at_start: bool = True
+    start_at_login: bool = False  # write the login entry (app.autostart) for this data directory
 
 
 def create(paths: Paths, choices: FirstRun, kdf: KdfParams | None = None) -> Engram:
@@ -37,6 +41,11 @@ def create(paths: Paths, choices: FirstRun, kdf: KdfParams | None = None) -> Eng
     preferences.set_capture_at_start(engram, choices.capture_at_start)
     if choices.remember_key:
         engram.remember_key(True)
+    if choices.start_at_login:
+        try:
+            autostart.set_enabled(True, paths)
+        except autostart.AutostartError as exc:  # the store is made; Settings can try again
+            log.warning("Engram will not start at login: %s", exc)
     return engram
 
 

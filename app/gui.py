@@ -324,8 +324,9 @@ def run(paths: Paths, *, hidden: bool = False) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Engram")
     app.setApplicationDisplayName("Engram")
+    app.setDesktopFileName("engram")  # Wayland and docks match the window to engram.desktop and its icon
     app.setQuitOnLastWindowClosed(False)
-    app.setWindowIcon(theme.state_icon("capturing"))
+    app.setWindowIcon(theme.app_icon())
     theme.apply(app, "system")
     instance = SingleInstance(paths)
     if not instance.claim():

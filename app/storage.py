@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
-from app import keycache, preferences
+from app import autostart, keycache, preferences
 from app.daemon import CaptureSettings, load_capture_settings, save_capture_settings
 from app.errors import AppError
 from app.frames import FrameRetention, frame_retention
@@ -36,6 +36,7 @@ class SettingsSnapshot:
     apps: list[tuple[str, int]]
     usage: Usage
     retention: FrameRetention | None = None  # how many days of frames the space limit holds
+    start_at_login: bool = False  # the login entry exists (app.autostart)
 
 
 def usage(engram: Engram) -> Usage:
@@ -59,7 +60,13 @@ def settings_snapshot(engram: Engram) -> SettingsSnapshot:
         apps=engram.store.apps(),
         usage=usage(engram),
         retention=frame_retention(engram),
+        start_at_login=autostart.enabled(),
     )
+
+
+def set_start_at_login(engram: Engram, on: bool) -> bool:
+    """Write or remove the login entry for this data directory; returns the state now."""
+    return autostart.set_enabled(on, engram.paths)
 
 
 OWN_APP = "engram"

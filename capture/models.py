@@ -104,6 +104,17 @@ UNKNOWN_WINDOW = WindowInfo()
 
 
 @dataclass(frozen=True)
+class AccessCheck:
+    """One thing capture needs from the OS, as `engram doctor` reports it: `ok` True (there),
+    False (missing: capture is blind or partial without it) or None (cannot tell here), and one
+    plain sentence of detail."""
+
+    name: str
+    ok: bool | None
+    detail: str
+
+
+@dataclass(frozen=True)
 class TextLine:
     """One line of OCR text and its box in frame coordinates."""
 

@@ -67,9 +67,12 @@ class ExactIndex:
 
 
 class ChromaIndex:
-    """Chroma HNSW (cosine) holding ids and vectors only."""
+    """Chroma HNSW (cosine) holding ids and vectors only.
 
-    def __init__(self, dim: int, path: str | None = None) -> None:
+    In-memory clients of one process share their collections (Chroma keeps one system per
+    settings), so a check that must not touch the index of record passes its own `collection`."""
+
+    def __init__(self, dim: int, path: str | None = None, collection: str = "engram") -> None:
         import chromadb
         from chromadb.config import Settings
 
@@ -78,7 +81,7 @@ class ChromaIndex:
             settings=settings)
         self.dim = dim
         self._collection = client.get_or_create_collection(
-            "engram", embedding_function=None,
+            collection, embedding_function=None,
             configuration={"hnsw": {"space": "cosine", "ef_construction": 128, "ef_search": 96}})
 
     def __len__(self) -> int:

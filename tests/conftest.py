@@ -17,6 +17,12 @@ def _no_shared_models(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ENGRAM_MODELS", str(tmp_path_factory.mktemp("shared-models")))
 
 
+@pytest.fixture(autouse=True)
+def _own_config_home(tmp_path_factory, monkeypatch):
+    """Tests never write the user's login entries (~/.config/autostart): a config home of their own."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config-home")))
+
+
 def installed_tier_model() -> Path | None:
     """The real small-tier model the installer put in this user's shared models folder, if any
     (for the tests marked slow)."""

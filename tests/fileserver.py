@@ -16,6 +16,7 @@ class FileServer:
 
     def __init__(self, files: dict[str, bytes]) -> None:
         self.files = dict(files)
+        self.types: dict[str, str] = {}  # name -> Content-Type (none sent for the others)
         self.requests: list[tuple[str, str | None]] = []  # path, Range header
         self.cut_after: int | None = None  # send only this many body bytes, then close
         self.gate: threading.Event | None = None  # when set: each body waits for it after its first chunk
@@ -50,6 +51,8 @@ class FileServer:
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Accept-Ranges", "bytes")
+                if name in server.types:
+                    self.send_header("Content-Type", server.types[name])
                 if status == 206:
                     self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
                 self.end_headers()

@@ -133,6 +133,7 @@ class CapturePage(QWizardPage):
         self.excluded = QPlainTextEdit("\n".join(defaults.get("excluded_apps", ())))
         self.excluded.setMinimumHeight(110)
         self.start_now = QCheckBox("Start capturing when Engram opens", checked=True)
+        self.at_login = QCheckBox("Start Engram when I log in", checked=True)
         form = QFormLayout(self)
         form.addRow("Monitors", monitor_row)
         every_row = QHBoxLayout()  # the spin box at its own width, not across the page
@@ -144,6 +145,7 @@ class CapturePage(QWizardPage):
         form.addRow("", _paragraph("One app per line. Password managers and lock screens are there already; "
                                    "banking and private browsing windows are skipped by their title.", muted=True))
         form.addRow("", self.start_now)
+        form.addRow("", self.at_login)
 
     def choices(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -263,6 +265,7 @@ class OnboardingWizard(QWizard):
             capture=self.capture.choices(),
             model_path=self.model.model_path(),
             capture_at_start=self.capture.start_now.isChecked(),
+            start_at_login=self.capture.at_login.isChecked(),
         )
 
     def _page_changed(self, _id: int) -> None:
@@ -280,7 +283,8 @@ class OnboardingWizard(QWizard):
                 f"• The screen is read every {int(cap['interval'])} s; screenshots are {frames}.\n"
                 f"• {len(cap['excluded_apps'])} apps are never captured.\n"
                 f"• Model: {c.model_path or automatic_text(self.paths, self.model.chooser.catalog)}.\n"
-                f"• Capture starts {start}.\n"
+                f"• Capture starts {start}; Engram {'opens' if c.start_at_login else 'does not open'} "
+                "when you log in.\n"
                 f"• The key is {key}.\n" + restore)
 
     def done(self, result: int) -> None:

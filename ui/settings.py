@@ -164,10 +164,28 @@ class SettingsView(QWidget):
         self.autostart = QCheckBox("Start capturing when Engram opens")
         self.autostart.toggled.connect(lambda on: self.session.run(
             "save a preference", preferences.set_capture_at_start, on))
+        self.login = QCheckBox("Start Engram when I log in (in the tray)")
+        self.login.toggled.connect(self._login_toggled)
+        self.login_feedback = Feedback()
         form = _form()
         form.addRow("Appearance", self.theme_box)
         form.addRow("", self.autostart)
+        form.addRow("", self.login)
+        form.addRow("", self.login_feedback)
         return _page(_section("General"), form)
+
+    def _login_toggled(self, on: bool) -> None:
+        def failed(error: Exception) -> None:
+            self._show_login(not on)
+            self.login_feedback.error(describe(error))
+
+        self.login_feedback.clear()
+        self.session.run("start at login", storage.set_start_at_login, on, done=self._show_login, failed=failed)
+
+    def _show_login(self, on: bool) -> None:
+        self.login.blockSignals(True)
+        self.login.setChecked(on)
+        self.login.blockSignals(False)
 
     def _theme_changed(self, index: int) -> None:
         name = self.theme_box.itemData(index)
@@ -502,6 +520,7 @@ class SettingsView(QWidget):
         self.autostart.blockSignals(True)
         self.autostart.setChecked(snap.capture_at_start)
         self.autostart.blockSignals(False)
+        self._show_login(snap.start_at_login)
         self._show_capture(snap.capture)
         self.model_choice.show_model(snap.model_path)
         self.idle_unload.blockSignals(True)

@@ -247,6 +247,15 @@ def state_pixmap(state: str, size: int = 64) -> QPixmap:
     return pm
 
 
+def app_icon() -> QIcon:
+    """Engram's application icon (assets/icons/engram.svg, the one the packages install), else the
+    capturing tray icon where Qt cannot read SVG."""
+    from assets import ASSETS
+
+    icon = QIcon(str(ASSETS / "icons" / "engram.svg"))
+    return icon if not icon.pixmap(32).isNull() else state_icon("capturing")
+
+
 def state_icon(state: str) -> QIcon:
     icon = QIcon()
     for size in (16, 22, 24, 32, 48, 64):

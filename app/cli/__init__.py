@@ -41,13 +41,14 @@ def _register() -> None:
         app_commands,
         archive_commands,
         capture_commands,
+        doctor_commands,
         memory_commands,
         model_commands,
         store_commands,
     )
 
     for module in (store_commands, archive_commands, memory_commands, model_commands, capture_commands,
-                   app_commands):
+                   doctor_commands, app_commands):
         for command in module.COMMANDS:
             main.add_command(command)
 

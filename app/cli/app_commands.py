@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from app import autostart
 from app.cli._common import friendly, paths_of
 
 
@@ -20,4 +21,17 @@ def app_(ctx: click.Context, hidden: bool) -> None:
     sys.exit(run(paths_of(ctx), hidden=hidden))
 
 
-COMMANDS = [app_]
+@click.command("autostart")
+@click.argument("state", type=click.Choice(["on", "off"]), required=False)
+@click.pass_context
+@friendly
+def autostart_(ctx: click.Context, state: str | None) -> None:
+    """Start Engram in the tray when you log in (on), or not (off); without an argument, say which."""
+    if state is not None:
+        autostart.set_enabled(state == "on", paths_of(ctx))
+    on = autostart.enabled()
+    click.echo(f"Engram starts when you log in ({autostart.location()})." if on else
+               "Engram does not start when you log in.")
+
+
+COMMANDS = [app_, autostart_]

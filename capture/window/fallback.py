@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from capture.models import UNKNOWN_WINDOW, WindowInfo
+import sys
+
+from capture.models import UNKNOWN_WINDOW, AccessCheck, WindowInfo
 
 
 def active_window() -> WindowInfo:
@@ -19,3 +21,8 @@ def idle_seconds() -> float:
 
 def release() -> None:
     """Nothing to close here."""
+
+
+def access_checks() -> list[AccessCheck]:
+    return [AccessCheck("window module", False, f"Engram has no window module for {sys.platform}: every window "
+                        "is 'unknown'")]

@@ -6,7 +6,7 @@ windows by their title (capture.window.browser)."""
 
 from __future__ import annotations
 
-from capture.models import UNKNOWN_WINDOW, Region, WindowInfo
+from capture.models import UNKNOWN_WINDOW, AccessCheck, Region, WindowInfo
 from capture.window.browser import private_title, url_in_title
 
 
@@ -65,3 +65,28 @@ def idle_seconds() -> float:
 
 def release() -> None:
     """Nothing to close here."""
+
+
+def access_checks() -> list[AccessCheck]:
+    """pyobjc, and the Screen Recording permission (asked with CGPreflightScreenCaptureAccess,
+    which never shows the system prompt)."""
+    try:
+        import Quartz
+        from AppKit import NSWorkspace  # noqa: F401
+    except ImportError as exc:
+        return [AccessCheck("pyobjc", False, f"AppKit and Quartz (pyobjc) cannot be imported ({exc}): no window "
+                            "can be known and nothing can be captured")]
+    checks = [AccessCheck("pyobjc", True, "AppKit and Quartz are there")]
+    preflight = getattr(Quartz, "CGPreflightScreenCaptureAccess", None)
+    if preflight is None:
+        checks.append(AccessCheck("Screen Recording permission", None, "this macOS is older than 10.15: no "
+                                  "permission is needed"))
+    elif preflight():
+        checks.append(AccessCheck("Screen Recording permission", True, "granted: window titles and the screen "
+                                  "can be read"))
+    else:
+        checks.append(AccessCheck(
+            "Screen Recording permission", False,
+            "not granted: the screen captures as the desktop only and window titles are empty. Turn Engram on in "
+            "System Settings › Privacy & Security › Screen & System Audio Recording, then quit and reopen Engram"))
+    return checks

@@ -8,7 +8,7 @@ import ctypes
 import os
 from ctypes import wintypes
 
-from capture.models import UNKNOWN_WINDOW, Region, WindowInfo
+from capture.models import UNKNOWN_WINDOW, AccessCheck, Region, WindowInfo
 from capture.window.browser import private_title, url_in_title
 
 _PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
@@ -79,3 +79,28 @@ def idle_seconds() -> float:
 
 def release() -> None:
     """Nothing to close here."""
+
+
+def access_checks() -> list[AccessCheck]:
+    """The foreground window and its process, the DPI awareness (a process that is not
+    per-monitor aware sees scaled screens blurred and shifted), and a remote session."""
+    user32 = ctypes.windll.user32
+    hwnd = user32.GetForegroundWindow()
+    checks = [AccessCheck(
+        "foreground window", bool(hwnd), "the foreground window can be read" if hwnd else
+        "no foreground window can be read (the secure desktop, a UAC prompt or the lock screen is up)")]
+    if hwnd:
+        app = _describe(hwnd).app
+        checks.append(AccessCheck(
+            "process names", app != "unknown", f"the foreground window belongs to {app}" if app != "unknown" else
+            "the foreground window's process cannot be opened (an elevated app): it shows as 'unknown'"))
+    try:
+        awareness = user32.GetAwarenessFromDpiAwarenessContext(user32.GetThreadDpiAwarenessContext())
+        names = {0: "unaware", 1: "system aware", 2: "per-monitor aware"}
+        checks.append(AccessCheck("DPI awareness", None, f"this process is {names.get(awareness, awareness)} "
+                                  "(mss makes capture per-monitor aware when it starts)"))
+    except (AttributeError, OSError):
+        pass
+    remote = bool(user32.GetSystemMetrics(0x1000))  # SM_REMOTESESSION
+    checks.append(AccessCheck("session", None, "a Remote Desktop session" if remote else "a local session"))
+    return checks

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 
-from capture.models import UNKNOWN_WINDOW, Region, WindowInfo
+from capture.models import UNKNOWN_WINDOW, AccessCheck, Region, WindowInfo
 from capture.window.browser import private_title, url_in_title
 from capture.window.logind import LockedHint
 
@@ -212,3 +212,53 @@ def idle_seconds() -> float:
     except (ConnectionClosedError, OSError):
         _drop()
         return 0.0
+
+
+def access_checks() -> list[AccessCheck]:
+    """The X server, the window manager's EWMH hints, the extensions capture uses, and logind."""
+    from Xlib.error import ConnectionClosedError, DisplayError, XError
+
+    name = os.environ.get("DISPLAY", "")
+    try:
+        d = _display()
+    except (OSError, DisplayError, ConnectionClosedError) as exc:
+        _drop()
+        return [AccessCheck("X display", False, f"cannot connect to the X display {name or '(DISPLAY is not set)'}: "
+                            f"{exc}; no window can be known")]
+    root = d.screen().root
+    screen = d.screen()
+    checks = [AccessCheck("X display", True, f"{name}: a {screen.width_in_pixels}x{screen.height_in_pixels} screen "
+                          f"from {_text(getattr(d.display.info, 'vendor', '')) or 'an unknown vendor'}")]
+    try:
+        supported = set(_prop(root, "_NET_SUPPORTED") or ())
+        wm = _prop(root, "_NET_SUPPORTING_WM_CHECK")
+        wm_name = _text(_prop(d.create_resource_object("window", int(wm[0])), "_NET_WM_NAME", "UTF8_STRING")) \
+            if wm is not None and len(wm) else ""
+    except XError:
+        supported, wm_name = set(), ""
+    active = _atom("_NET_ACTIVE_WINDOW") in supported
+    checks.append(AccessCheck(
+        "window manager", active,
+        f"{wm_name or 'an EWMH window manager'} publishes the active window" if active else
+        "no EWMH window manager publishes _NET_ACTIVE_WINDOW: the window with the input focus is used instead, "
+        "and excluded windows behind it cannot be blacked out"))
+    stacking = _atom("_NET_CLIENT_LIST_STACKING") in supported or _atom("_NET_CLIENT_LIST") in supported
+    checks.append(AccessCheck(
+        "window stack", stacking,
+        "the window manager lists the windows on screen, so text is filed under the window it was read from"
+        if stacking else "the window manager does not list its windows: all text is filed under the active one"))
+    saver = d.has_extension("MIT-SCREEN-SAVER")
+    checks.append(AccessCheck(
+        "idle and screensaver", saver, "MIT-SCREEN-SAVER tells idle time and when the screensaver is on" if saver
+        else "no MIT-SCREEN-SAVER extension: capture cannot tell when you are idle or the screensaver is on"))
+    owners = d.has_extension("X-Resource")
+    checks.append(AccessCheck(
+        "window owners", owners, "X-Resource tells the process of windows without _NET_WM_PID" if owners
+        else "no X-Resource extension: windows without _NET_WM_PID have no known process"))
+    locked = _logind.locked()
+    checks.append(AccessCheck(
+        "lock state (logind)", None if locked is None else True,
+        "systemd-logind cannot be asked (no system bus here): the lock screen is known from the screensaver and "
+        "lock-screen apps only" if locked is None else
+        f"systemd-logind says the session is {'locked' if locked else 'not locked'}"))
+    return checks

@@ -256,3 +256,22 @@ def test_no_settings_page_scrolls_sideways_at_the_smallest_window(qtbot, session
         if page.horizontalScrollBar().maximum() > 0:
             wide.append((tabs.tabText(n), page.widget().minimumSizeHint().width(), page.viewport().width()))
     assert wide == []
+
+
+def test_start_at_login_writes_and_removes_the_login_entry(qtbot, session):
+    import os
+    from pathlib import Path
+
+    entry = Path(os.environ["XDG_CONFIG_HOME"]) / "autostart" / "engram.desktop"
+    view = open_settings(qtbot, session)
+    assert not view.login.isChecked()
+    view.login.setChecked(True)
+    qtbot.waitUntil(entry.exists, timeout=10_000)
+    assert f"--data-dir {session.engram.paths.root} app --hidden" in entry.read_text()
+    view.login.setChecked(False)
+    qtbot.waitUntil(lambda: not entry.exists(), timeout=10_000)
+    entry.parent.rmdir()
+    entry.parent.write_text("a file where the folder should be")  # the next write cannot succeed
+    view.login.setChecked(True)
+    qtbot.waitUntil(lambda: "cannot write" in view.login_feedback.text(), timeout=10_000)
+    assert not view.login.isChecked()

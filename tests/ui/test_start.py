@@ -2,6 +2,7 @@
 
 from PySide6.QtWidgets import QWizard
 
+from app import autostart
 from app.daemon import load_capture_settings
 from app.services import Engram
 from tests.conftest import FAST_KDF
@@ -40,6 +41,7 @@ def test_onboarding_creates_an_encrypted_store_with_the_choices(qtbot, paths, wo
     assert wizard.model.chooser.embedded.isChecked()
     wizard.next()
     assert "every 7 s" in wizard.ready.summary.text()
+    assert "Engram opens when you log in" in wizard.ready.summary.text()
     with qtbot.waitSignal(wizard.created, timeout=10_000) as created:
         wizard.button(QWizard.WizardButton.FinishButton).click()
     engram = created.args[0]
@@ -52,6 +54,7 @@ def test_onboarding_creates_an_encrypted_store_with_the_choices(qtbot, paths, wo
     assert paths.is_initialized()
     assert PASSPHRASE.encode() not in paths.key_file.read_bytes()
     Engram.unlock(paths, PASSPHRASE, use_keyring=False).close()
+    assert autostart.enabled()  # "Start Engram when I log in" is ticked by default
 
 
 def test_onboarding_refuses_a_model_file_that_is_not_gguf_and_creates_nothing(qtbot, paths, worker, tmp_path):
