@@ -16,7 +16,8 @@ from app.paths import Paths
 from app.services import Engram
 from memory import MemoryStore, SemanticFact
 from memory.evaluation import CATEGORIES, Conversation, Scores, answer_f1, evidence_recall, parse_sample
-from memory.managers import Batch, evidence_of, grounded, subject_of
+from memory.managers import DUPLICATE_COSINE, Batch, evidence_of, grounded, subject_of
+from memory.terms import terms
 
 
 @dataclass
@@ -36,7 +37,7 @@ class EvalReport:
     memories_kept: dict[str, int] = field(default_factory=dict)  # per type, at the end
     memories_grounded: int = 0  # of the model-made (non-episodic) ones, grounded in their sources
     memories_checked: int = 0
-    duplicate_facts: int = 0  # semantic facts whose name another fact already has
+    duplicate_facts: int = 0  # semantic facts that repeat another (see repeated_facts)
     model: str = ""
     answer_seconds: float = 0.0
     answers_given: list[dict] = field(default_factory=list)  # question, gold, answer, category, F1
@@ -65,7 +66,7 @@ class EvalReport:
                          f"{self.evidence_turns} ({share:.1f}%)")
             grounded = 100.0 * self.memories_grounded / max(1, self.memories_checked)
             lines.append(f"model-made memories grounded in their sources: {self.memories_grounded} of "
-                         f"{self.memories_checked} ({grounded:.1f}%); facts repeating another's name: "
+                         f"{self.memories_checked} ({grounded:.1f}%); facts repeating another fact: "
                          f"{self.duplicate_facts}")
         return "\n".join(lines)
 
@@ -117,7 +118,7 @@ def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answer
                 ingest += time.perf_counter() - start
                 observations = engram.store.observations()
                 source_ids = {o.id: o.source_id for o in observations}
-                _count_memories(report, engram.store.memories(), {o.id: o for o in observations})
+                _count_memories(report, engram.store.memories(), {o.id: o for o in observations}, engram.embedder)
                 remembered = {source_ids.get(i) for m in engram.store.memories() for i in m.sources}
                 evidence = {e for q in conv.questions for e in q.evidence}
                 report.evidence_turns += len(evidence)
@@ -157,19 +158,37 @@ def _first_sessions(conv: Conversation, n: int | None) -> Conversation:
     return replace(conv, sessions=conv.sessions[:n], questions=questions)
 
 
-def _count_memories(report: EvalReport, memories: list, observations: dict) -> None:
-    """Memories per type; how many model-made ones are grounded in their own sources; repeated facts."""
-    names: set[str] = set()
+def _count_memories(report: EvalReport, memories: list, observations: dict, embedder) -> None:
+    """Memories per type; how many model-made ones are grounded in their own sources; facts that
+    repeat another fact (about the same subject, the same text or a near-identical vector: a
+    person has many facts, so a shared name alone is no repeat)."""
+    facts: list[SemanticFact] = []
     for m in memories:
         kind = m.type.value
         report.memories_kept[kind] = report.memories_kept.get(kind, 0) + 1
         if isinstance(m, SemanticFact):
-            name = " ".join(m.name.casefold().split())
-            report.duplicate_facts += name in names
-            names.add(name)
+            facts.append(m)
         if kind in ("episodic", "core"):
             continue  # episodes cite their whole batch; the profile accumulates
         sources = [observations[i] for i in m.sources if i in observations]
         report.memories_checked += 1
         evidence = evidence_of(Batch(tuple(sources)), about=subject_of(m))
         report.memories_grounded += bool(sources) and grounded(m, evidence)
+    report.duplicate_facts = len(repeated_facts(facts, embedder))
+
+
+def repeated_facts(facts: list[SemanticFact], embedder) -> list[tuple[SemanticFact, SemanticFact]]:
+    """Pairs (a fact, an earlier fact it repeats): same subject, and the same words or a vector
+    at DUPLICATE_COSINE or more."""
+    if not facts:
+        return []
+    vectors = embedder.embed([f.summary for f in facts]) if embedder is not None else None
+    pairs = []
+    for i, fact in enumerate(facts):
+        for j in range(i):
+            same_words = set(terms(fact.summary)) == set(terms(facts[j].summary))
+            near = vectors is not None and float(vectors[i] @ vectors[j]) >= DUPLICATE_COSINE
+            if fact.name.casefold() == facts[j].name.casefold() and (same_words or near):
+                pairs.append((fact, facts[j]))
+                break
+    return pairs

@@ -11,6 +11,7 @@ the context with the line (full text and vectors). Measured on LoCoMo (dev split
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Protocol
 
 QUESTION_CHARS = 160  # how much of a question its reply keeps
@@ -34,6 +35,14 @@ def speaker_tag(text: str) -> str | None:
     if match is None or match.group(1).lower() in _NOT_SPEAKERS:
         return None
     return match.group(1)
+
+
+def voices(texts: Sequence[str]) -> set[str]:
+    """The speaker tags of `texts` that are people in a conversation: tags of a dialogue (two or
+    more different ones) or one that starts two or more lines. A tag seen once alone ("Update:
+    Alice is now the director") is a label of the text, not someone speaking."""
+    tags = [t for t in (speaker_tag(x) for x in texts) if t is not None]
+    return set(tags) if len(set(tags)) >= 2 or len(tags) >= 2 else set()
 
 
 def question_answered(before: Line | None, line: Line) -> str:

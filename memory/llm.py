@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -42,6 +43,15 @@ def default_model_path() -> Path | None:
     return path if path.is_file() else None
 
 
+def generation_threads(cores: int | None = None) -> int:
+    """Threads for generating tokens: every core of a small machine, half of a larger one (whose
+    cores are mostly hyper-threads, and whose user is working beside Engram). llama-cpp-python's
+    own default is half the cores for generation: on 2 cores that halved the speed (Qwen2.5-Coder
+    0.5B: 12.1 -> 22.1 tokens/s with 2 threads; 1.5B: 6.8 -> 12.6). Prompts use every core."""
+    cores = cores or os.cpu_count() or 1
+    return cores if cores <= 4 else cores // 2
+
+
 class LlamaModel:
     """A local GGUF model through llama-cpp-python."""
 
@@ -74,7 +84,7 @@ class LlamaModel:
 
             extra = {"chat_handler": self._chat_handler()} if self._chat_handler is not None else {}
             self._llm = Llama(model_path=str(self.path), n_ctx=self._n_ctx,
-                              n_threads=self._n_threads, verbose=False, **extra)
+                              n_threads=self._n_threads or generation_threads(), verbose=False, **extra)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(f"cannot load model {self.path.name}: {exc}") from None
 

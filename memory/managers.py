@@ -1,11 +1,16 @@
 """The memory managers (after MIRIX, built for small local models).
 
-Code orchestrates, the model only fills small grammar-constrained forms: one meta call routes a
-batch of observations to memory types, then one call per touched type proposes operations
-(ADD / UPDATE by id / DELETE by id / NOOP) against the most similar existing items, shown to the
-model as short numbers. Replies are validated; an invalid one is retried once, then the batch stays
-in the raw log marked for a later pass. A batch's operations, its provenance, its history rows and
-its "done" mark commit together, so a crash and re-run never duplicates memories.
+Code orchestrates, the model only fills small grammar-constrained forms. Code routes a batch of
+observations to the memory types it touches (every batch is an event; facts, values, steps and
+documents by what the text holds); then one call per touched type proposes items, each saying
+which of the most similar known items (shown as short numbers) it is the same as, if any. The
+fact manager gets the batch's statements (memory.statements) one by one and rewrites each as a
+fact or leaves it out; whether a fact repeats, changes or adds to a known one is decided by
+similarity, and in between by a one-word question to the model. Every manager's prompt starts
+with the same text and the same observations, so llama.cpp evaluates that prefix once a batch.
+Replies are validated; an invalid one is retried once, then the batch stays in the raw log marked
+for a later pass. A batch's operations, its provenance, its history rows and its "done" mark
+commit together, so a crash and re-run never duplicates memories.
 """
 
 from __future__ import annotations
@@ -20,9 +25,10 @@ from datetime import timedelta
 import numpy as np
 
 from assets import read_text
-from memory.dialogue import speaker_tag
+from memory.dialogue import speaker_tag, voices
 from memory.embed import Embedder
 from memory.episodes import segment
+from memory.episodes import summary as episode_summary
 from memory.errors import ModelError
 from memory.llm import LanguageModel, Message
 from memory.models import (
@@ -39,18 +45,21 @@ from memory.models import (
 from memory.relative_dates import annotate, day
 from memory.statements import MAX_STATEMENTS, Statement, statements
 from memory.store import MemoryStore
-from memory.terms import terms
+from memory.terms import Vocabulary, terms
 
 BATCH_MAX_OBSERVATIONS = 12
 BATCH_MAX_CHARS = 2400
 BATCH_IDLE_GAP = timedelta(minutes=10)
 CANDIDATES = 5
 DUPLICATE_COSINE = 0.9  # MiniLM: a restatement ("Caroline wants to be a counsellor" / "... to become ...")
-RELATED_COSINE = 0.75  # above this a fact about the same subject may be the same fact changed: the model says
+RELATED_COSINE = 0.75  # MiniLM: above this two facts about one subject may be one fact, said again or changed
 CORE_LIMIT = 1200
 _NOUNS = {MemoryType.EPISODIC: "events", MemoryType.SEMANTIC: "facts", MemoryType.PROCEDURAL: "procedures",
           MemoryType.RESOURCE: "documents", MemoryType.VAULT: "values"}
-_THE_USER = frozenset({"the user", "user", "me", "i", "myself"})  # a fact's subject that is the user themself
+# A fact's subject that is the user themself ("I" alone is not: in a page or a code comment it is
+# whoever wrote it; the 1.5B put "I am validating the invoices payload" into the profile).
+_THE_USER = frozenset({"the user", "user"})
+_ARTICLES = frozenset({"the", "a", "an"})
 # An observation's `processed` value: 0 waits, 1 is done, FAILED + n failed its model pass n + 1
 # times; it gets MAX_ATTEMPTS passes in all, each smaller, then stays raw (with its floor memories).
 DONE, FAILED, MAX_ATTEMPTS = 1, 2, 3
@@ -86,8 +95,7 @@ class Batch:
         lines, used = [], 0
         per_obs = max(200, budget // max(1, len(self.observations)))
         shown: dict[tuple[str, str], set[str]] = {}
-        tags = [speaker_tag(o.text) for o in self.observations]
-        speakers = {t for t in tags if t is not None and tags.count(t) >= 2}  # a conversation's voices
+        speakers = voices([o.text for o in self.observations])
         for o in self.observations:
             seen = shown.setdefault((o.app, o.title), set())
             fresh = [ln for ln in (" ".join(x.split()) for x in o.text.splitlines()) if ln and ln not in seen]
@@ -126,6 +134,17 @@ def make_batches(observations: Sequence[Observation], max_observations: int = BA
             chars += len(o.text)
         batches.append(Batch(tuple(current)))
     return batches
+
+
+@dataclass
+class FactPlan:
+    """A fact the fact manager will write: what it is, the observations that state it, and the
+    known fact it repeats or changes (relation "same" / "changed"), or none ("new")."""
+
+    fact: SemanticFact
+    sources: list[int]
+    target: Memory | None = None
+    relation: str = "new"
 
 
 @dataclass
@@ -187,7 +206,7 @@ class MemoryManagers:
         self.embedder = embedder
         self.allow_secrets = allow_secrets_in_vault
         self._schemas = {name: json.loads(read_text(f"schemas/{name}.json"))
-                         for name in [*(kind.value for kind in _NOUNS), "fact_change"]}
+                         for name in [*(kind.value for kind in _NOUNS), "semantic_page", "fact_change"]}
         self._prompts = {name: read_text(f"prompts/{name}.txt")
                          for name in [*self._schemas, "managers", "core_rewrite"]}
 
@@ -240,14 +259,14 @@ class MemoryManagers:
             result.status = "skipped"
             return result
         text = batch.render()
-        plans, failure = [], None
+        plans, facts, failure = [], [], None
         try:
             result.types = self.route(batch)
             plans = [(kind, self._propose(kind, batch, text, result)) for kind in result.types
                      if kind != MemoryType.SEMANTIC]
             facts = self._facts(batch, result) if MemoryType.SEMANTIC in result.types else []
         except (InvalidReply, ModelError) as exc:
-            failure = exc
+            plans, facts, failure = [], [], exc  # all of a batch's model work, or none of it
         with self.store.transaction():
             for kind, (items, shown) in plans:
                 for item in items:
@@ -256,8 +275,8 @@ class MemoryManagers:
                         result.operations.append(done)
                         if done.startswith("ADD "):  # later ops of this batch can see it
                             shown.append(self.store.get(done.split()[1]))
-            for statement, item in facts:
-                done = self._apply_fact(statement, item, batch, result)
+            for plan in facts:
+                done = self._apply_fact(plan, batch)
                 if done:
                     result.operations.append(done)
             touched = {op.split()[1].split(":")[0] for op in result.operations}
@@ -325,91 +344,127 @@ class MemoryManagers:
         Every manager's prompt starts with the same system text and the same observations, and
         only then lists its known items and its task: llama.cpp reuses the evaluated prefix, so
         the batch is read once for all the managers of a batch."""
-        shown = self._candidates(kind, text)
+        # Events are not matched against known ones: each batch is its own stretch of time, and
+        # shown the day's earlier events the 1.5B wrote one of them again for a later batch.
+        shown = [] if kind == MemoryType.EPISODIC else self._candidates(kind, text)
         listed = "\n".join(f"{n}. {_prompt_line(m)}" for n, m in enumerate(shown, start=1))
-        noun = _NOUNS[kind]
-        user = (f"Observations:\n{text}\n\nKnown {noun}:\n{listed or '(none)'}\n\n{self._prompts[kind.value]}")
+        known = f"Known {_NOUNS[kind]}:\n{listed or '(none)'}\n\n" if kind != MemoryType.EPISODIC else ""
+        user = f"Observations:\n{text}\n\n{known}{self._prompts[kind.value]}"
         items = self._ask(kind, [{"role": "system", "content": self._prompts["managers"]},
                                  {"role": "user", "content": user}], result)
         return items, shown
 
-    def _facts(self, batch: Batch, result: BatchResult) -> list[tuple[Statement, dict]]:
-        """The fact manager: the batch's statements (memory.statements), numbered, each rewritten
-        by the model as a fact or left empty, MAX_STATEMENTS a call; at most two calls a batch
-        (a long page keeps its statements with the most content terms)."""
+    def _facts(self, batch: Batch, result: BatchResult) -> list[FactPlan]:
+        """The fact manager, up to the writes: the batch's statements (memory.statements),
+        numbered, each rewritten by the model as a fact or left empty (MAX_STATEMENTS a call, at
+        most two calls a batch; a long page keeps its statements with the most content terms);
+        then each kept fact's relation to what is known. Model calls happen here, never inside
+        the batch's write transaction."""
         found = statements(batch.observations, limit=10_000)
         if len(found) > 2 * MAX_STATEMENTS:
             rich = sorted(range(len(found)), key=lambda i: -len(set(terms(found[i].text))))[:2 * MAX_STATEMENTS]
             found = [found[i] for i in sorted(rich)]
-        out = []
-        for start in range(0, len(found), MAX_STATEMENTS):
-            group = found[start:start + MAX_STATEMENTS]
-            lines = "\n".join(st.render(n) for n, st in enumerate(group, start=1))
-            schema = json.loads(json.dumps(self._schemas["semantic"]))
-            schema["properties"]["facts"].update(minItems=len(group), maxItems=len(group))  # one per line
-            user = f"Lines:\n{lines}\n\n{self._prompts['semantic']}"
-            items = self._ask(MemoryType.SEMANTIC, [{"role": "system", "content": self._prompts["managers"]},
-                                                    {"role": "user", "content": user}], result, schema)
-            out += list(zip(group, items, strict=False))
-        return out
+        rewritten: list[tuple[Statement, object]] = []
+        said = [st for st in found if st.speaker is not None]
+        shown = [st for st in found if st.speaker is None]
+        # Lines of conversation are rewritten as facts about their speakers (the model writes
+        # only the fact); lines of a page name what each fact is about.
+        for name, kind_of in (("semantic", said), ("semantic_page", shown)):
+            for start in range(0, len(kind_of), MAX_STATEMENTS):
+                group = kind_of[start:start + MAX_STATEMENTS]
+                lines = "\n".join(st.render(n) for n, st in enumerate(group, start=1))
+                schema = json.loads(json.dumps(self._schemas[name]))
+                schema["properties"]["facts"].update(minItems=len(group), maxItems=len(group))  # one per line
+                user = f"Lines:\n{lines}\n\n{self._prompts[name]}"
+                items = self._ask(MemoryType.SEMANTIC, [{"role": "system", "content": self._prompts["managers"]},
+                                                        {"role": "user", "content": user}], result, schema)
+                rewritten += list(zip(group, items, strict=False))
+        rewritten.sort(key=lambda pair: found.index(pair[0]))
+        plans: list[FactPlan] = []
+        for statement, item in rewritten:
+            fact = self._fact(statement, item, batch)
+            if fact is None:
+                continue
+            earlier = next((p for p in plans if _normal(p.fact.text()) == _normal(fact.text())), None)
+            if earlier is not None:  # said twice in one batch
+                earlier.sources.append(statement.observation_id)
+                continue
+            target, relation = self._related_fact(fact, result)
+            plans.append(FactPlan(fact, [statement.observation_id], target, relation))
+        return plans
 
-    def _apply_fact(self, statement: Statement, item: dict, batch: Batch, result: BatchResult) -> str | None:
-        """Store the fact a statement was rewritten as: about its speaker or someone it names,
-        grounded in the statement; a repeat of a known fact adds its source to that fact, a
-        changed one updates it (with history), anything else is added."""
-        about, fact = (" ".join(str(item.get(k, "")).split()) for k in ("about", "fact"))
+    def _fact(self, statement: Statement, item: dict, batch: Batch) -> SemanticFact | None:
+        """The fact a statement was rewritten as, if it is one: about its speaker or someone it
+        names (a fact about the user themself comes back named "the user"), grounded in it."""
+        if isinstance(item, dict):
+            about, fact = (" ".join(str(item.get(k, "")).split()) for k in ("about", "fact"))
+            about = "the user" if about.casefold() in _THE_USER else about
+        else:
+            fact = " ".join(str(item).split())
+            about = self._said_about(statement, fact, batch) if fact else None
         if not about or not fact or _REDACTED in fact:
             return None
-        if about.casefold() in _THE_USER:
-            return self._apply_core(fact, batch)
+        if about == "the user":
+            return SemanticFact(name="the user", summary=fact)
         said = f"{statement.speaker or ''} {statement.asked} {statement.text}"
-        if statement.speaker and about.casefold() != statement.speaker.casefold():
-            # A line of conversation states facts about its speaker, or about a third person it
-            # names; not about whom it is said to ("Thanks, Caroline! Painting's a fun way to
-            # relax" is Melanie's, and the 1.5B gave it to Caroline).
-            voices = {(speaker_tag(o.text) or "").casefold() for o in batch.observations} - {""}
-            named = re.sub(r"['’]s$", "", about.split()[0]).casefold()
-            if named in voices or not set(terms(about)) & set(terms(statement.text)):
-                return None
         memory = SemanticFact(name=about, summary=fact)
         seen = [o for o in batch.observations if o.id == statement.observation_id]
-        evidence = "\n".join(f"{day(o.time.astimezone())} {annotate(said, o.time.astimezone())}" for o in seen)
-        if not grounded(memory, evidence):
-            return None
-        known = [m for m in self._candidates(MemoryType.SEMANTIC, fact) if _same_subject(m, memory)]
-        target, relation = self._related_fact(memory, known, result)
-        cause = f"batch {batch.key}"
-        if relation == "same":
-            self.store.update(target.id, target, sources=[statement.observation_id], cause=cause + ": said again")
-            return None
-        if relation == "changed":
-            self.store.update(target.id, self._merge(target, memory), sources=[statement.observation_id],
-                              cause=cause + ": changed")
-            return f"UPDATE {target.id}"
-        return f"ADD {self.store.add(memory, sources=[statement.observation_id], cause=cause).id}"
+        evidence = " ".join([*(day(o.time.astimezone()) for o in seen), said])  # a fact may say when
+        return memory if grounded(memory, evidence) else None
 
-    def _related_fact(self, memory: SemanticFact, known: list[Memory],
-                      result: BatchResult) -> tuple[Memory | None, str]:
-        """The known fact about the same subject closest to `memory`, and how they relate: "same"
-        (a near-identical vector or text), "changed" or "different" (for a close one, the model
-        says, in a one-word reply), or (None, "new")."""
+    @staticmethod
+    def _said_about(statement: Statement, fact: str, batch: Batch) -> str | None:
+        """Whom a fact from a line of conversation is about: its speaker when the fact names
+        them; none when it names only another voice of the conversation (the person the line is
+        said to: "Thanks, Caroline! Painting's a fun way to relax" is Melanie's, and the 1.5B
+        gave it to Caroline); else what the fact starts with ("The Apollo launch slipped")."""
+        named = [re.sub(r"['’]s$", "", w.strip(".,:;!?\"'()")) for w in fact.split()]
+        folded = {w.casefold() for w in named}
+        if statement.speaker.split()[0].casefold() in folded:
+            return statement.speaker
+        voices = {(speaker_tag(o.text) or "").split(" ")[0].casefold() for o in batch.observations} - {""}
+        if voices & folded:
+            return None
+        lead = [w for w in named[:4] if w[:1].isupper() and w.casefold() not in _ARTICLES]
+        return " ".join(lead[:2]) or None
+
+    def _apply_fact(self, plan: FactPlan, batch: Batch) -> str | None:
+        """Write a planned fact: to the core profile when it is about the user; a repeat adds
+        its sources to the known fact, a change updates it (with history), else it is added."""
+        cause = f"batch {batch.key}"
+        if plan.fact.name == "the user":
+            return self._apply_core(plan.fact.summary, batch)
+        if plan.relation == "same":
+            self.store.update(plan.target.id, plan.target, sources=plan.sources, cause=cause + ": said again")
+            return None
+        if plan.relation == "changed":
+            merged = self._merge(plan.target, plan.fact)
+            self.store.update(plan.target.id, merged, sources=plan.sources, cause=cause + ": changed")
+            return f"UPDATE {plan.target.id}"
+        return f"ADD {self.store.add(plan.fact, sources=plan.sources, cause=cause).id}"
+
+    def _related_fact(self, fact: SemanticFact, result: BatchResult) -> tuple[Memory | None, str]:
+        """The known fact about the same subject closest to `fact`, and how they relate: "same"
+        for the same words; for a close one (RELATED_COSINE), "same" or "changed" as the model
+        says in a one-word reply; else (None, "new")."""
+        known = [m for m in self._candidates(MemoryType.SEMANTIC, fact.summary) if _same_subject(m, fact)]
         if not known:
             return None, "new"
         for m in known:
-            if _normal(m.text()) == _normal(memory.text()):
+            if _normal(m.text()) == _normal(fact.text()):
                 return m, "same"
         if self.embedder is None:
             return None, "new"
-        vectors = self.embedder.embed([memory.summary, *(m.summary for m in known)])
+        vectors = self.embedder.embed([fact.summary, *(m.summary for m in known)])
         sims = vectors[1:] @ vectors[0]
         best = int(np.argmax(sims))
-        if sims[best] >= DUPLICATE_COSINE:
-            return known[best], "same"
+        # A vector cannot tell a changed value: "Melanie has two kids" and "... three kids" are
+        # 0.975 apart in MiniLM, a new job 0.89. Every close pair is the model's to judge.
         if sims[best] < RELATED_COSINE:
             return None, "new"
         old = known[best]
         question = (f"Known fact: {json.dumps(old.summary, ensure_ascii=False)}\n"
-                    f"New fact: {json.dumps(memory.summary, ensure_ascii=False)}\n\n{self._prompts['fact_change']}")
+                    f"New fact: {json.dumps(fact.summary, ensure_ascii=False)}\n\n{self._prompts['fact_change']}")
         reply = self._ask_value(question, self._schemas["fact_change"], result)
         return (old, reply) if reply in ("same", "changed") else (None, "new")
 
@@ -432,16 +487,16 @@ class MemoryManagers:
 
     # -- applying operations ------------------------------------------------------------------
     def _apply(self, kind: MemoryType, item: dict, shown: list[Memory], batch: Batch) -> str | None:
-        """Store one proposed item: an UPDATE (with history) of the known item it says it is the
-        same as, or of a near-identical one; else an ADD. Items that are empty, not grounded in
-        what was seen, or (facts) about the user themself, which go to the core profile, are not
-        stored here. Returns "ADD id" / "UPDATE id", or None."""
+        """Store one proposed event, procedure, document or value: an UPDATE (with history) of the
+        known item it says it is the same as, or of a near-identical one; else an ADD. Items that
+        are empty or not grounded in what was seen are dropped. Returns "ADD id" / "UPDATE id", or None."""
         memory = self._build(kind, item, batch)
         if memory is None:
             return None
-        if isinstance(memory, SemanticFact) and memory.name.casefold() in _THE_USER:
-            return self._apply_core(memory.summary, batch)
-        if not grounded(memory, evidence_of(batch, about=subject_of(memory))):
+        evidence = evidence_of(batch, about=subject_of(memory))
+        if not grounded(memory, evidence) and isinstance(memory, EpisodicEvent) and memory.details:
+            memory = replace(memory, details="")  # embellished details ("from their departments") go
+        if not grounded(memory, evidence):
             return None
         number = item.get("same_as", 0)
         target = shown[number - 1] if isinstance(number, int) and 1 <= number <= len(shown) else None
@@ -474,7 +529,13 @@ class MemoryManagers:
         batch is an episode with provenance."""
         first = batch.observations[0]
         lines = [line.strip() for o in batch.observations for line in o.text.splitlines() if line.strip()]
-        summary = " ".join((first.title or (lines[0] if lines else first.app) or "activity").split())[:200]
+        # The window's title says what it was ("Bob Smith", "deploy.sh"); without one, the most
+        # central of the batch's statements, not its first line (a chat's "Hey Mel!") nor a
+        # "Thanks, Caroline!" whose name recurs in every line.
+        by_id = {o.id: o for o in batch.observations}
+        said = [replace(by_id[st.observation_id], text=st.text) for st in statements(batch.observations, limit=50)]
+        summary = " ".join((first.title or episode_summary(said or batch.observations, 200) or first.app
+                            or "activity").split())[:200]
         details = " / ".join(lines)[:600]
         last = batch.observations[-1]
         stored = self.store.add(
@@ -554,10 +615,6 @@ class MemoryManagers:
                     occurred_at=first.time, ended_at=last.time if last.time != first.time else None,
                     summary=clean["summary"], details=clean.get("details", ""), app=first.app,
                     actor="user", event_type="activity")
-            if kind == MemoryType.SEMANTIC:
-                if not clean["about"] or not clean["fact"]:
-                    return None
-                return SemanticFact(name=clean["about"], summary=clean["fact"])
             if kind == MemoryType.PROCEDURAL:
                 steps = tuple(s.strip() for s in op.get("steps", []) if s.strip())
                 return ProceduralEntry(summary=clean["summary"], steps=steps) if clean["summary"] and steps else None
@@ -668,8 +725,9 @@ def claims(memory: Memory) -> list[str]:
         text = " ; ".join(value) if isinstance(value, tuple) else value
         flat = " ".join(text.split())
         for kept in out:  # details that restate the summary: only what they add counts
+            kept = kept.rstrip(".!?。！？ ")
             if len(kept) >= 30 and kept in flat:
-                flat = flat.replace(kept, " ", 1).strip()
+                flat = flat.replace(kept, " ", 1).strip(" .!?。！？")
         if flat:
             out.append(flat)
     return out
@@ -686,9 +744,9 @@ def grounded(memory: Memory, source: str) -> bool:
     grams = [tuple(f[i:i + 3]) for f in fields for i in range(len(f) - 2)]
     if len(grams) > 3 and len(set(grams)) < 0.8 * len(grams):  # a loop: repeated phrases
         return False
-    seen = set(terms(source))
-    support = sum(w in seen for w in set(words)) / len(set(words))
-    return support >= 0.6
+    seen = Vocabulary(source)
+    claimed = set(words)
+    return sum(seen.covers(w) for w in claimed) / len(claimed) >= 0.6
 
 
 def supporting(memory: Memory, batch: Batch) -> list[int]:
@@ -709,8 +767,8 @@ def text_of(batch: Batch) -> str:
 
 
 def evidence_of(batch: Batch, about: str | None = None) -> str:
-    """What a memory may rest on: the text seen, its relative dates resolved, and the day each
-    line was seen (a fact may say when it happened). A fact `about` someone who speaks in the
+    """What a memory may rest on: the text seen, its relative dates resolved, and the day, app
+    and window each line was seen in (a memory may say when and where). A fact `about` someone who speaks in the
     batch rests on their own lines and the lines that name them: a small model otherwise gives
     one speaker's "I am a counsellor" to the other (seen with Qwen2.5-0.5B on LoCoMo)."""
     lines = batch.observations
@@ -720,7 +778,8 @@ def evidence_of(batch: Batch, about: str | None = None) -> str:
         if key in speakers:
             lines = tuple(o for o in lines if (speaker_tag(o.text) or "").casefold() == key
                           or key in o.text[len(speaker_tag(o.text) or ""):].casefold())
-    return "\n".join(f"{day(o.time.astimezone())} {annotate(o.text, o.time.astimezone())}" for o in lines)
+    return "\n".join(f"{day(o.time.astimezone())} {o.app} {o.title} {annotate(o.text, o.time.astimezone())}"
+                     for o in lines)
 
 
 def _same_subject(a: Memory, b: Memory) -> bool:

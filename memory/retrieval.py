@@ -266,7 +266,20 @@ class Retriever:
             hits.append(_hit(ref, scores[ref], item, scores))
             if len(hits) >= k:
                 break
-        return hits
+        return self._dated(hits)
+
+    def _dated(self, hits: list[SearchHit]) -> list[SearchHit]:
+        """Memories without a time of their own (a fact, a document) are dated by the last time
+        their sources were seen, not by when the memory was made: a fact from a chat of 8 May 2023
+        processed today is 8 May 2023's, for the answer model as for the user."""
+        undated = [h for h in hits if h.memory is not None and getattr(h.memory, "occurred_at", None) is None
+                   and h.sources]
+        if not undated:
+            return hits
+        seen = {o.id: o.time for o in self.store.observations(ids=[i for h in undated for i in h.sources])}
+        refs = {h.ref for h in undated}
+        return [dataclasses.replace(h, time=max((seen[i] for i in h.sources if i in seen), default=h.time))
+                if h.ref in refs else h for h in hits]
 
     def _nearest(self, content: str, depth: int, prefixes: tuple[str, ...]) -> list[str]:
         hits = self.index.query(self.embedder.embed([content])[0], depth, prefixes)

@@ -16,21 +16,23 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from memory.dialogue import speaker_tag
+from memory.dialogue import speaker_tag, voices
 from memory.models import Observation
+from memory.relative_dates import annotate
 from memory.terms import terms
 
 MAX_STATEMENTS = 8  # a batch's statements per model call (each becomes a fact or nothing)
 MIN_TERMS = 4  # distinct content terms: below this a line says too little to state a fact
 STATEMENT_CHARS = 300  # a long line is cut: one fact comes from one sentence or two
-_SENTENCES = re.compile(r"(?<=[.!?。！？؟])\s+|\n+")
+_SENTENCES = re.compile(r"(?<=[.!?؟])\s+|(?<=[。！？])\s*|\n+")  # CJK sentences end without a space
 _QUESTION = re.compile(r"[?？؟]\W*$")
 
 
 @dataclass(frozen=True)
 class Statement:
-    """A line that may state a fact: who says it (for a line of a conversation), its text, and the
-    question it answers, if any, from the observation `observation_id`."""
+    """A line that may state a fact: who says it (for a line of a conversation), its text (its
+    relative dates written out: "yesterday [7 May 2023]"), and the question it answers, if any,
+    from the observation `observation_id`."""
 
     observation_id: int
     text: str
@@ -47,11 +49,14 @@ class Statement:
 def statements(observations: Sequence[Observation], limit: int = MAX_STATEMENTS) -> list[Statement]:
     """Up to `limit` statements of `observations`, in order, each once (a window seen again
     repeats most of its text): a turn of a conversation without its questions, or a sentence of
-    a page, that carries at least MIN_TERMS content terms."""
+    a page, that carries at least MIN_TERMS content terms. A line is a turn of a conversation
+    when its speaker tag ("Anna: ...") is one of the observations' voices (memory.dialogue)."""
     out: list[Statement] = []
     seen: set[str] = set()
+    people = voices([o.text for o in observations])
     for o in observations:
-        speaker = speaker_tag(o.text)
+        tag = speaker_tag(o.text)
+        speaker = tag if tag in people else None
         body = o.text[len(speaker) + 1:] if speaker else o.text
         said = [p for p in _SENTENCES.split(body) if p.strip() and not _QUESTION.search(p)]
         pieces = [" ".join(" ".join(said).split())] if speaker else [" ".join(p.split()) for p in said]
@@ -60,7 +65,9 @@ def statements(observations: Sequence[Observation], limit: int = MAX_STATEMENTS)
             if key in seen or len(set(terms(piece))) < MIN_TERMS:
                 continue
             seen.add(key)
-            out.append(Statement(o.id, piece[:STATEMENT_CHARS], speaker, o.context if speaker else ""))
+            when = o.time.astimezone()
+            out.append(Statement(o.id, annotate(piece[:STATEMENT_CHARS], when), speaker,
+                                 o.context if speaker else ""))
             if len(out) >= limit:
                 return out
     return out

@@ -37,3 +37,25 @@ def terms(text: str) -> list[str]:
 def words(text: str) -> list[str]:
     """Runs of letters, digits and combining marks, in order."""
     return "".join(ch if unicodedata.category(ch)[0] in "LNM" else " " for ch in text).split()
+
+
+class Vocabulary:
+    """The content terms of a source text, asked whether it uses a term or a word of its stem: a
+    crude, language-blind stemmer (a shared first five letters, or a four-letter word and its
+    longer form), enough to see that "configured" and "opened" restate "configure" and "open"
+    where a summary words what a screen showed."""
+
+    def __init__(self, text: str) -> None:
+        self.terms = set(terms(text))
+        self._five = {t[:5] for t in self.terms if len(t) >= 5}
+        self._four = {t[:4] for t in self.terms if len(t) >= 4}
+        self._short = {t for t in self.terms if len(t) == 4}
+
+    def covers(self, term: str) -> bool:
+        if term in self.terms:
+            return True
+        if term.isdigit() or len(term) < 4:
+            return False
+        if len(term) == 4:
+            return term in self._four
+        return term[:5] in self._five or term[:4] in self._short

@@ -11,7 +11,6 @@ from app.cli import main
 from app.evaluation import run_locomo
 from memory.llm import FakeModel
 
-ROUTE = {"episodic": True, "semantic": True, "procedural": False, "resource": False, "vault": False, "core": False}
 
 
 def conversation(sample_id: str) -> dict:
@@ -42,14 +41,25 @@ def test_a_sample_of_questions_is_the_same_for_the_same_seed(tmp_path):
 def test_the_first_sessions_and_memories_per_type_grounded(tmp_path):
     data = tmp_path / "locomo.json"
     data.write_text(json.dumps([conversation("conv-a")]))
-    model = FakeModel([ROUTE, {"operations": []},
-                       {"operations": [{"op": "ADD", "id": 0, "name": "Rex", "summary": "Rex is the dog Ana adopted"},
-                                       {"op": "ADD", "id": 0, "name": "Ben", "summary": "Ben went hiking in the Alps"}]},
-                       {"operations": []}])
+    model = FakeModel([{"events": []},
+                       {"facts": ["Ana adopted a dog called Rex on 7 May 2023", "Ben went hiking in the Alps"]}])
     report = run_locomo(data, [5], answers=False, sessions=1, model=model)
     assert report.questions == 2  # the session-2 question is left out with its session
     assert report.memories_kept == {"episodic": 1, "semantic": 2}
     assert (report.memories_grounded, report.memories_checked, report.duplicate_facts) == (2, 2, 0)
+
+
+def test_a_repeated_fact_is_the_same_subject_saying_the_same_thing():
+    from app.evaluation import repeated_facts
+    from memory import SemanticFact
+    from memory.embed import MiniLMEmbedder
+
+    facts = [SemanticFact(name="Caroline", summary="Caroline wants to become a counsellor"),
+             SemanticFact(name="Caroline", summary="Caroline moved from Sweden four years ago"),
+             SemanticFact(name="caroline", summary="Caroline wants to become a counsellor."),
+             SemanticFact(name="Melanie", summary="Melanie wants to become a counsellor")]
+    pairs = repeated_facts(facts, MiniLMEmbedder())
+    assert [(a.name, b.summary) for a, b in pairs] == [("caroline", "Caroline wants to become a counsellor")]
 
 
 def test_the_cli_writes_each_answer_with_its_score(tmp_path):

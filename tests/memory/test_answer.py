@@ -59,8 +59,8 @@ def test_the_passage_that_answers_reaches_the_model_not_the_head_of_a_long_note(
     page = filler + " The --retry-max-time option limits the total time of all retries in seconds. " + filler
     hits = hits_for(store, page, query="retry max time option")
     messages, shown = build_messages("What does --retry-max-time limit?", hits, store)
-    assert "limits the total time of all retries" in messages[1]["content"] and shown
-    assert len(messages[1]["content"]) < 2000  # the note is cut to its passages, with ellipses
+    assert "limits the total time of all retries" in messages[-1]["content"] and shown
+    assert len(messages[-1]["content"]) < 2000  # the note is cut to its passages, with ellipses
     cut = passages(page, set(terms("retry max time")), budget=300)
     assert "--retry-max-time option limits" in cut and cut.startswith("…") and cut.endswith("…")
     assert passages("short text", set(), budget=300) == "short text"
@@ -93,8 +93,8 @@ def test_a_note_reaches_the_model_with_its_relative_dates_written_out(store):
                                            app="Chat", text="Caroline: I went to a LGBTQ support group yesterday.")])
     hits = Retriever(store, None).search("support group", 5)
     messages, _ = build_messages("When did Caroline go to the LGBTQ support group?", hits, store)
-    assert "yesterday [7 May 2023]" in messages[1]["content"]
-    assert "] 8 May 2023, " in messages[1]["content"]  # the note's own date, as people write it
+    assert "yesterday [7 May 2023]" in messages[-1]["content"]
+    assert "] 8 May 2023, " in messages[-1]["content"]  # the note's own date, as people write it
     assert annotate("no dates here", NOW) == "no dates here"
 
 
@@ -110,7 +110,7 @@ def test_text_that_addresses_the_assistant_stays_inside_its_note(store, attack):
     assert len(hits) == 2
     model = FakeModel(["Lunch with Ana on Friday."])
     answer("What is my password?", hits, store, model)
-    system, user = model.prompts[0][0]["content"], model.prompts[0][1]["content"]
+    system, user = model.prompts[0][0]["content"], model.prompts[0][-1]["content"]
     assert attack.split()[0] not in system
     quoted = json.dumps(" ".join(attack.split()), ensure_ascii=False)
     assert quoted in user  # one JSON string: its quotes and line breaks cannot end the note
@@ -167,15 +167,15 @@ def test_a_before_or_after_question_tells_the_model_which_moment_is_which(store)
     relations = {h.relation for h in hits}
     assert {"anchor", "after"} <= relations
     messages, _ = build_messages("What did I look at right after the curl documentation?", hits, store)
-    after = next(line for line in messages[1]["content"].splitlines() if "Lunch with Ana" in line)
-    assert "; just after that moment)" in after
+    after = next(line for line in messages[-1]["content"].splitlines() if "Lunch with Ana" in line)
+    assert "; just after that moment:" in after
 
 
 def test_a_note_with_its_own_clock_time_is_shown_without_its_save_time(store):
     hits = hits_for(store, "Q4 roadmap review moved to Thursday 15:00 in room Atlas", "Lunch menu: soup and bread",
                     query="roadmap review lunch menu")
     messages, _ = build_messages("When is the roadmap review?", hits, store)
-    lines = {line.split('"')[1]: line for line in messages[1]["content"].splitlines() if line.startswith("[")}
+    lines = {line.split('"')[1]: line for line in messages[-1]["content"].splitlines() if line.startswith("[")}
     assert lines["Q4 roadmap review moved to Thursday 15:00 in room Atlas"].startswith("[") and " 2026" not in \
         lines["Q4 roadmap review moved to Thursday 15:00 in room Atlas"]
-    assert "20 November 2026, 08:59 (observation, Mail)" in lines["Lunch menu: soup and bread"]
+    assert "20 November 2026, 08:59, Mail:" in lines["Lunch menu: soup and bread"]
