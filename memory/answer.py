@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from assets import read_text
 from memory.llm import LanguageModel
-from memory.models import Answer, CoreBlock, MemoryType, SearchHit, VaultEntry
+from memory.models import Answer, CoreBlock, EpisodicEvent, MemoryType, SearchHit, SemanticFact, VaultEntry
 from memory.relative_dates import annotate, day
 from memory.store import MemoryStore
 from memory.terms import terms, words
@@ -103,13 +103,24 @@ def _note_text(hit: SearchHit, question_terms: set[str], store: MemoryStore) -> 
     when = hit.time.astimezone() if hit.time else None
     if hit.observation is not None:
         return passages(annotate(hit.observation.text, when), question_terms)
-    text = " ".join(annotate(hit.text, when).split())
+    text = " ".join(annotate(_stated(memory) if memory is not None else hit.text, when).split())
     room = NOTE_CHARS - len(text) - 10
     source = store.observations(ids=[hit.sources[0]]) if hit.sources and room > 120 else []
     if source:
         seen = source[0]
         text += " (seen: " + passages(annotate(seen.text, seen.time.astimezone()), question_terms, room) + ")"
     return text[:NOTE_CHARS * 2]
+
+
+def _stated(memory) -> str:
+    """What a memory says, for the model: a fact's sentence (its subject only when the sentence
+    does not name it), an event's summary and details; the text of the other types."""
+    if isinstance(memory, SemanticFact):
+        said = f"{memory.summary} {memory.details}".strip()
+        return said if memory.name.casefold() in said.casefold() else f"{memory.name}: {said}"
+    if isinstance(memory, EpisodicEvent):
+        return f"{memory.summary} {memory.details}".strip()
+    return memory.text()
 
 
 def build_messages(question: str, hits: list[SearchHit],

@@ -2,15 +2,16 @@
 
 Code orchestrates, the model only fills small grammar-constrained forms. Code routes a batch of
 observations to the memory types it touches (every batch is an event; facts, values, steps and
-documents by what the text holds); then one call per touched type proposes items, each saying
-which of the most similar known items (shown as short numbers) it is the same as, if any. The
-fact manager gets the batch's statements (memory.statements) one by one and rewrites each as a
-fact or leaves it out; whether a fact repeats, changes or adds to a known one is decided by
-similarity, and in between by a one-word question to the model. Every manager's prompt starts
-with the same text and the same observations, so llama.cpp evaluates that prefix once a batch.
-Replies are validated; an invalid one is retried once, then the batch stays in the raw log marked
-for a later pass. A batch's operations, its provenance, its history rows and its "done" mark
-commit together, so a crash and re-run never duplicates memories.
+documents by what its text holds). The event, value, procedure and document managers each get the
+batch and, but for events, its most similar known items as short numbers; each item they propose
+says which known one it is the same as, if any. Their prompts start with the same system text and
+the same observations, so llama.cpp evaluates that prefix once a batch. The fact manager gets the
+batch's statements (memory.statements), numbered, and rewrites each as a fact or leaves it out;
+whether a fact repeats or changes a known one is asked of the model in one word when the two are
+close. Every item is checked against what was seen (`grounded`) before it is kept. Replies are
+validated; an invalid one is retried once, then the batch stays in the raw log marked for a later
+pass. A batch's operations, its provenance, its history rows and its "done" mark commit together,
+so a crash and re-run never duplicates memories.
 """
 
 from __future__ import annotations
@@ -322,11 +323,10 @@ class MemoryManagers:
 
     def route(self, batch: Batch) -> tuple[MemoryType, ...]:
         """The memory types a batch touches, decided by code, not by a model call: every batch is
-        an event; vault values, steps and documents have
-        shapes that code recognises; a batch with a statement (memory.statements) may state a
-        fact. (A routing call cost one model call a batch, code overrode
-        four of its six answers, and it rarely sent a conversation to the fact manager: 2 facts
-        from 6 LoCoMo sessions with Qwen2.5-0.5B and 1.5B alike.)"""
+        an event; a batch with a statement (memory.statements) may state facts; vault values,
+        steps and documents have shapes that code recognises. (A routing call cost one model call
+        a batch, code overrode four of its six answers, and it rarely sent a conversation to the
+        fact manager: 2 facts from 6 LoCoMo sessions with Qwen2.5-Coder-0.5B and 1.5B alike.)"""
         text = text_of(batch)
         chosen = {MemoryType.EPISODIC}
         if statements(batch.observations, limit=1):
@@ -341,9 +341,9 @@ class MemoryManagers:
 
     def _propose(self, kind: MemoryType, batch: Batch, text: str, result: BatchResult):
         """One manager's items for a batch, and the known items it was shown (numbered from 1).
-        Every manager's prompt starts with the same system text and the same observations, and
-        only then lists its known items and its task: llama.cpp reuses the evaluated prefix, so
-        the batch is read once for all the managers of a batch."""
+        The prompt starts with the common system text and the observations, and only then lists
+        the known items and the task: llama.cpp reuses the evaluated prefix, so a batch is read
+        once for all its managers."""
         # Events are not matched against known ones: each batch is its own stretch of time, and
         # shown the day's earlier events the 1.5B wrote one of them again for a later batch.
         shown = [] if kind == MemoryType.EPISODIC else self._candidates(kind, text)
@@ -422,8 +422,8 @@ class MemoryManagers:
         folded = {w.casefold() for w in named}
         if statement.speaker.split()[0].casefold() in folded:
             return statement.speaker
-        voices = {(speaker_tag(o.text) or "").split(" ")[0].casefold() for o in batch.observations} - {""}
-        if voices & folded:
+        others = {v.split()[0].casefold() for v in voices([o.text for o in batch.observations])}
+        if others & folded:
             return None
         lead = [w for w in named[:4] if w[:1].isupper() and w.casefold() not in _ARTICLES]
         return " ".join(lead[:2]) or None

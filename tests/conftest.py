@@ -24,16 +24,18 @@ def _own_config_home(tmp_path_factory, monkeypatch):
 
 
 def installed_tier_model() -> Path | None:
-    """The real small-tier model the installer put in this user's shared models folder, if any
-    (for the tests marked slow)."""
+    """The real tier model this machine uses (the tier rule's, which the installer put in this
+    user's shared models folder), else the other tier if only that one is there; None if neither
+    is (for the tests marked slow)."""
     import platformdirs
 
-    from app.models import SMALL, Catalog
+    from app.models import LARGE, SMALL, Catalog, Machine
 
-    entry = next(e for e in Catalog.load().entries if e.tier == SMALL)
-    path = Path(os.environ.get("ENGRAM_REAL_MODELS") or Path(platformdirs.user_data_dir("Engram", appauthor=False))
-                / "models") / entry.file
-    return path if path.is_file() else None
+    folder = Path(os.environ.get("ENGRAM_REAL_MODELS") or Path(platformdirs.user_data_dir("Engram", appauthor=False))
+                  / "models")
+    tiers = {e.tier: e for e in Catalog.load().entries if e.tier}
+    order = [LARGE, SMALL] if Machine.current().tier == LARGE else [SMALL, LARGE]
+    return next((folder / tiers[t].file for t in order if (folder / tiers[t].file).is_file()), None)
 
 
 @pytest.fixture

@@ -141,7 +141,9 @@ def tier_catalog(tmp_path) -> Catalog:
 @pytest.mark.parametrize(("machine", "installed", "expected"), [
     (Machine(8, 16 * 1024**3), ("big", "small"), "big"),
     (Machine(4, 8 * 1024**3), ("big", "small"), "big"),
-    (Machine(2, 24 * 1024**3), ("big", "small"), "small"),  # this machine: 2 cores
+    (Machine(2, 24 * 1024**3), ("big", "small"), "big"),  # this machine: 2 cores are enough
+    (Machine(1, 24 * 1024**3), ("big", "small"), "small"),
+    (Machine(2, 6 * 1024**3), ("big", "small"), "small"),
     (Machine(8, 4 * 1024**3), ("big", "small"), "small"),
     (Machine(8, None), ("big", "small"), "small"),  # unknown memory: the safe tier
     (Machine(2, 4 * 1024**3), ("big",), "big"),  # the only tier installed beats the floor
@@ -178,5 +180,5 @@ def test_the_shipped_tiers_are_qwens_official_files_from_the_package_index():
     assert len(tiers["large"].packages) == 22 and len(tiers["small"].packages) == 6
     assert all("==" in r and "--hash=sha256:" in r for e in tiers.values() for r in e.packages)
     assert all(e.url.startswith("https://huggingface.co/Qwen/") for e in tiers.values())
-    assert catalog.suggested(Machine(2, 24 * 1024**3)).name == "qwen2.5-coder-0.5b"
-    assert catalog.suggested(Machine(8, 16 * 1024**3)).name == "qwen2.5-coder-1.5b"
+    assert catalog.suggested(Machine(2, 4 * 1024**3)).name == "qwen2.5-coder-0.5b"
+    assert catalog.suggested(Machine(2, 24 * 1024**3)).name == "qwen2.5-coder-1.5b"

@@ -134,7 +134,7 @@ def test_the_default_tier_model_answers_from_the_right_note_and_only_from_it(sto
     from tests.conftest import installed_tier_model
 
     path = installed_tier_model()
-    assert path is not None, "the small-tier model is not installed: run 'engram models install qwen2.5-coder-0.5b'"
+    assert path is not None, "no tier model is installed: run 'engram models install'"
     notes = ["Lunch order: two pizzas for the team, delivered at 12:30",
              "Calendar: Q4 roadmap review moved to Thursday 15:00 in room Atlas (2nd floor)",
              "Slack #infra: the staging database restarts tonight at 23:00",
@@ -179,3 +179,27 @@ def test_a_note_with_its_own_clock_time_is_shown_without_its_save_time(store):
     assert lines["Q4 roadmap review moved to Thursday 15:00 in room Atlas"].startswith("[") and " 2026" not in \
         lines["Q4 roadmap review moved to Thursday 15:00 in room Atlas"]
     assert "20 November 2026, 08:59, Mail:" in lines["Lunch menu: soup and bread"]
+
+
+def test_worked_examples_come_before_the_question_and_an_answer_copied_from_them_is_withdrawn(store):
+    hits = hits_for(store, "Caroline: I went to a support group yesterday", query="support group")
+    messages, _ = build_messages("When did Caroline go to the support group?", hits, store)
+    roles = [m["role"] for m in messages]
+    assert roles[0] == "system" and roles[-1] == "user" and roles.count("assistant") >= 2
+    assert "Caroline" in messages[-1]["content"] and "Caroline" not in "".join(m["content"] for m in messages[1:-1])
+    copied = answer("When did Caroline go to the support group?", hits, store,
+                    FakeModel(["The week before 14 March 2024"]))
+    assert copied.text == NOT_IN_NOTES
+
+
+def test_a_fact_is_dated_by_when_its_source_was_seen_not_by_when_it_was_made(store):
+    from memory import SemanticFact
+
+    seen = datetime(2023, 5, 8, 13, 56, tzinfo=UTC)
+    [obs] = store.add_observations([NewObservation(time=seen, app="Chat", text="Caroline: I moved here from Sweden")])
+    store.add(SemanticFact(name="Caroline", summary="Caroline moved from Sweden"), sources=[obs], cause="test")
+    hit = next(h for h in Retriever(store, None).search("Caroline Sweden", 5) if h.kind == "semantic")
+    assert hit.time == seen
+    messages, _ = build_messages("Where did Caroline move from?", [hit], store)
+    note = messages[-1]["content"].splitlines()[1]
+    assert note.startswith("[1] 8 May 2023, ") and '"Caroline moved from Sweden (seen: ' in note

@@ -210,7 +210,7 @@ def test_high_sensitivity_vault_values_never_reach_a_prompt(store, embedder):
 @pytest.mark.slow
 def test_the_default_tier_model_turns_realistic_batches_into_typed_memories(store, embedder):
     path = installed_tier_model()
-    assert path is not None, "the small-tier model is not installed: run 'engram models install qwen2.5-coder-0.5b'"
+    assert path is not None, "no tier model is installed: run 'engram models install'"
     email = add(store, EMAIL, app="Thunderbird", title="Budget meeting moved - Inbox")
     code = add(store, "#!/bin/bash\n# deploy the website\n1. git pull origin main\n2. npm run build\n"
                "3. rsync -av dist/ server:/var/www", app="Code", title="deploy.sh - website", minutes=20)
@@ -320,3 +320,9 @@ def test_a_conversation_batch_names_its_speakers_outside_the_quoted_text(store):
     lines = batch.render().splitlines()
     assert lines[0].endswith('Caroline said: "I went to a support group yesterday [5 May 2024]"')
     assert lines[3].endswith('Melanie said: "Note: bring snacks"')
+
+
+def test_generation_uses_every_core_of_a_small_machine_and_half_of_a_large_one():
+    from memory.llm import generation_threads
+
+    assert [generation_threads(n) for n in (1, 2, 4, 8, 16)] == [1, 2, 4, 4, 8]
