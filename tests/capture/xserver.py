@@ -88,14 +88,15 @@ class XServer:
 
     def _start_wm(self) -> None:
         # openbox now and then exits at once with status 1 and no message when several X
-        # servers start together on one machine; a second try works.
-        for _ in range(3):
+        # servers start together on one machine, or the machine is busy; a later try works.
+        for attempt in range(5):
             wm = subprocess.Popen(["openbox", "--sm-disable"], env=self.env,
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             self._procs.append(wm)
             self._wait(lambda wm=wm: self._has_wm() or wm.poll() is not None, "openbox did not start")
             if wm.poll() is None:
                 return
+            time.sleep(0.5 * (attempt + 1))
         raise RuntimeError(f"openbox did not start (exit code {wm.returncode})")
 
     @staticmethod
