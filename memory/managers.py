@@ -22,6 +22,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import cached_property
 
 import numpy as np
 
@@ -89,6 +90,17 @@ class Batch:
     def ids(self) -> list[int]:
         return [o.id for o in self.observations]
 
+    @cached_property
+    def statements(self) -> list[Statement]:
+        """All the batch's statements (memory.statements), found once for routing, the fact
+        manager and the floor's summary."""
+        return statements(self.observations, limit=10_000)
+
+    @cached_property
+    def voices(self) -> set[str]:
+        """The people speaking in the batch (memory.dialogue.voices)."""
+        return voices([o.text for o in self.observations])
+
     def render(self, budget: int = BATCH_MAX_CHARS) -> str:
         """The batch as compact text for a prompt, each observation with its time and app. Lines a
         window already showed earlier in the batch are left out (a window seen again repeats most
@@ -96,7 +108,7 @@ class Batch:
         lines, used = [], 0
         per_obs = max(200, budget // max(1, len(self.observations)))
         shown: dict[tuple[str, str], set[str]] = {}
-        speakers = voices([o.text for o in self.observations])
+        speakers = self.voices
         for o in self.observations:
             seen = shown.setdefault((o.app, o.title), set())
             fresh = [ln for ln in (" ".join(x.split()) for x in o.text.splitlines()) if ln and ln not in seen]
@@ -329,7 +341,7 @@ class MemoryManagers:
         fact manager: 2 facts from 6 LoCoMo sessions with Qwen2.5-Coder-0.5B and 1.5B alike.)"""
         text = text_of(batch)
         chosen = {MemoryType.EPISODIC}
-        if statements(batch.observations, limit=1):
+        if batch.statements:
             chosen.add(MemoryType.SEMANTIC)
         if _CONTACT_HINT.search(text):
             chosen.add(MemoryType.VAULT)
@@ -360,7 +372,7 @@ class MemoryManagers:
         most two calls a batch; a long page keeps its statements with the most content terms);
         then each kept fact's relation to what is known. Model calls happen here, never inside
         the batch's write transaction."""
-        found = statements(batch.observations, limit=10_000)
+        found = batch.statements
         if len(found) > 2 * MAX_STATEMENTS:
             rich = sorted(range(len(found)), key=lambda i: -len(set(terms(found[i].text))))[:2 * MAX_STATEMENTS]
             found = [found[i] for i in sorted(rich)]
@@ -422,7 +434,7 @@ class MemoryManagers:
         folded = {w.casefold() for w in named}
         if statement.speaker.split()[0].casefold() in folded:
             return statement.speaker
-        others = {v.split()[0].casefold() for v in voices([o.text for o in batch.observations])}
+        others = {v.split()[0].casefold() for v in batch.voices}
         if others & folded:
             return None
         lead = [w for w in named[:4] if w[:1].isupper() and w.casefold() not in _ARTICLES]
@@ -494,10 +506,12 @@ class MemoryManagers:
         if memory is None:
             return None
         evidence = evidence_of(batch, about=subject_of(memory))
-        if not grounded(memory, evidence) and isinstance(memory, EpisodicEvent) and memory.details:
-            memory = replace(memory, details="")  # embellished details ("from their departments") go
         if not grounded(memory, evidence):
-            return None
+            if not (isinstance(memory, EpisodicEvent) and memory.details):
+                return None
+            memory = replace(memory, details="")  # embellished details ("from their departments") go
+            if not grounded(memory, evidence):
+                return None
         number = item.get("same_as", 0)
         target = shown[number - 1] if isinstance(number, int) and 1 <= number <= len(shown) else None
         if target is not None and not _same_subject(target, memory):
@@ -533,7 +547,7 @@ class MemoryManagers:
         # central of the batch's statements, not its first line (a chat's "Hey Mel!") nor a
         # "Thanks, Caroline!" whose name recurs in every line.
         by_id = {o.id: o for o in batch.observations}
-        said = [replace(by_id[st.observation_id], text=st.text) for st in statements(batch.observations, limit=50)]
+        said = [replace(by_id[st.observation_id], text=st.text) for st in batch.statements[:50]]
         summary = " ".join((first.title or episode_summary(said or batch.observations, 200) or first.app
                             or "activity").split())[:200]
         details = " / ".join(lines)[:600]
