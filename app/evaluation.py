@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import random
 import secrets
+import shutil
 import tempfile
 import time
 from collections.abc import Callable
@@ -28,6 +31,7 @@ class EvalReport:
     raw_only: bool
     scores: dict[str, dict[str, float]]
     ingest_seconds: float
+    reused: int = 0  # conversations whose ingested store was reused from --store-dir
     memories_created: dict[str, int] = field(default_factory=dict)
     model_calls: int = 0
     failed_batches: int = 0
@@ -57,7 +61,9 @@ class EvalReport:
         if "answer_f1" in self.scores:
             lines.append(f"answers: {self.answered} questions with {self.model or 'the active model'}, "
                          f"{self.answer_seconds / max(1, self.answered):.1f} s each")
-        lines.append(f"ingestion: {self.ingest_seconds:.0f} s, {self.model_calls} model calls, "
+        lines.append(f"ingestion: {self.ingest_seconds:.0f} s"
+                     + (f" ({self.reused} stores reused, their ingestion not counted)" if self.reused else "")
+                     + f", {self.model_calls} model calls, "
                      f"{self.failed_batches} batches kept raw; memories kept: "
                      + (", ".join(f"{k} {n}" for k, n in sorted(self.memories_kept.items())) or "none"))
         if not self.raw_only:
@@ -74,10 +80,16 @@ class EvalReport:
 def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answers: bool = True,
                limit: int | None = None, only: tuple[str, ...] = (), questions: int | None = None,
                seed: int = 0, sessions: int | None = None, progress: Callable[[str], None] | None = None,
-               model=None) -> EvalReport:
+               model=None, store_dir: Path | None = None) -> EvalReport:
     """Recall@k of the evidence for every question; answer F1 for all of them, or for `questions`
     sampled with `seed` (the same seed gives the same sample, whatever the model). `sessions`
-    keeps each conversation's first N sessions and the questions whose evidence lies in them."""
+    keeps each conversation's first N sessions and the questions whose evidence lies in them.
+
+    `store_dir`: keep each conversation's ingested store there, with its key in a file beside it
+    (public benchmark data only), and reuse it when the same file, conversation, sessions, mode
+    and model come again: ingestion with the memory managers takes about an hour a conversation
+    on 2 cores, while a change to search or answers needs only the questions asked again. A store
+    made under other settings is rebuilt."""
     try:
         samples = json.loads(Path(file).read_text())
     except (OSError, ValueError) as exc:
@@ -93,17 +105,20 @@ def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answer
     report = EvalReport(file=Path(file).name, conversations=len(conversations),
                         questions=sum(len(c.questions) for c in conversations), raw_only=raw_only,
                         scores={}, ingest_seconds=0.0)
+    digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
     with tempfile.TemporaryDirectory(prefix="engram-eval-") as tmp:
         for n, conv in enumerate(conversations):
-            paths = Paths(Path(tmp) / f"c{n}")
-            paths.ensure()
-            key = secrets.token_bytes(32)
-            engram = Engram(paths, MemoryStore.create(paths.database, key), key)
+            settings = {"file": digest, "conversation": conv.sample_id, "sessions": sessions,
+                        "raw_only": raw_only}
+            if not raw_only:
+                settings["model"] = _model_name(model, Paths(Path(tmp)))
+            engram, fresh = _open_store(Path(tmp) / f"c{n}", store_dir, settings)
+            report.reused += not fresh
             if model is not None:
                 engram.set_model(model)
             with engram:
                 start = time.perf_counter()
-                for number, (_, turns) in enumerate(conv.sessions, start=1):
+                for number, (_, turns) in enumerate(conv.sessions if fresh else (), start=1):
                     engram.store.add_observations(list(turns))
                     if not raw_only:
                         if progress:
@@ -115,7 +130,9 @@ def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answer
                         for kind, count in result.created.items():
                             report.memories_created[kind] = report.memories_created.get(kind, 0) + count
                 engram.prepare_index()
-                ingest += time.perf_counter() - start
+                if fresh:
+                    ingest += time.perf_counter() - start
+                    _mark_complete(engram, store_dir, settings)
                 observations = engram.store.observations()
                 source_ids = {o.id: o.source_id for o in observations}
                 _count_memories(report, engram.store.memories(), {o.id: o for o in observations}, engram.embedder)
@@ -148,6 +165,48 @@ def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answer
     report.scores = scores.summary()
     report.ingest_seconds = ingest
     return report
+
+
+def _model_name(model, paths: Paths) -> str:
+    """The model the memories are made with: the one given, else the one an Engram there picks."""
+    if model is not None:
+        return getattr(model, "name", type(model).__name__)
+    if os.environ.get("ENGRAM_MODEL"):
+        return Path(os.environ["ENGRAM_MODEL"]).name
+    from app import models
+
+    path = models.default_choice(paths, models.Catalog.load()).path
+    return path.name if path is not None else "none"
+
+
+def _open_store(tmp: Path, store_dir: Path | None, settings: dict) -> tuple[Engram, bool]:
+    """(an Engram over the conversation's store, whether it is new and must be filled)."""
+    if store_dir is None:
+        home = tmp
+    else:
+        home = Path(store_dir) / "-".join(str(settings[k]) for k in ("conversation", "sessions", "raw_only"))
+        manifest = home / "eval-settings.json"
+        try:
+            if json.loads(manifest.read_text()) == settings:
+                key = bytes.fromhex((home / "eval-key").read_text().strip())
+                paths = Paths(home)
+                return Engram(paths, MemoryStore.open(paths.database, key), key), False
+        except (OSError, ValueError):
+            pass  # no finished store made under these settings: make it again
+        shutil.rmtree(home, ignore_errors=True)
+    paths = Paths(home)
+    paths.ensure()
+    key = secrets.token_bytes(32)
+    if store_dir is not None:
+        (home / "eval-key").write_text(key.hex())
+        (home / "eval-key").chmod(0o600)
+    return Engram(paths, MemoryStore.create(paths.database, key), key), True
+
+
+def _mark_complete(engram: Engram, store_dir: Path | None, settings: dict) -> None:
+    """A store is reused only once its ingestion finished (an interrupted one is made again)."""
+    if store_dir is not None:
+        (engram.paths.root / "eval-settings.json").write_text(json.dumps(settings))
 
 
 def _first_sessions(conv: Conversation, n: int | None) -> Conversation:

@@ -111,9 +111,13 @@ def eval_group() -> None:
 @click.option("--sessions", type=int, help="Only each conversation's first N sessions (and their questions).")
 @click.option("--answers-file", type=click.Path(dir_okay=False, path_type=Path),
               help="Write each question, gold answer, answer and F1 to this file (JSON lines).")
+@click.option("--store-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Keep each conversation's ingested store here and reuse it next time "
+                   "(same file, sessions, mode and model): search and answers change without ingesting again.")
 @click.option("--json", "as_json", is_flag=True)
 @friendly
-def eval_locomo(file, ks, raw_only, answers, limit, only, questions, seed, sessions, answers_file, as_json) -> None:
+def eval_locomo(file, ks, raw_only, answers, limit, only, questions, seed, sessions, store_dir, answers_file,
+                as_json) -> None:
     """Evidence recall@k (and answer F1) on a LoCoMo file, in a fresh temporary store."""
     from app.evaluation import run_locomo
 
@@ -122,7 +126,8 @@ def eval_locomo(file, ks, raw_only, answers, limit, only, questions, seed, sessi
     except ValueError:
         raise AppError(f"--k takes numbers separated by commas, not {ks!r}") from None
     report = run_locomo(file, cutoffs, raw_only=raw_only, answers=answers, limit=limit, only=only,
-                        questions=questions, seed=seed, sessions=sessions, progress=None if as_json else click.echo)
+                        questions=questions, seed=seed, sessions=sessions, progress=None if as_json else click.echo,
+                        store_dir=store_dir)
     if answers_file is not None:
         answers_file.write_text("".join(json.dumps(a, ensure_ascii=False) + "\n" for a in report.answers_given),
                                 encoding="utf-8")

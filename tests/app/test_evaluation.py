@@ -17,7 +17,8 @@ def conversation(sample_id: str) -> dict:
     for n, day in ((1, "8 May, 2023"), (2, "20 May, 2023")):
         conv[f"session_{n}_date_time"] = f"1:56 pm on {day}"
         conv[f"session_{n}"] = [
-            {"speaker": "Ana", "dia_id": f"D{n}:1", "text": f"I adopted a dog called Rex {'yesterday' if n == 1 else 'again'}."},
+            {"speaker": "Ana", "dia_id": f"D{n}:1",
+             "text": f"I adopted a dog called Rex {'yesterday' if n == 1 else 'again'}."},
             {"speaker": "Ben", "dia_id": f"D{n}:2", "text": f"Ben went hiking in the Alps in session {n}."},
         ]
     qa = [{"question": "When did Ana adopt Rex?", "answer": "7 May 2023", "evidence": ["D1:1"], "category": 2},
@@ -71,3 +72,20 @@ def test_the_cli_writes_each_answer_with_its_score(tmp_path):
     assert "conv-a recall@5" in result.output and out.read_text() == ""
     missing = CliRunner().invoke(main, ["eval", "locomo", str(data), "--conversation", "conv-z"])
     assert missing.exit_code != 0 and "no conversation" in missing.output
+
+
+def test_a_kept_store_is_reused_only_under_the_same_settings(tmp_path):
+    data, stores = tmp_path / "locomo.json", tmp_path / "stores"
+    data.write_text(json.dumps([conversation("conv-a")]))
+    model = FakeModel(["[]"] * 50)
+    first = run_locomo(data, [5], answers=False, sessions=1, model=model, store_dir=stores)
+    calls = len(model.prompts)
+    again = run_locomo(data, [5], answers=False, sessions=1, model=model, store_dir=stores)
+    assert (first.reused, again.reused) == (0, 1)
+    assert len(model.prompts) == calls  # nothing was ingested again
+    assert again.scores == first.scores
+    assert "1 stores reused" in again.table()
+    other = run_locomo(data, [5], answers=False, sessions=2, model=model, store_dir=stores)
+    assert other.reused == 0 and len(model.prompts) > calls  # other sessions: made anew
+    (stores / "conv-a-2-False" / "eval-settings.json").write_text("{}")  # as if interrupted
+    assert run_locomo(data, [5], answers=False, sessions=2, model=model, store_dir=stores).reused == 0
