@@ -214,11 +214,14 @@ def _ocr() -> Check:
 
 def _embeddings() -> Check:
     def embed() -> str:
-        from memory.embed import MiniLMEmbedder
+        from memory.embed import MiniLMEmbedder, MultilingualEmbedder
 
-        embedder = MiniLMEmbedder()
-        vectors = embedder.embed(["the budget review is on Thursday"])
-        return f"{embedder.name}: {vectors.shape[1]} dimensions"
+        said = []
+        for embedder, text in ((MiniLMEmbedder(), "the budget review is on Thursday"),
+                               (MultilingualEmbedder(), "预算评审会议在星期四")):
+            vectors = embedder.embed([text])
+            said.append(f"{embedder.name}: {vectors.shape[1]} dimensions")
+        return "; ".join(said)
 
     return _timed("embedding model", embed)
 

@@ -40,7 +40,7 @@ from memory import (
     unlock_key_file,
 )
 from memory.answer import answer
-from memory.embed import Embedder, MiniLMEmbedder
+from memory.embed import Embedder, MiniLMEmbedder, MultilingualEmbedder
 from memory.errors import ModelError
 from memory.llm import FakeModel, LanguageModel, LlamaModel
 from memory.managers import (
@@ -284,7 +284,8 @@ class Engram:
             # the opt-in for larger stores: settings `vector_index` = "chroma".
             index = ChromaIndex(self.embedder.dim) if self.store.setting("vector_index", "exact") == "chroma" \
                 else None
-            self._retriever = Retriever(self.store, self.embedder, index)
+            # The multilingual model loads only once some text needs it (memory.embed).
+            self._retriever = Retriever(self.store, self.embedder, index, multilingual=MultilingualEmbedder())
         return self._retriever
 
     def prepare_index(self) -> int:

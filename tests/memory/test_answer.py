@@ -158,7 +158,8 @@ def test_the_default_tier_model_answers_from_the_right_note_and_only_from_it(sto
 def test_a_before_or_after_question_tells_the_model_which_moment_is_which(store):
     base = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
     store.add_observations([
-        NewObservation(time=base, app="Terminal", title="man bash", text="Bash introduction: a shell is a command processor"),
+        NewObservation(time=base, app="Terminal", title="man bash",
+                       text="Bash introduction: a shell is a command processor"),
         NewObservation(time=base + timedelta(minutes=5), app="Firefox", title="curl docs",
                        text="curl documentation: transfer data with URLs"),
         NewObservation(time=base + timedelta(minutes=9), app="Mail", title="Inbox", text="Lunch with Ana on Friday"),
