@@ -12,8 +12,9 @@ recall@10 conv-26 / conv-30 with MiniLM 78.2 / 78.7, USE-multilingual alone 75.8
 fused in one vector 77.9 / 77.5 (bge-small-en-v1.5, English only: 78.1 / 77.5). On paraphrased
 notes in Chinese, Russian and German (8 each, one question per note) USE-multilingual put the
 right note first 8, 7 and 6 times against MiniLM's 5, 3 and 5, and English questions about the
-Chinese notes 8 times against 3. So text with enough letters of a non-Latin script gets a USE
-vector beside its MiniLM one (`needs_multilingual`), and English figures do not move.
+Chinese notes 8 times against 3. So once a store holds text with enough letters of a non-Latin
+script (`needs_multilingual`), its items get a USE vector beside their MiniLM one; a store of
+Latin-script text has none, and English figures do not move.
 """
 
 from __future__ import annotations

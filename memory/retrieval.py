@@ -17,10 +17,11 @@ People are handled apart from content. A small sentence embedding is dominated b
 of known speakers are taken out of the query's content; a named speaker instead ranks their own
 lines up in a layer of its own. Measured on LoCoMo (dev split): recall@10 58.8 -> 72.0.
 
-Text in other scripts (memory.embed.needs_multilingual) also has a vector of the multilingual
-embedder, in an index of its own; when that index holds anything, every question (in any
-language: an English question finds a Chinese note) is one more layer over it. A store with
-only Latin-script text never builds it, and its search is what it was.
+Once a store holds text in another script (memory.embed.needs_multilingual), every item also
+has a vector of the multilingual embedder, in an index of its own, and every question (in any
+language: an English question finds a Chinese note, a Russian one an English page) is one more
+layer over it. A store with only Latin-script text never builds it, and its search is what it
+was.
 """
 
 from __future__ import annotations
@@ -109,6 +110,7 @@ class Retriever:
         # Vectors of text in other scripts only (a few, or all of a Chinese user's): exact search.
         self.multilingual = multilingual
         self.multilingual_index = ExactIndex(multilingual.dim) if multilingual is not None else None
+        self._multilingual_all = False  # every item has a multilingual vector (memory.embed)
         self.speakers: frozenset[str] = frozenset()
         self._loaded = False
 
@@ -157,22 +159,28 @@ class Retriever:
         return added
 
     def _sync_multilingual(self, batch: int) -> int:
-        """The multilingual vectors of what needs one; the rest is stored with an empty vector,
-        so that it is not offered again (a few bytes a row)."""
+        """Multilingual vectors: none while every text is in Latin script (each item is stored
+        with an empty vector, a few bytes, so that it is not offered again); from the first text
+        in another script on, one for every item, those noted before included, so that a question
+        in Russian also finds an English page."""
         added = 0
         while True:
             obs, mems = self.store.unembedded(self._multilingual_model, batch)
             items = [(f"obs:{o.id}", _vector_text(o)) for o in obs] + [(m.id, m.text()) for m in mems]
             if not items:
                 return added
-            wanted = [(ref, text) for ref, text in items if needs_multilingual(text)]
-            blobs = {ref: b"" for ref, _ in items}
-            if wanted:
-                vectors = self.multilingual.embed([t for _, t in wanted]).astype(np.float32)
-                blobs.update({ref: v.tobytes() for (ref, _), v in zip(wanted, vectors, strict=True)})
-                self.multilingual_index.add([r for r, _ in wanted], vectors)
-                added += len(wanted)
-            self.store.put_embeddings(self._multilingual_model, blobs)
+            if not self._multilingual_all:
+                if not any(needs_multilingual(text) for _, text in items):
+                    self.store.put_embeddings(self._multilingual_model, {ref: b"" for ref, _ in items})
+                    continue
+                self._multilingual_all = True
+                self.store.drop_empty_embeddings(self._multilingual_model)
+                continue
+            vectors = self.multilingual.embed([t for _, t in items]).astype(np.float32)
+            self.store.put_embeddings(self._multilingual_model, {
+                ref: v.tobytes() for (ref, _), v in zip(items, vectors, strict=True)})
+            self.multilingual_index.add([r for r, _ in items], vectors)
+            added += len(items)
 
     def load_index(self) -> None:
         """Every stored vector into the index (at unlock)."""
@@ -186,10 +194,14 @@ class Retriever:
         if refs:
             self.index.add(refs, np.stack(vecs))
         if self.multilingual is not None:
-            pairs = [(ref, blob) for ref, blob in self.store.embeddings(self._multilingual_model) if blob]
+            stored = list(self.store.embeddings(self._multilingual_model))
+            pairs = [(ref, blob) for ref, blob in stored if blob]
             if pairs:
                 self.multilingual_index.add([r for r, _ in pairs],
                                             np.stack([np.frombuffer(b, dtype=np.float32) for _, b in pairs]))
+                if len(pairs) < len(stored):  # noted as needing none before the switch: offered again
+                    self.store.drop_empty_embeddings(self._multilingual_model)
+            self._multilingual_all = bool(pairs)
         self._loaded = True
 
     def forget(self, refs: Sequence[str]) -> None:

@@ -1159,6 +1159,15 @@ class MemoryStore:
                 [(ref, model, blob) for ref, blob in vectors.items()],
             )
 
+    def drop_empty_embeddings(self, model: str) -> int:
+        """Remove the empty vectors of `model` (items noted as needing none), so that they are
+        offered by `unembedded` again; returns how many."""
+        if self.read_only or self.damage is not None:
+            return 0
+        with self.transaction():
+            return self._conn.execute(
+                "DELETE FROM embeddings WHERE model = ? AND length(vector) = 0", (model,)).rowcount
+
     def embeddings(self, model: str) -> Iterator[tuple[str, bytes]]:
         """Every stored vector of `model`, as (ref, float32 bytes)."""
         with self._lock:

@@ -305,7 +305,7 @@ def test_a_note_in_another_script_is_found_by_its_meaning(store, embedder, multi
                            + [NewObservation(time=NOW, app="Notes", text="The budget review is on Thursday")])
     retriever = Retriever(store, embedder, multilingual=multilingual)
     retriever.sync_index()
-    assert len(retriever.multilingual_index) == len(PARAPHRASED)  # the English note has none
+    assert len(retriever.multilingual_index) == len(PARAPHRASED) + 1  # the English note too
     assert retriever.search(question, 3)[0].text == note
     # MiniLM alone reads these scripts as unknown pieces: it does not find them all
     english_only = Retriever(store, embedder)
@@ -323,17 +323,27 @@ def test_an_english_question_finds_a_chinese_note(store, embedder, multilingual)
     assert retriever.search("What is wrong with my laptop?", 3)[0].text == "我的新笔记本电脑屏幕坏了，送去维修"
 
 
-def test_multilingual_vectors_are_kept_loaded_again_and_forgotten(store, embedder, multilingual):
-    store.add_observations([NewObservation(time=NOW, app="Notes", text=t) for t in [
-        "Совещание по бюджету в четверг", "The budget review is on Thursday"]])
+def test_a_russian_question_finds_an_english_page(store, embedder, multilingual):
+    store.add_observations([NewObservation(time=NOW, app="Mail", text=t) for t in [
+        "The budget review moved to Thursday at 3 pm", "Flowers and a cake for mum's birthday",
+        "Я записался к стоматологу на следующий вторник"]])
+    retriever = Retriever(store, embedder, multilingual=multilingual)
+    retriever.sync_index()
+    assert retriever.search("Когда встреча по бюджету?", 3)[0].text == "The budget review moved to Thursday at 3 pm"
+
+
+def test_the_first_text_in_another_script_gives_every_item_a_multilingual_vector(store, embedder, multilingual):
+    store.add_observations([NewObservation(time=NOW, app="Notes", text="The budget review is on Thursday")])
     first = Retriever(store, embedder, multilingual=multilingual)
-    assert first.sync_index() == 3  # two MiniLM vectors, one multilingual
-    assert first.sync_index() == 0  # the English line is not offered again
+    assert first.sync_index() == 1 and len(first.multilingual_index) == 0  # Latin script only: none
+    store.add_observations([NewObservation(time=NOW, app="Notes", text="Совещание по бюджету в четверг")])
+    assert first.sync_index() == 3  # the new line's two vectors, and the English line's second
+    assert first.sync_index() == 0
     again = Retriever(store, embedder, multilingual=multilingual)
     again.load_index()
-    assert len(again.multilingual_index) == 1 and again.sync_index() == 0
-    again.forget(["obs:1"])
-    assert len(again.multilingual_index) == 0
+    assert len(again.multilingual_index) == 2 and again.sync_index() == 0
+    again.forget(["obs:2"])
+    assert len(again.multilingual_index) == 1
 
 
 def test_an_older_store_keeps_its_vectors_and_gets_multilingual_ones(tmp_path, key, monkeypatch, embedder,
@@ -350,8 +360,8 @@ def test_an_older_store_keeps_its_vectors_and_gets_multilingual_ones(tmp_path, k
     monkeypatch.undo()
     with MemoryStore.open(path, key) as new:
         retriever = Retriever(new, embedder, multilingual=multilingual)
-        assert retriever.sync_index() == 1  # MiniLM's two were kept; the Russian line gets its second
-        assert len(retriever.index) == 2 and len(retriever.multilingual_index) == 1
+        assert retriever.sync_index() == 2  # MiniLM's two were kept; each line gets its second
+        assert len(retriever.index) == 2 and len(retriever.multilingual_index) == 2
 
 
 def test_an_english_store_never_loads_the_multilingual_model(seeded, store, embedder):
