@@ -152,3 +152,19 @@ def test_enter_typed_before_the_results_opens_the_best_match(qtbot, session):
                     and o.id == best.observation.id, timeout=10_000)
     assert best.observation.app == "Thunderbird"
     idle(qtbot, session.worker)
+
+
+def test_a_question_in_russian_finds_an_english_mail_and_a_chinese_note(qtbot, session):
+    session.engram.store.add_observations([
+        NewObservation(time=datetime.combine(DAY, time(16, 0)).astimezone(), app="Mail", title="Budget",
+                       text="The budget review moved to Thursday at 3 pm"),
+        NewObservation(time=datetime.combine(DAY, time(16, 5)).astimezone(), app="WeChat", title="李娜",
+                       text="李娜: 我的火车周五早上八点十二分从北京南站出发")])
+    session.engram.prepare_index()
+    view = open_search(qtbot, session)
+    asked = (("Когда встреча по бюджету?", "Mail"), ("train departure from Beijing South station", "WeChat"))
+    for question, app in asked:
+        view.query.setText(question)  # as an input method commits it (keyClicks types Latin-1 only)
+        qtbot.waitUntil(lambda q=question: view.searched == q, timeout=10_000)
+        best = min((f for g in view.groups for f in g.items), key=lambda f: f.rank)
+        assert best.observation.app == app, question
