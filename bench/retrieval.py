@@ -4,6 +4,9 @@ at unlock, and the brute-force (exact numpy) baseline in the same run.
     .venv/bin/python bench/retrieval.py [--memories 10000] [--observations 10000] [--queries 200]
         [--cjk-share 0.1] [--random-vectors] [--index exact] [--no-multilingual]
 
+--no-multilingual also times each index without the multilingual layer, on the same store, in the
+same run ("-ml" rows): the ratio of the two is the layer's cost.
+
 Queries are asked with a "now" (as the app does), so time phrases in them are read. It also prints
 the database size on disk, each full-text index's share of it, and the unlock time (open the store
 and load the vectors). --random-vectors stores random unit vectors instead of embedding every item
@@ -90,7 +93,7 @@ def main() -> None:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--cjk-share", type=float, default=0.0)
     ap.add_argument("--no-multilingual", action="store_true",
-                    help="search without the multilingual vector layer (the baseline of before it)")
+                    help="also time each index without the multilingual vector layer (the baseline before it)")
     ap.add_argument("--random-vectors", action="store_true")
     ap.add_argument("--index", choices=["both", "exact", "chroma"], default="both")
     args = ap.parse_args()
@@ -123,16 +126,18 @@ def main() -> None:
                 vecs = np.random.default_rng(len(refs)).normal(size=(len(refs), embedder.dim)).astype(np.float32)
                 vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
                 store.put_embeddings(model, {r: v.tobytes() for r, v in zip(refs, vecs, strict=True)})
-            model = Retriever(store, embedder, multilingual=multilingual)._multilingual_model
-            while True:  # the Chinese share has a multilingual vector, the rest an empty one (as synced)
+            lanes = Retriever(store, embedder, multilingual=multilingual)
+            model, mark = lanes._multilingual_model, lanes._script_mark
+            while True:  # a store with Chinese in it: every item has a multilingual vector (as synced)
                 obs, mems = store.unembedded(model, 4096)
                 items = [(f"obs:{o.id}", o.text) for o in obs] + [(m.id, m.text()) for m in mems]
                 if not items:
                     break
                 vecs = np.random.default_rng(len(items)).normal(size=(len(items), multilingual.dim)).astype(np.float32)
                 vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-                store.put_embeddings(model, {r: (v.tobytes() if needs_multilingual(t) else b"")
-                                             for (r, t), v in zip(items, vecs, strict=True)})
+                store.put_embeddings(model, {r: v.astype(np.float16).tobytes()
+                                             for (r, _), v in zip(items, vecs, strict=True)})
+                store.put_embeddings(mark, {r: b"" for r, t in items if needs_multilingual(t)})
             print(f"random vectors for {args.memories + args.observations} items: {time.perf_counter() - start:.1f} s")
         else:
             Retriever(store, embedder, ExactIndex(embedder.dim), multilingual).sync_index(batch=2048)
@@ -149,9 +154,12 @@ def main() -> None:
         if args.cjk_share:
             queries += [corpus.chinese()[:2] for _ in range(args.queries // 10)]
         indexes = {"chroma": ("chroma (hnsw)", ChromaIndex), "exact": ("exact numpy", ExactIndex)}
-        for name, make in [indexes[x] for x in (["chroma", "exact"] if args.index == "both" else [args.index])]:
+        runs = [(indexes[x], lane) for x in (["chroma", "exact"] if args.index == "both" else [args.index])
+                for lane in ([multilingual, None] if args.no_multilingual else [multilingual])]
+        for (name, make), lane in runs:
+            name = name if lane is not None else f"{name} -ml"
             index = make(embedder.dim)
-            retriever = Retriever(store, embedder, index, None if args.no_multilingual else multilingual)
+            retriever = Retriever(store, embedder, index, lane)
             start = time.perf_counter()
             retriever.load_index()
             rebuild = time.perf_counter() - start

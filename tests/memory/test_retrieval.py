@@ -305,7 +305,8 @@ def test_a_note_in_another_script_is_found_by_its_meaning(store, embedder, multi
                            + [NewObservation(time=NOW, app="Notes", text="The budget review is on Thursday")])
     retriever = Retriever(store, embedder, multilingual=multilingual)
     retriever.sync_index()
-    assert len(retriever.multilingual_index) == len(PARAPHRASED) + 1  # the English note too
+    assert len(retriever.multilingual_index) == len(PARAPHRASED)
+    assert len(retriever.latin_multilingual_index) == 1  # the English note has one too
     assert retriever.search(question, 3)[0].text == note
     # MiniLM alone reads these scripts as unknown pieces: it does not find them all
     english_only = Retriever(store, embedder)
@@ -341,9 +342,10 @@ def test_the_first_text_in_another_script_gives_every_item_a_multilingual_vector
     assert first.sync_index() == 0
     again = Retriever(store, embedder, multilingual=multilingual)
     again.load_index()
-    assert len(again.multilingual_index) == 2 and again.sync_index() == 0
-    again.forget(["obs:2"])
-    assert len(again.multilingual_index) == 1
+    assert (len(again.multilingual_index), len(again.latin_multilingual_index)) == (1, 1)
+    assert again.sync_index() == 0
+    again.forget(["obs:2", "obs:1"])
+    assert (len(again.multilingual_index), len(again.latin_multilingual_index)) == (0, 0)
 
 
 def test_an_older_store_keeps_its_vectors_and_gets_multilingual_ones(tmp_path, key, monkeypatch, embedder,
@@ -361,7 +363,8 @@ def test_an_older_store_keeps_its_vectors_and_gets_multilingual_ones(tmp_path, k
     with MemoryStore.open(path, key) as new:
         retriever = Retriever(new, embedder, multilingual=multilingual)
         assert retriever.sync_index() == 2  # MiniLM's two were kept; each line gets its second
-        assert len(retriever.index) == 2 and len(retriever.multilingual_index) == 2
+        assert len(retriever.index) == 2
+        assert (len(retriever.multilingual_index), len(retriever.latin_multilingual_index)) == (1, 1)
 
 
 def test_an_english_store_never_loads_the_multilingual_model(seeded, store, embedder):
