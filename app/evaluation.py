@@ -107,11 +107,10 @@ def run_locomo(file: Path, cutoffs: list[int], *, raw_only: bool = False, answer
                         scores={}, ingest_seconds=0.0)
     digest = hashlib.sha256(Path(file).read_bytes()).hexdigest()
     with tempfile.TemporaryDirectory(prefix="engram-eval-") as tmp:
+        made_with = {} if raw_only else {"model": _model_name(model, Paths(Path(tmp)))}
         for n, conv in enumerate(conversations):
             settings = {"file": digest, "conversation": conv.sample_id, "sessions": sessions,
-                        "raw_only": raw_only}
-            if not raw_only:
-                settings["model"] = _model_name(model, Paths(Path(tmp)))
+                        "raw_only": raw_only, **made_with}
             engram, fresh = _open_store(Path(tmp) / f"c{n}", store_dir, settings)
             report.reused += not fresh
             if model is not None:

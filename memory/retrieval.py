@@ -108,14 +108,12 @@ class Retriever:
         self.store = store
         self.embedder = embedder
         self.index = index if index is not None else ExactIndex(embedder.dim if embedder else 384)
-        # Vectors of text in other scripts only (a few, or all of a Chinese user's): exact search.
         self.multilingual = multilingual
         # Multilingual vectors of items in other scripts, and of those in Latin script: an English
         # question needs only the first (MiniLM reads the rest), at a tenth of the cost where
         # most of the store is English.
         self.multilingual_index = ExactIndex(multilingual.dim) if multilingual is not None else None
         self.latin_multilingual_index = ExactIndex(multilingual.dim) if multilingual is not None else None
-        self._multilingual_all = False  # every item has a multilingual vector (memory.embed)
         self.speakers: frozenset[str] = frozenset()
         self._loaded = False
 
@@ -126,6 +124,11 @@ class Retriever:
     @property
     def _multilingual_model(self) -> str:
         return f"{self.multilingual.name}/{VECTOR_TEXT}"
+
+    @property
+    def _multilingual_all(self) -> bool:
+        """Whether every item has a multilingual vector: any has one (memory.embed)."""
+        return bool(len(self.multilingual_index) or len(self.latin_multilingual_index))
 
     @property
     def _script_mark(self) -> str:
@@ -184,9 +187,8 @@ class Retriever:
                 if not any(needs_multilingual(text) for _, text in items):
                     self.store.put_embeddings(self._multilingual_model, {ref: b"" for ref, _ in items})
                     continue
-                self._multilingual_all = True
+                # The first text in another script: those noted before come again, after this batch.
                 self.store.drop_empty_embeddings(self._multilingual_model)
-                continue
             vectors = self.multilingual.embed([t for _, t in items]).astype(np.float32)
             other = np.array([needs_multilingual(t) for _, t in items], dtype=bool)
             refs = np.array([r for r, _ in items], dtype=object)
@@ -213,8 +215,7 @@ class Retriever:
         if refs:
             self.index.add(refs, np.stack(vecs))
         if self.multilingual is not None:
-            stored = list(self.store.embeddings(self._multilingual_model))
-            pairs = [(ref, blob) for ref, blob in stored if blob]
+            pairs = [(ref, blob) for ref, blob in self.store.embeddings(self._multilingual_model) if blob]
             if pairs:
                 other = {ref for ref, _ in self.store.embeddings(self._script_mark)}
                 for index, part in ((self.multilingual_index, [p for p in pairs if p[0] in other]),
@@ -222,10 +223,7 @@ class Retriever:
                     if part:
                         index.add([r for r, _ in part], np.stack(
                             [np.frombuffer(b, dtype=np.float16) for _, b in part]).astype(np.float32))
-                if len(pairs) < len(stored):  # noted as needing none before the switch: offered again
-                    self.store.drop_empty_embeddings(self._multilingual_model)
                 self.multilingual.embed([" "])  # loaded now (about 1.7 s), not by the first question
-            self._multilingual_all = bool(pairs)
         self._loaded = True
 
     def forget(self, refs: Sequence[str]) -> None:

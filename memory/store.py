@@ -1169,7 +1169,8 @@ class MemoryStore:
                 "DELETE FROM embeddings WHERE model = ? AND length(vector) = 0", (model,)).rowcount
 
     def embeddings(self, model: str) -> Iterator[tuple[str, bytes]]:
-        """Every stored vector of `model`, as (ref, float32 bytes)."""
+        """Every stored vector of `model`, as (ref, the bytes stored: float32, or float16 for the
+        multilingual model; empty for an item noted as needing none)."""
         with self._lock:
             rows = self._conn.execute(
                 "SELECT ref, vector FROM embeddings WHERE model = ?", (model,)).fetchall()

@@ -315,22 +315,18 @@ def test_a_note_in_another_script_is_found_by_its_meaning(store, embedder, multi
         < len(PARAPHRASED)
 
 
-def test_an_english_question_finds_a_chinese_note(store, embedder, multilingual):
-    store.add_observations([NewObservation(time=NOW, app="Notes", text=t) for t in [
-        "李娜的火车周五早上八点从北京出发", "项目预算评审会议改到了星期四下午三点",
-        "我的新笔记本电脑屏幕坏了，送去维修"]])
+@pytest.mark.parametrize(("lines", "question", "expected"), [
+    (["李娜的火车周五早上八点从北京出发", "项目预算评审会议改到了星期四下午三点", "我的新笔记本电脑屏幕坏了，送去维修"],
+     "What is wrong with my laptop?", "我的新笔记本电脑屏幕坏了，送去维修"),
+    (["The budget review moved to Thursday at 3 pm", "Flowers and a cake for mum's birthday",
+      "Я записался к стоматологу на следующий вторник"],
+     "Когда встреча по бюджету?", "The budget review moved to Thursday at 3 pm"),
+])
+def test_a_question_finds_a_line_in_another_language(store, embedder, multilingual, lines, question, expected):
+    store.add_observations([NewObservation(time=NOW, app="Notes", text=t) for t in lines])
     retriever = Retriever(store, embedder, multilingual=multilingual)
     retriever.sync_index()
-    assert retriever.search("What is wrong with my laptop?", 3)[0].text == "我的新笔记本电脑屏幕坏了，送去维修"
-
-
-def test_a_russian_question_finds_an_english_page(store, embedder, multilingual):
-    store.add_observations([NewObservation(time=NOW, app="Mail", text=t) for t in [
-        "The budget review moved to Thursday at 3 pm", "Flowers and a cake for mum's birthday",
-        "Я записался к стоматологу на следующий вторник"]])
-    retriever = Retriever(store, embedder, multilingual=multilingual)
-    retriever.sync_index()
-    assert retriever.search("Когда встреча по бюджету?", 3)[0].text == "The budget review moved to Thursday at 3 pm"
+    assert retriever.search(question, 3)[0].text == expected
 
 
 def test_the_first_text_in_another_script_gives_every_item_a_multilingual_vector(store, embedder, multilingual):
