@@ -321,9 +321,10 @@ class Engram:
         """Answer a question about the user's history, streaming, with citations; time phrases in
         the question are read at `now` (default: the present)."""
         question = clean_text(question)
+        now = now or datetime.now().astimezone()
         hits = self.search(question, k, now=now)
         try:
-            return answer(question, hits, self.store, self.model, on_token)
+            return answer(question, hits, self.store, self.model, on_token, now=now)
         except ModelError as exc:
             raise AppError(str(exc)) from None
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import datetime, time, timedelta
 
 from assets import read_text
+from memory import timephrase
 from memory.llm import LanguageModel
 from memory.models import Answer, CoreBlock, EpisodicEvent, MemoryType, SearchHit, SemanticFact, VaultEntry
 from memory.relative_dates import annotate, day
@@ -123,9 +125,38 @@ def _stated(memory) -> str:
     return memory.text()
 
 
-def build_messages(question: str, hits: list[SearchHit],
-                   store: MemoryStore) -> tuple[list[dict[str, str]], list[SearchHit]]:
-    """The prompt, and the hits that fit in it (the answer cites those, and only those)."""
+def dated_question(question: str, now: datetime | None) -> str:
+    """The question with the dates its time phrase means in brackets after it, as relative dates
+    in notes are written out: "What did I read since Monday [30 November 2026 to 2 December
+    2026]?". The model cannot tell which note is from "Monday" or "an hour ago" without them (it
+    answered that question "I could not find that in your notes" beside a note of that Monday).
+    An approximate phrase ("two weeks ago", "on the 5th") says "about"."""
+    span = timephrase.parse(question, now) if now is not None else None
+    if span is None:
+        return question
+    match = re.search(r"\b" + r"\W+".join(map(re.escape, span.phrase.split())) + r"\b", question, re.IGNORECASE)
+    if match is None:
+        return question
+    return f"{question[:match.end()]} [{_span_words(span)}]{question[match.end():]}"
+
+
+def _span_words(span: timephrase.TimeSpan) -> str:
+    """A span in the words notes are dated with (local time, as the notes' own dates)."""
+    since, until = span.since.astimezone(), span.until.astimezone()
+    last = until - timedelta(seconds=1)
+    if since.time() == time(0) and until.time() == time(0):  # whole local days
+        text = f"{since:%A} {day(since)}" if since.date() == last.date() else f"{day(since)} to {day(last)}"
+    elif since.date() == last.date():
+        text = f"{day(since)}, {since:%H:%M} to {until:%H:%M}"
+    else:
+        text = f"{day(since)}, {since:%H:%M} to {day(until)}, {until:%H:%M}"
+    return text if span.certain else f"about {text}"
+
+
+def build_messages(question: str, hits: list[SearchHit], store: MemoryStore,
+                   now: datetime | None = None) -> tuple[list[dict[str, str]], list[SearchHit]]:
+    """The prompt, and the hits that fit in it (the answer cites those, and only those); a time
+    phrase in the question is written out as dates, read at `now` (dated_question)."""
     core = [m for m in store.memories(MemoryType.CORE) if isinstance(m, CoreBlock)]
     wanted = set(terms(question))
     lines, used, shown = [], 0, []
@@ -150,7 +181,7 @@ def build_messages(question: str, hits: list[SearchHit],
         notes = [_note(n, when, where, text) for n, (when, where, text) in enumerate(example["notes"], start=1)]
         messages += [{"role": "user", "content": _user_turn(notes, example["question"])},
                      {"role": "assistant", "content": example["answer"]}]
-    user = (f"About the user (data): {profile}\n\n" if core else "") + _user_turn(lines, question)
+    user = (f"About the user (data): {profile}\n\n" if core else "") + _user_turn(lines, dated_question(question, now))
     return messages + [{"role": "user", "content": user}], shown
 
 
@@ -211,7 +242,7 @@ def unsupported_claims(text: str, question: str, shown: list[SearchHit]) -> list
     none does): "When does my train depart?" answered with the date of a note about a database
     restart is not supported by the train ticket beside it."""
     texts = [f"{annotate(h.observation.text if h.observation else h.text, h.time.astimezone() if h.time else None)}"
-             f" {h.headline} {_when(h)}" for h in shown]
+             f" {h.headline} {h.app} {_when(h)}" for h in shown]  # as the model saw it (_source)
     asked = set(terms(question))
     about = [t for t in texts if asked & set(terms(t))] or texts
     notes = " ".join(about)
@@ -230,7 +261,8 @@ def unsupported_claims(text: str, question: str, shown: list[SearchHit]) -> list
 
 
 def answer(question: str, hits: list[SearchHit], store: MemoryStore, model: LanguageModel,
-           on_token: Callable[[str], None] | None = None, max_tokens: int = 160) -> Answer:
+           on_token: Callable[[str], None] | None = None, max_tokens: int = 160,
+           now: datetime | None = None) -> Answer:
     """Stream an answer grounded in `hits`; with no hits, or hits that do not mention what the
     question is about, say so without asking the model. An answer that states names or numbers no
     note holds is replaced by NOT_IN_NOTES (the streamed text is then superseded by `Answer.text`)."""
@@ -241,7 +273,7 @@ def answer(question: str, hits: list[SearchHit], store: MemoryStore, model: Lang
         if on_token:
             on_token(text)
         return Answer(question=question, text=text, citations=(), found_anything=False)
-    messages, shown = build_messages(question, hits, store)
+    messages, shown = build_messages(question, hits, store, now)
     parts: list[str] = []
     for piece in model.stream(messages, max_tokens=max_tokens):
         parts.append(piece)

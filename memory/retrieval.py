@@ -314,11 +314,12 @@ class Retriever:
         if want_obs and (since is not None or until is not None or span is not None):
             lo, hi = (span.since, span.until) if span is not None else (since, until)
             rest = _without(words, span.phrase) if span is not None else words
-            if _WORD.search(rest):
-                # The time layer: what matches the other words inside the span.
-                in_span = [o for o, _ in self.store.search_observations(rest, depth, since=lo, until=hi, app=f.app)]
-            else:
-                # Nothing but a time ("what did I do yesterday"): what happened in it, newest first.
+            # The time layer: what matches the other words inside the span; when nothing does, or
+            # there is nothing but a time ("what did I do yesterday", "what did I read last
+            # weekend" with no page saying "read"), what happened in it, newest first.
+            in_span = [o for o, _ in self.store.search_observations(rest, depth, since=lo, until=hi, app=f.app)
+                       ] if _WORD.search(rest) else []
+            if not in_span:
                 in_span = self.store.observations(since=lo, until=hi, app=f.app, limit=depth, newest_first=True)
             layers.append(([f"obs:{o.id}" for o in in_span], 1.0))
             items.update({f"obs:{o.id}": o for o in in_span})

@@ -1,16 +1,18 @@
 """Time phrases in a question, read as spans of local time.
 
 A small grammar over the question's words, not substring tests: "the day before yesterday" is not
-"yesterday", "3 days ago" is one day, "last Monday" is a day, "in March" a month, "between 2 and
-5 March 2026" a span. Day boundaries are local midnights in the user's time zone, built with its
-rules (zoneinfo) for each day, so a span that crosses a daylight-saving change has 23 or 25 hours.
+"yesterday", "3 days ago" is one day, "last Monday" is a day, "last weekend" a Saturday and its
+Sunday, "in March" a month, "between 2 and 5 March 2026" a span, "since Monday" runs to the end of
+today, "an hour ago" is the hour around that moment. Day boundaries are local midnights in the
+user's time zone, built with its rules (zoneinfo) for each day, so a span that crosses a
+daylight-saving change has 23 or 25 hours (and "an hour ago" is counted in real time).
 
 A phrase is *certain* when it names calendar days relative to now or by full date ("yesterday",
-"last week", "on 8 March 2026"); a question may then be filtered by it. A phrase is *uncertain*
-when it is approximate ("a few days ago", "3 weeks ago") or leaves out the year ("in
-March", "on 8 March"): such a span only ranks what falls inside it first, because the thing asked
-about may be mentioned or seen outside it. An impossible date ("march 0000", "31 February") gives
-no span; parsing never raises.
+"last week", "on 8 March 2026"): search puts what is inside it first. A phrase is *uncertain*
+when it is approximate ("a few days ago", "3 weeks ago") or leaves out the year or month ("in
+March", "on 8 March", "on the 5th"): its span is only one more ranking. Neither drops anything
+(memory.retrieval): the thing asked about may be mentioned or seen outside it. An impossible date
+("march 0000", "31 February") gives no span; parsing never raises.
 """
 
 from __future__ import annotations
@@ -287,11 +289,53 @@ def _on_date(g, today, zone, now):
     return _days(day, day, zone, known)
 
 
-def _since_date(g, today, zone, now):
-    found = _calendar_date(g, "a", today)
-    if found is None or found[0] > today:
+def _since(g, today, zone, now):
+    """since Monday, since yesterday, since last week, since 3 March: from the start of what it
+    names to the end of today"""
+    rest = g["rest"]
+    if rest.startswith("since "):
+        return None  # one level: "since since ..." is no phrase
+    inner = parse(rest, now, zone)
+    if inner is None or not rest.startswith(inner.phrase) or inner.since > now:
         return None
-    return _days(found[0], today, zone, found[1])
+    return inner.since, _midnight(today + timedelta(days=1), zone), inner.certain
+
+
+def _weekend(g, today, zone, now):
+    """last weekend, this (past) weekend, over the weekend: a Saturday and its Sunday. "The
+    weekend" is the latest one that has begun; "last weekend", asked during one, the one before."""
+    saturday = today - timedelta(days=(today.weekday() - 5) % 7)
+    if g.get("which") in ("last", "past", "previous", "this past") and today <= saturday + timedelta(days=1):
+        saturday -= timedelta(weeks=1)
+    return _days(saturday, saturday + timedelta(days=1), zone, True)
+
+
+def _week_before_last(g, today, zone, now):
+    monday = today - timedelta(days=today.weekday() + 14)
+    return _days(monday, monday + timedelta(days=6), zone, True)
+
+
+def _clock_ago(g, today, zone, now):
+    """an hour ago, 30 minutes ago: as long again around that moment (approximate)"""
+    n, _ = _amount(g["n"])
+    size = timedelta(hours=n) if g["unit"] == "hour" else timedelta(minutes=n)
+    if not size:
+        return None
+    moment = now.astimezone(UTC) - size  # in UTC: an aware local time adds and subtracts as wall time
+    return moment - size / 2, moment + size / 2, False
+
+
+def _day_of_month(g, today, zone, now):
+    """on the 5th: that day of the latest month that has had it (the month is left out: approximate)"""
+    day = int(g["d"])
+    if not 1 <= day <= 31:
+        return None
+    year, month = today.year, today.month
+    for _ in range(12):
+        if day <= _month_end(year, month).day and date(year, month, day) <= today:
+            return _days(date(year, month, day), date(year, month, day), zone, False)
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return None
 
 
 def _in_month(g, today, zone, now):
@@ -320,15 +364,19 @@ _RULES = [(re.compile(p), rule) for p, rule in [
      _between_days_of_month),
     (rf"\b{_RANGE} {_date('a')} {_TO} {_date('b')}\b", _between),
     (rf"\b{_RANGE} {_month('a')} {_TO} {_month('b')}\b", _between_months),
+    (r"\bsince (?P<rest>.+)", _since),
     (r"\b(?:the )?day before yesterday\b", _day_before_yesterday),
+    (r"\b(?:the )?week before last\b", _week_before_last),
+    (r"\b(?P<which>this past|last|past|previous|this|over the|at the|on the|during the|the) weekend\b", _weekend),
     (r"\b(?:(?P<which>this|yesterday|last) (?P<part>morning|afternoon|evening|night)|(?P<part2>tonight))\b",
      lambda g, *a: _day_part({**g, "part": g.get("part") or g.get("part2")}, *a)),
     (r"\b(?P<word>today|yesterday)\b", _relative_day),
     (rf"\b{_AMOUNT} {_UNIT} ago\b", _ago),
+    (rf"\b{_AMOUNT} (?P<unit>hour|minute|min)s? ago\b", _clock_ago),
     (rf"\b(?P<which>this|last|past|previous)(?: {_AMOUNT})? {_UNIT}\b", _this_last),
     (rf"\b(?:(?P<which>last|this|on|past|previous) )?{_WEEKDAY}\b", _weekday),
-    (rf"\bsince (?:the )?{_date('a')}\b", _since_date),
     (rf"\b(?:(?:on|at) (?:the )?)?{_date('a')}\b", _on_date),
     (rf"\b(?:(?P<which>last|in|during|of|this|early|late|mid) )?{_month('a')}\b", _in_month),
+    (r"\b(?:on )?the (?P<d>[0-9]{1,2})(?:st|nd|rd|th)\b", _day_of_month),
     (r"\b(?:in|during|of) (?P<year>[0-9]{4})\b", _in_year),
 ]]

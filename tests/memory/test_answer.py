@@ -4,12 +4,14 @@ own date, questions the notes cannot answer, claims no note states, and notes ke
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from memory import NewObservation
-from memory.answer import NOT_IN_NOTES, answer, build_messages, missing_subjects, passages
+from memory.answer import NOT_IN_NOTES, answer, build_messages, dated_question, missing_subjects, passages
 from memory.llm import FakeModel
 from memory.relative_dates import annotate, resolve
 from memory.retrieval import Retriever
@@ -204,3 +206,48 @@ def test_a_fact_is_dated_by_when_its_source_was_seen_not_by_when_it_was_made(sto
     messages, _ = build_messages("Where did Caroline move from?", [hit], store)
     note = messages[-1]["content"].splitlines()[1]
     assert note.startswith("[1] 8 May 2023, ") and '"Caroline moved from Sweden (seen: ' in note
+
+
+@pytest.fixture
+def local_zone(monkeypatch):
+    """The process's local time zone (TZ) for one test: notes and spans are shown in it."""
+    def use(zone):
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+    yield use
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.parametrize(("zone", "now", "question", "expected"), [
+    ("Europe/Berlin", datetime(2026, 3, 30, 9, 0, tzinfo=ZoneInfo("Europe/Berlin")), "What did I read last weekend?",
+     "What did I read last weekend [28 March 2026 to 29 March 2026]?"),
+    ("America/New_York", datetime(2026, 11, 4, 10, 0, tzinfo=ZoneInfo("America/New_York")),
+     "What did I write since Monday?", "What did I write since Monday [2 November 2026 to 4 November 2026]?"),
+    # An hour before 03:30 on the morning clocks went forward: 01:00 EST to 03:00 EDT is one hour.
+    ("America/New_York", datetime(2026, 3, 8, 3, 30, tzinfo=ZoneInfo("America/New_York")),
+     "What was on screen an hour ago?", "What was on screen an hour ago [about 8 March 2026, 01:00 to 03:00]?"),
+    ("Europe/Berlin", datetime(2026, 10, 26, 9, 0, tzinfo=ZoneInfo("Europe/Berlin")), "Who called yesterday?",
+     "Who called yesterday [Sunday 25 October 2026]?"),
+    ("Europe/Berlin", datetime(2026, 10, 26, 9, 0, tzinfo=ZoneInfo("Europe/Berlin")), "the invoice on the 5th",
+     "the invoice on the 5th [about Monday 5 October 2026]"),
+    ("Europe/Berlin", datetime(2026, 10, 26, 9, 0, tzinfo=ZoneInfo("Europe/Berlin")),
+     "What did I buy on March 3, 2026?", "What did I buy on March 3, 2026 [Tuesday 3 March 2026]?"),
+    ("Europe/Berlin", datetime(2026, 10, 26, 9, 0, tzinfo=ZoneInfo("Europe/Berlin")), "Where are my keys?",
+     "Where are my keys?"),
+])
+def test_a_time_phrase_in_the_question_reaches_the_model_as_dates(local_zone, zone, now, question, expected):
+    local_zone(zone)
+    assert dated_question(question, now) == expected
+    assert dated_question(question, None) == question
+
+
+def test_the_model_reads_the_question_dated_and_may_name_the_app_a_note_is_from(store, local_zone):
+    local_zone("Europe/Berlin")
+    store.add_observations([NewObservation(time=NOW - timedelta(days=1), app="Kindle", title="Project Hail Mary",
+                                           text="Chapter 12: Rocky builds a centrifuge")])
+    hits = Retriever(store, None).search("Rocky centrifuge", 8)
+    model = FakeModel(["In Kindle: Project Hail Mary, chapter 12"])
+    result = answer("What did I read yesterday?", hits, store, model, now=NOW)
+    assert model.prompts[0][-1]["content"].endswith("Question: What did I read yesterday [Thursday 19 November 2026]?")
+    assert result.text == "In Kindle: Project Hail Mary, chapter 12"  # the note's app is no invented name

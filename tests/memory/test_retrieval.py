@@ -407,6 +407,21 @@ def test_the_day_before_yesterday_is_not_yesterday(store, embedder):
     assert [h.text for h in hits] == ["Booked a train ticket to Porto", "Booked a hotel room in Lisbon"]
 
 
+def test_last_weekend_is_its_saturday_and_sunday(store, embedder):
+    # NOW is a Wednesday: last weekend is 11-12 May 2024, not the Monday article after it.
+    store.add_observations([
+        NewObservation(time=datetime(2024, 5, 13, 9, tzinfo=UTC), app="Firefox", text="Article about sourdough baking"),
+        NewObservation(time=datetime(2024, 5, 11, 15, tzinfo=UTC), app="Firefox", text="Article about bread baking"),
+        NewObservation(time=datetime(2024, 5, 4, 15, tzinfo=UTC), app="Firefox", text="Article about baking pizza"),
+    ])
+    retriever = Retriever(store, embedder)
+    retriever.sync_index()
+    hits = retriever.search("Which baking article did I read last weekend?", 3, now=NOW)
+    assert [h.ref for h in hits][:1] == ["obs:2"] and len(hits) == 3  # first, and nothing dropped
+    # No page says "read": what was seen in the span is the answer, not nothing.
+    assert [h.ref for h in retriever.search("What did I read last weekend?", 3, now=NOW)][:1] == ["obs:2"]
+
+
 def test_a_time_phrase_ranks_what_is_inside_its_span_and_drops_nothing(store, embedder):
     # Told in April about a trip in March: "in March" must not hide it.
     store.add_observations([

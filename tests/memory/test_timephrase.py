@@ -62,6 +62,31 @@ def span_utc(query: str, now: datetime):
      (utc(2026, 2, 28, 23), utc(2026, 3, 31, 22), True)),
     (datetime(2026, 10, 26, 9, 0, tzinfo=BERLIN), "between 24 October 2026 and 25 October 2026",
      (utc(2026, 10, 23, 22), utc(2026, 10, 25, 23), True)),
+    # Weekends, "since", the week before last, hours ago, a day of the month, across the changes
+    (datetime(2026, 3, 30, 9, 0, tzinfo=BERLIN), "what did I do last weekend?",
+     (utc(2026, 3, 27, 23), utc(2026, 3, 29, 22), True)),  # Saturday CET to Monday CEST: 47 hours
+    (datetime(2026, 3, 8, 15, 0, tzinfo=NEW_YORK), "what did I read this weekend?",
+     (utc(2026, 3, 7, 5), utc(2026, 3, 9, 4), True)),  # asked on its Sunday
+    (datetime(2026, 3, 8, 15, 0, tzinfo=NEW_YORK), "the article from last weekend",
+     (utc(2026, 2, 28, 5), utc(2026, 3, 2, 5), True)),  # asked during a weekend: the one before
+    (datetime(2026, 11, 2, 10, 0, tzinfo=NEW_YORK), "what did I buy over the weekend",
+     (utc(2026, 10, 31, 4), utc(2026, 11, 2, 5), True)),  # 49 hours
+    (datetime(2026, 11, 4, 10, 0, tzinfo=NEW_YORK), "everything I wrote since Monday",
+     (utc(2026, 11, 2, 5), utc(2026, 11, 5, 5), True)),
+    (datetime(2026, 10, 26, 9, 0, tzinfo=BERLIN), "since yesterday",
+     (utc(2026, 10, 24, 22), utc(2026, 10, 26, 23), True)),
+    (datetime(2026, 10, 26, 9, 0, tzinfo=BERLIN), "the mails since 3 October",
+     (utc(2026, 10, 2, 22), utc(2026, 10, 26, 23), False)),
+    (datetime(2026, 4, 6, 9, 0, tzinfo=BERLIN), "the week before last",
+     (utc(2026, 3, 22, 23), utc(2026, 3, 29, 22), True)),
+    (datetime(2026, 3, 8, 3, 30, tzinfo=NEW_YORK), "what was on screen an hour ago",
+     (utc(2026, 3, 8, 6), utc(2026, 3, 8, 7), False)),  # 01:00-02:00 EST: 02:00-03:00 never existed
+    (datetime(2026, 10, 26, 9, 0, tzinfo=BERLIN), "30 minutes ago",
+     (utc(2026, 10, 26, 7, 15), utc(2026, 10, 26, 7, 45), False)),
+    (datetime(2026, 10, 26, 9, 0, tzinfo=BERLIN), "the invoice on the 5th",
+     (utc(2026, 10, 4, 22), utc(2026, 10, 5, 22), False)),
+    (datetime(2026, 3, 11, 9, 0, tzinfo=BERLIN), "on the 31st",
+     (utc(2026, 1, 30, 23), utc(2026, 1, 31, 23), False)),  # February has none, March's is to come
 ])
 def test_phrases_are_local_days_by_the_zone_rules(now, query, expected):
     assert span_utc(query, now) == expected
@@ -83,6 +108,7 @@ def test_the_longest_phrase_wins_over_a_word_inside_it():
 @pytest.mark.parametrize("query", [
     "budget in march 0000", "What did I do in december 9999?", "on 31 February 2026",
     "between 2026-13-01 and 2026-14-01", "the login bug", "may I ask something", "",
+    "the 3 files", "on the 32nd", "0 minutes ago", "since tomorrow's meeting",
 ])
 def test_no_span_for_impossible_dates_and_plain_words(query):
     assert parse(query, datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK)) is None
@@ -95,7 +121,8 @@ def test_a_naive_now_gives_no_span_instead_of_an_error():
 @settings(max_examples=300, deadline=None)
 @given(st.text(st.characters(codec="utf-8")) | st.lists(st.sampled_from(
     "in on last this between and from to ago day days week weeks month year the before yesterday today "
-    "march december 0000 9999 0 1 31 99 2026 -1 monday of morning few".split())).map(" ".join),
+    "march december 0000 9999 0 1 31 99 2026 -1 monday of morning few since weekend hour minutes 5th "
+    "31st past".split())).map(" ".join),
        st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
        st.sampled_from([UTC, NEW_YORK, BERLIN, ZoneInfo("Pacific/Kiritimati")]))
 def test_parsing_never_raises(query, naive_now, zone):
