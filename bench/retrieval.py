@@ -12,7 +12,7 @@ the database size on disk, each full-text index's share of it, and the unlock ti
 and load the vectors). --random-vectors stores random unit vectors instead of embedding every item
 (the search cost does not depend on what the vectors are; embedding 200k items takes most of an
 hour on 2 cores). --cjk-share makes that share of the observations Chinese text, so the gram index
-(memory.grams) and the multilingual vector index (memory.embed.needs_multilingual) hold something,
+(memory.grams) and the multilingual vector index (memory.language.needs_multilingual) hold something,
 and a tenth as many Chinese queries are asked besides (each also embedded by USE-multilingual).
 
 The text is realistic in its statistics: words drawn from the word frequencies of real conversation
@@ -38,7 +38,8 @@ from pathlib import Path
 import numpy as np
 
 from memory import EpisodicEvent, MemoryStore, NewObservation, SemanticFact
-from memory.embed import MiniLMEmbedder, MultilingualEmbedder, needs_multilingual
+from memory.embed import MiniLMEmbedder, MultilingualEmbedder
+from memory.language import needs_multilingual
 from memory.retrieval import Retriever
 from memory.vectors import ChromaIndex, ExactIndex
 

