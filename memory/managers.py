@@ -417,7 +417,10 @@ class MemoryManagers:
         if not about or not fact or _REDACTED in fact:
             return None
         if about == "the user":
-            return SemanticFact(name="the user", summary=fact)
+            # A profile fact says so ("The user is learning Rust"): the 1.5B labelled a page's own
+            # sentence ("Chapter 4: Understanding ownership...") as about the user.
+            user = fact.casefold().startswith(("the user", "user ", "the user's", "user's"))
+            return SemanticFact(name="the user", summary=fact) if user else None
         said = f"{statement.speaker or ''} {statement.asked} {statement.text}"
         memory = SemanticFact(name=about, summary=fact)
         seen = [o for o in batch.observations if o.id == statement.observation_id]

@@ -118,7 +118,7 @@ class Retriever:
         # English question needs only the first (MiniLM reads the rest), at a tenth of the cost
         # where most of the store is English.
         self.multilingual_index = ExactIndex(multilingual.dim) if multilingual is not None else None
-        self.latin_multilingual_index = ExactIndex(multilingual.dim) if multilingual is not None else None
+        self.english_multilingual_index = ExactIndex(multilingual.dim) if multilingual is not None else None
         self.speakers: frozenset[str] = frozenset()
         self._loaded = False
 
@@ -133,7 +133,7 @@ class Retriever:
     @property
     def _multilingual_all(self) -> bool:
         """Whether every item has a multilingual vector: any has one (memory.embed)."""
-        return bool(len(self.multilingual_index) or len(self.latin_multilingual_index))
+        return bool(len(self.multilingual_index) or len(self.english_multilingual_index))
 
     @property
     def _script_mark(self) -> str:
@@ -205,7 +205,7 @@ class Retriever:
             if other.any():
                 self.multilingual_index.add(list(refs[other]), vectors[other])
             if (~other).any():
-                self.latin_multilingual_index.add(list(refs[~other]), vectors[~other])
+                self.english_multilingual_index.add(list(refs[~other]), vectors[~other])
             added += len(items)
 
     def load_index(self) -> None:
@@ -228,7 +228,7 @@ class Retriever:
             if pairs:
                 other = {ref for ref, _ in self.store.embeddings(self._script_mark)}
                 for index, part in ((self.multilingual_index, [p for p in pairs if p[0] in other]),
-                                    (self.latin_multilingual_index, [p for p in pairs if p[0] not in other])):
+                                    (self.english_multilingual_index, [p for p in pairs if p[0] not in other])):
                     if part:
                         index.add([r for r, _ in part], np.stack(
                             [np.frombuffer(b, dtype=np.float16) for _, b in part]).astype(np.float32))
@@ -239,7 +239,7 @@ class Retriever:
         self.index.remove(list(refs))
         if self.multilingual_index is not None:
             self.multilingual_index.remove(list(refs))
-            self.latin_multilingual_index.remove(list(refs))
+            self.english_multilingual_index.remove(list(refs))
 
     # -- search ---------------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
@@ -311,7 +311,7 @@ class Retriever:
             # beside the full-text layers: on 2 cores that hides most of its cost.
             nearest = _vector_lane().submit(self._nearest, content, depth, prefixes)
         if vectors and self.vectors_ready and self.multilingual_index is not None and (
-                len(self.multilingual_index) or (every_item and len(self.latin_multilingual_index))):
+                len(self.multilingual_index) or (every_item and len(self.english_multilingual_index))):
             multilingual = _vector_lane().submit(self._nearest_multilingual, content, depth, prefixes, every_item)
         if want_obs:
             hits = self.store.search_observations(words, depth, since=since, until=until, app=f.app)
@@ -387,7 +387,7 @@ class Retriever:
     def _nearest_multilingual(self, content: str, depth: int, prefixes: tuple[str, ...],
                               every_item: bool) -> list[str]:
         vector = self.multilingual.embed([content])[0]
-        indexes = [self.multilingual_index, self.latin_multilingual_index] if every_item else [self.multilingual_index]
+        indexes = [self.multilingual_index] + ([self.english_multilingual_index] if every_item else [])
         hits = sorted((hit for index in indexes if len(index) for hit in index.query(vector, depth, prefixes)),
                       key=lambda hit: -hit[1])[:depth]
         return [ref for ref, sim in hits if sim >= MULTILINGUAL_MIN_COSINE]

@@ -326,3 +326,13 @@ def test_generation_uses_every_core_of_a_small_machine_and_half_of_a_large_one()
     from memory.llm import generation_threads
 
     assert [generation_threads(n) for n in (1, 2, 4, 8, 16)] == [1, 2, 4, 4, 8]
+
+
+def test_only_a_fact_that_says_it_is_about_the_user_joins_the_profile(store, embedder):
+    add(store, "Chapter 4: Understanding ownership. I am learning Rust for my new job at Acme.",
+        app="Firefox", title="The Rust Book")
+    model = FakeModel([events("Read the Rust Book chapter on ownership"), facts(
+        ("the user", "Chapter 4: Understanding ownership."),  # the page's own sentence, not about the user
+        ("the user", "The user is learning Rust for a new job at Acme."))])
+    MemoryManagers(store, model, embedder).process_pending()
+    assert [m.value for m in store.memories(MemoryType.CORE)] == ["The user is learning Rust for a new job at Acme."]

@@ -324,7 +324,7 @@ def test_a_note_in_another_script_is_found_by_its_meaning(store, embedder, multi
     retriever = Retriever(store, embedder, multilingual=multilingual)
     retriever.sync_index()
     assert len(retriever.multilingual_index) == len(PARAPHRASED)
-    assert len(retriever.latin_multilingual_index) == 1  # the English note has one too
+    assert len(retriever.english_multilingual_index) == 1  # the English note has one too
     assert retriever.search(question, 3)[0].text == note
     # MiniLM alone reads these scripts as unknown pieces: it does not find them all
     english_only = Retriever(store, embedder)
@@ -361,16 +361,16 @@ def test_a_question_finds_a_line_in_another_language(store, embedder, multilingu
 def test_the_first_text_in_another_script_gives_every_item_a_multilingual_vector(store, embedder, multilingual):
     store.add_observations([NewObservation(time=NOW, app="Notes", text="The budget review is on Thursday")])
     first = Retriever(store, embedder, multilingual=multilingual)
-    assert first.sync_index() == 1 and len(first.multilingual_index) == 0  # Latin script only: none
+    assert first.sync_index() == 1 and len(first.multilingual_index) == 0  # English only: none
     store.add_observations([NewObservation(time=NOW, app="Notes", text="Совещание по бюджету в четверг")])
     assert first.sync_index() == 3  # the new line's two vectors, and the English line's second
     assert first.sync_index() == 0
     again = Retriever(store, embedder, multilingual=multilingual)
     again.load_index()
-    assert (len(again.multilingual_index), len(again.latin_multilingual_index)) == (1, 1)
+    assert (len(again.multilingual_index), len(again.english_multilingual_index)) == (1, 1)
     assert again.sync_index() == 0
     again.forget(["obs:2", "obs:1"])
-    assert (len(again.multilingual_index), len(again.latin_multilingual_index)) == (0, 0)
+    assert (len(again.multilingual_index), len(again.english_multilingual_index)) == (0, 0)
 
 
 def test_an_older_store_keeps_its_vectors_and_gets_multilingual_ones(tmp_path, key, monkeypatch, embedder,
@@ -389,7 +389,7 @@ def test_an_older_store_keeps_its_vectors_and_gets_multilingual_ones(tmp_path, k
         retriever = Retriever(new, embedder, multilingual=multilingual)
         assert retriever.sync_index() == 2  # MiniLM's two were kept; each line gets its second
         assert len(retriever.index) == 2
-        assert (len(retriever.multilingual_index), len(retriever.latin_multilingual_index)) == (1, 1)
+        assert (len(retriever.multilingual_index), len(retriever.english_multilingual_index)) == (1, 1)
 
 
 def test_vectors_of_an_earlier_version_are_dropped_and_made_again(store, embedder, multilingual):
