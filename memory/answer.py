@@ -47,6 +47,18 @@ _GUESS = frozenset("would might likely probably could maybe perhaps".split())
 # Names a correct answer may add to its notes: calendar words (a date's weekday or month).
 _CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
                       "june july august september october november december today yesterday tomorrow".split())
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th|\.)?\s+(?:of\s+)?({_MONTHS})\b"
+                        rf"|\b({_MONTHS})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)
+
+
+def _dates(text: str) -> set[tuple[int, str]]:
+    """The (day, month) pairs written in `text`: "4 November", "4. November", "November 4th"."""
+    pairs = set()
+    for m in _DAY_MONTH.finditer(text):
+        day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+        pairs.add((int(day), month.casefold()))
+    return pairs
 
 
 def passages(text: str, question_terms: set[str], budget: int = NOTE_CHARS) -> str:
@@ -257,8 +269,8 @@ def _stem_seen(term: str, seen: set[str]) -> bool:
 
 
 def unsupported_claims(text: str, question: str, shown: list[SearchHit]) -> list[str]:
-    """Numbers and names in the answer that neither the question nor a note about the question
-    states. A note is about the question when it shares a content term with it (all notes, if
+    """Numbers, dates and names in the answer that neither the question nor a note about the
+    question states. A note is about the question when it shares a content term with it (all notes, if
     none does): "When does my train depart?" answered with the date of a note about a database
     restart is not supported by the train ticket beside it."""
     texts = [f"{annotate(h.observation.text if h.observation else h.text, h.time.astimezone() if h.time else None)}"
@@ -272,6 +284,9 @@ def unsupported_claims(text: str, question: str, shown: list[SearchHit]) -> list
     for number in _NUMBER.findall(text):
         if any(int(n) not in digits for n in re.findall(r"\d+", number)):
             out.append(number)
+    # A date is one claim, not a number and a month: the 1.5B answered a German question about a
+    # review "moved to Thursday at 3 pm in room 4" with "4. November 2026" (4 and 2026 are there).
+    out += [f"{day} {month}" for day, month in sorted(_dates(text) - _dates(f"{notes} {question}"))]
     for n, word in enumerate(words(text)):
         if (n > 0 and word[:1].isupper() and not word.isupper()
                 and word.casefold() not in _QUESTION_WORDS | _CALENDAR):

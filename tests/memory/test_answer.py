@@ -272,3 +272,17 @@ def test_a_question_about_certain_days_is_answered_from_the_notes_of_those_days(
     # An approximate phrase, or days nobody saw anything on, leave every note to the model.
     assert len(answer("What did I read two weeks ago?", hits, store, FakeModel(["x"]), now=now).citations) == 3
     assert len(answer("What did I read on 3 March 2026?", hits, store, FakeModel(["x"]), now=now).citations) == 3
+
+
+@pytest.mark.parametrize(("reply", "kept"), [
+    ("4. November 2026", False),  # 4 and 2026 are in the notes, that date is not
+    ("November 4th", False),
+    ("Thursday at 3 pm in room 4", True),
+    ("20 November 2026", True),  # the day the note was seen
+    ("19 November 2026", True),  # what "yesterday" in it means, written out for the model
+    ("18 November 2026", False),
+])
+def test_a_date_in_an_answer_must_be_a_date_of_the_notes(store, reply, kept):
+    hits = hits_for(store, "The budget review moved from yesterday to Thursday at 3 pm in room 4", query="budget review")
+    result = answer("Wann ist die Budgetbesprechung? budget review", hits, store, FakeModel([reply]))
+    assert (result.text == reply) is kept and (result.text == NOT_IN_NOTES) is not kept
