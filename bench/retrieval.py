@@ -118,7 +118,9 @@ def main() -> None:
                     store.add(EpisodicEvent(occurred_at=t0 + timedelta(hours=i), summary=sentence()), cause="bench")
         start = time.perf_counter()
         if args.random_vectors:
-            model = f"{Retriever(store, embedder)._vector_model}"
+            lanes = Retriever(store, embedder, multilingual=multilingual)
+            lanes.load_index()  # as a new store's first unlock does, before any vector exists
+            model = lanes._vector_model
             while True:
                 obs, mems = store.unembedded(model, 4096)
                 refs = [f"obs:{o.id}" for o in obs] + [m.id for m in mems]
@@ -127,7 +129,6 @@ def main() -> None:
                 vecs = np.random.default_rng(len(refs)).normal(size=(len(refs), embedder.dim)).astype(np.float32)
                 vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
                 store.put_embeddings(model, {r: v.tobytes() for r, v in zip(refs, vecs, strict=True)})
-            lanes = Retriever(store, embedder, multilingual=multilingual)
             model, mark = lanes._multilingual_model, lanes._script_mark
             while True:  # a store with Chinese in it: every item has a multilingual vector (as synced)
                 obs, mems = store.unembedded(model, 4096)
