@@ -221,6 +221,14 @@ def _embeddings() -> Check:
                                (MultilingualEmbedder(), "预算评审会议在星期四")):
             vectors = embedder.embed([text])
             said.append(f"{embedder.name}: {vectors.shape[1]} dimensions")
+        from memory.language import language_of, stop_words
+
+        # Which questions and notes the multilingual layer reads, and what full text leaves out.
+        sample = "Wann ist die Budgetbesprechung?"
+        language = language_of(sample)
+        if language != "de" or "ist" not in stop_words(language):
+            raise RuntimeError(f"language identification read {sample!r} as {language!r}")
+        said.append(f"language identification: {sample!r} is German")
         return "; ".join(said)
 
     return _timed("embedding model", embed)

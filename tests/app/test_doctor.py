@@ -50,8 +50,10 @@ def test_doctor_reports_the_screen_the_window_and_the_components_and_stores_noth
     assert list(components) == ["OCR", "embedding model", "search index", "llama.cpp", "language model"]
     assert all(c["ok"] is True for c in components.values()), components
     assert components["OCR"]["detail"].startswith("read 'Engram doctor 4217' from a test picture")
-    assert components["embedding model"]["detail"].startswith("all-MiniLM-L6-v2-int8: 384 dimensions")
-    assert "use-multilingual-v3: 512 dimensions" in components["embedding model"]["detail"]
+    embedding = components["embedding model"]["detail"]
+    assert embedding.startswith("all-MiniLM-L6-v2-int8: 384 dimensions")
+    assert "use-multilingual-v3: 512 dimensions" in embedding
+    assert "language identification: 'Wann ist die Budgetbesprechung?' is German" in embedding
     assert components["language model"]["detail"].startswith("SmolLM2-135M-Instruct.Q4_1.gguf")
     assert "the built-in floor model" in components["language model"]["detail"]
     assert report["problems"] == [] and report["data_initialized"] is False

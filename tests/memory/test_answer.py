@@ -283,6 +283,7 @@ def test_a_question_about_certain_days_is_answered_from_the_notes_of_those_days(
     ("18 November 2026", False),
 ])
 def test_a_date_in_an_answer_must_be_a_date_of_the_notes(store, reply, kept):
-    hits = hits_for(store, "The budget review moved from yesterday to Thursday at 3 pm in room 4", query="budget review")
+    note = "The budget review moved from yesterday to Thursday at 3 pm in room 4"
+    hits = hits_for(store, note, query="budget review")
     result = answer("Wann ist die Budgetbesprechung? budget review", hits, store, FakeModel([reply]))
     assert (result.text == reply) is kept and (result.text == NOT_IN_NOTES) is not kept
