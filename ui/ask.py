@@ -27,6 +27,8 @@ from app.worker import describe
 from ui import theme
 from ui.formatting import breakable, moment
 
+NOTHING_MATCHED = "Nothing in your memory matched this question."
+WITHDRAWN = "These notes were found, but they do not say what the model answered, so its answer is not shown."
 ALWAYS = "What was I working on yesterday afternoon?"
 
 
@@ -136,7 +138,9 @@ class Exchange(QFrame):
     def finish(self, turn: Turn) -> None:
         self._text = turn.answer
         self.answer.setText(breakable(turn.answer))
-        self.status.setText("" if turn.found_anything else "Nothing in your memory matched this question.")
+        # Notes found but the answer drawn from them withdrawn (memory.answer: a name, number or
+        # date no note states) is not "nothing matched": the notes are listed below.
+        self.status.setText("" if turn.found_anything else WITHDRAWN if turn.sources else NOTHING_MATCHED)
         self.status.setVisible(not turn.found_anything)
         if turn.sources:
             s = theme.current()

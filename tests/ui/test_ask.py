@@ -106,3 +106,14 @@ def test_suggested_questions_name_only_what_the_user_has(qtbot, session, paths):
         assert suggestions(empty) == ["What was I working on yesterday afternoon?"]  # nobody named
     finally:
         empty.close()
+
+
+def test_an_answer_withdrawn_by_its_check_says_so_beside_the_notes_found(qtbot, session):
+    session.engram.set_model(FakeModel(["On 31 December at 23:59."]))  # no note holds that date
+    view = open_ask(qtbot, session)
+    view.submit("When do I fly to Lisbon?")
+    qtbot.waitUntil(lambda: view.exchanges() and view.send.isEnabled(), timeout=20_000)
+    exchange: Exchange = view.exchanges()[0]
+    assert exchange.answer_text() == "I could not find that in your notes."
+    assert exchange.status.text().startswith("These notes were found, but they do not say")
+    assert "Lisbon" in exchange.sources.text()
