@@ -24,6 +24,9 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from memory import timewords
+from memory.language import language_of
+
 __all__ = ["TimeSpan", "local_zone", "parse"]
 
 _MONTHS = {name: n for n, names in enumerate((
@@ -94,6 +97,7 @@ def parse(query: str, now: datetime, zone: tzinfo | None = None) -> TimeSpan | N
     if zone is None:
         zone = now.tzinfo if isinstance(now.tzinfo, ZoneInfo) else local_zone(now.tzinfo)
     text = " ".join(re.findall(r"[0-9]+(?:-[0-9]+)*(?:st|nd|rd|th)?|[^\W\d_]+", query.lower()))
+    text = timewords.in_english(text, language_of(query))  # "gestern" -> "yesterday" (memory.timewords)
     try:
         today = now.astimezone(zone).date()
     except (OverflowError, ValueError):
@@ -111,9 +115,9 @@ def parse(query: str, now: datetime, zone: tzinfo | None = None) -> TimeSpan | N
                 span = None
             if span is not None and (best is None or match.start() < best[0]):
                 # In UTC: aware datetimes that share a zone compare and subtract as wall times.
-                since, until, certain = span
+                since, until, certain, *phrase = span  # a rule may say how much of its match is the phrase
                 best = (match.start(), TimeSpan(since.astimezone(UTC), until.astimezone(UTC), certain,
-                                                match.group(0)))
+                                                phrase[0] if phrase else match.group(0)))
             if span is not None:
                 break
     return best[1] if best is not None else None
@@ -298,7 +302,7 @@ def _since(g, today, zone, now):
     inner = parse(rest, now, zone)
     if inner is None or not rest.startswith(inner.phrase) or inner.since > now:
         return None
-    return inner.since, _midnight(today + timedelta(days=1), zone), inner.certain
+    return inner.since, _midnight(today + timedelta(days=1), zone), inner.certain, f"since {inner.phrase}"
 
 
 def _weekend(g, today, zone, now):

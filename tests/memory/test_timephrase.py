@@ -87,6 +87,21 @@ def span_utc(query: str, now: datetime):
      (utc(2026, 10, 4, 22), utc(2026, 10, 5, 22), False)),
     (datetime(2026, 3, 11, 9, 0, tzinfo=BERLIN), "on the 31st",
      (utc(2026, 1, 30, 23), utc(2026, 1, 31, 23), False)),  # February has none, March's is to come
+    # German, French and Spanish questions (memory.timewords), the same spans
+    (datetime(2026, 3, 30, 9, 0, tzinfo=BERLIN), "Was habe ich letztes Wochenende gemacht?",
+     (utc(2026, 3, 27, 23), utc(2026, 3, 29, 22), True)),
+    (datetime(2026, 3, 30, 9, 0, tzinfo=BERLIN), "Wer hat vorgestern angerufen?",
+     (utc(2026, 3, 27, 23), utc(2026, 3, 28, 23), True)),
+    (datetime(2026, 3, 30, 9, 0, tzinfo=BERLIN), "Qu'est-ce que j'ai lu hier ?",
+     (utc(2026, 3, 28, 23), utc(2026, 3, 29, 22), True)),
+    (datetime(2026, 11, 2, 10, 0, tzinfo=NEW_YORK), "¿Qué leí ayer?",
+     (utc(2026, 11, 1, 4), utc(2026, 11, 2, 5), True)),
+    (datetime(2026, 11, 2, 10, 0, tzinfo=NEW_YORK), "¿Qué hice el fin de semana pasado?",
+     (utc(2026, 10, 31, 4), utc(2026, 11, 2, 5), True)),
+    (datetime(2026, 3, 8, 3, 30, tzinfo=NEW_YORK), "Was habe ich vor zwei Stunden gelesen?",
+     (utc(2026, 3, 8, 4, 30), utc(2026, 3, 8, 6, 30), False)),
+    (datetime(2026, 11, 4, 10, 0, tzinfo=NEW_YORK), "Qu'ai-je écrit depuis lundi ?",
+     (utc(2026, 11, 2, 5), utc(2026, 11, 5, 5), True)),
 ])
 def test_phrases_are_local_days_by_the_zone_rules(now, query, expected):
     assert span_utc(query, now) == expected
@@ -99,6 +114,11 @@ def test_a_00_30_event_on_the_25_hour_day_is_yesterday():
     assert span.until - span.since == timedelta(hours=25)
 
 
+def test_a_phrase_is_only_its_own_words():
+    now = datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK)
+    assert parse("What did I write since Monday about the budget?", now).phrase == "since monday"
+
+
 def test_the_longest_phrase_wins_over_a_word_inside_it():
     now = datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK)
     assert parse("the day before yesterday", now).phrase == "the day before yesterday"
@@ -109,6 +129,7 @@ def test_the_longest_phrase_wins_over_a_word_inside_it():
     "budget in march 0000", "What did I do in december 9999?", "on 31 February 2026",
     "between 2026-13-01 and 2026-14-01", "the login bug", "may I ask something", "",
     "the 3 files", "on the 32nd", "0 minutes ago", "since tomorrow's meeting",
+    "Was ist hier los?",  # German "hier" is "here", not the French "yesterday"
 ])
 def test_no_span_for_impossible_dates_and_plain_words(query):
     assert parse(query, datetime(2026, 3, 9, 10, 0, tzinfo=NEW_YORK)) is None

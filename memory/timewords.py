@@ -1,0 +1,136 @@
+"""Time words of German, French and Spanish questions, rewritten as the English phrases that
+memory.timephrase reads: "gestern" -> "yesterday", "la semaine dernière" -> "last week", "hace 3
+días" -> "3 days ago", "seit Montag" -> "since monday", "im März" -> "in march".
+
+Applied only to a question that memory.language reads, for certain, as that language (German
+"hier" is "here", French "hier" is "yesterday"). The common relative phrases of each language, not
+a grammar of it: what the English grammar then makes of them (local days with the zone's rules,
+certain or approximate) is the same.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+_NUMBER_WORDS = {
+    "de": "ein eine einem einer|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn",
+    "fr": "un une|deux|trois|quatre|cinq|six|sept|huit|neuf|dix",
+    "es": "un una uno|dos|tres|cuatro|cinco|seis|siete|ocho|nueve|diez",
+}
+_WEEKDAYS = {
+    "de": "montag|dienstag|mittwoch|donnerstag|freitag|samstag sonnabend|sonntag",
+    "fr": "lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche",
+    "es": "lunes|martes|miércoles miercoles|jueves|viernes|sábado sabado|domingo",
+}
+_MONTHS = {
+    "de": "januar jänner|februar|märz maerz|april|mai|juni|juli|august|september|oktober|november|dezember",
+    "fr": "janvier|février fevrier|mars|avril|mai|juin|juillet|août aout|septembre|octobre|novembre|décembre decembre",
+    "es": "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre setiembre|octubre|noviembre|diciembre",
+}
+_ENGLISH_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
+_ENGLISH_MONTHS = ("january february march april may june july august september october november "
+                   "december").split()
+
+
+def _table(spec: str, english: list[str]) -> dict[str, str]:
+    return {word: english[n] for n, words in enumerate(spec.split("|")) for word in words.split()}
+
+
+def _alternatives(words: dict[str, str]) -> str:
+    return "|".join(sorted(words, key=len, reverse=True))
+
+
+def _rules(language: str) -> list[tuple[re.Pattern, str | Callable[[re.Match], str]]]:
+    numbers = _table(_NUMBER_WORDS[language], [str(n) for n in range(1, 11)])
+    days = _table(_WEEKDAYS[language], _ENGLISH_WEEKDAYS)
+    months = _table(_MONTHS[language], _ENGLISH_MONTHS)
+    n, d, m = (f"(?P<n>[0-9]{{1,4}}|{_alternatives(numbers)})", f"(?P<d>{_alternatives(days)})",
+               f"(?P<m>{_alternatives(months)})")
+    phrases = {
+        "de": [
+            (r"vorgestern", "the day before yesterday"),
+            (r"gestern (?:morgen|früh|vormittag)", "yesterday morning"),
+            (r"gestern nachmittag", "yesterday afternoon"), (r"gestern abend", "yesterday evening"),
+            (r"gestern nacht|letzte nacht", "last night"),
+            (r"heute (?:morgen|früh|vormittag)", "this morning"), (r"heute nachmittag", "this afternoon"),
+            (r"heute abend", "this evening"), (r"gestern", "yesterday"), (r"heute", "today"),
+            (r"vorletzte woche", "the week before last"),
+            (r"(?:letzte|letzten|vorige|vorigen|vergangene|vergangenen) woche", "last week"),
+            (r"(?:diese|dieser) woche", "this week"),
+            (r"(?:letztes|letzten|vergangenes|vergangenen|vorigen|voriges) wochenende", "last weekend"),
+            (r"(?:dieses|diesem|am) wochenende", "this weekend"),
+            (r"(?:letzten|letzter|vorigen|vergangenen) monat", "last month"),
+            (r"(?:dieser|diesem|diesen) monat", "this month"),
+            (r"(?:letztes|letzten|vergangenes|vergangenen|voriges) jahr", "last year"),
+            (rf"vor {n} (?P<u>tag|tagen|woche|wochen|monat|monaten|jahr|jahren|stunde|stunden|minute|minuten)",
+             "{n} {u} ago"),
+            (rf"seit (?:dem |letztem |letzten )?{d}", "since {d}"),
+            (rf"(?:letzten|letzter|vorigen|am) {d}", "last {d}"),
+            (rf"(?:im|in|seit) {m}", "in {m}"),
+        ],
+        "fr": [
+            (r"avant hier", "the day before yesterday"), (r"hier matin", "yesterday morning"),
+            (r"hier après midi", "yesterday afternoon"), (r"hier soir", "yesterday evening"),
+            (r"la nuit dernière", "last night"), (r"ce matin", "this morning"),
+            (r"cet après midi", "this afternoon"), (r"ce soir", "this evening"),
+            (r"hier", "yesterday"), (r"aujourd hui", "today"),
+            (r"la semaine (?:dernière|passée)", "last week"), (r"cette semaine", "this week"),
+            (r"le week end (?:dernier|passé)", "last weekend"), (r"ce week end", "this weekend"),
+            (r"le mois (?:dernier|passé)", "last month"), (r"ce mois ci", "this month"),
+            (r"l année (?:dernière|passée)", "last year"),
+            (rf"il y a {n} (?P<u>jour|jours|semaine|semaines|mois|an|ans|heure|heures|minute|minutes)", "{n} {u} ago"),
+            (rf"depuis (?:le |lundi )?{d}", "since {d}"),
+            (rf"{d} (?:dernier|passé)", "last {d}"),
+            (rf"(?:en|depuis) {m}", "in {m}"),
+        ],
+        "es": [
+            (r"anteayer|antier|antes de ayer", "the day before yesterday"),
+            (r"ayer por la mañana", "yesterday morning"), (r"ayer por la tarde", "yesterday afternoon"),
+            (r"ayer por la noche|anoche", "last night"), (r"esta mañana", "this morning"),
+            (r"esta tarde", "this afternoon"), (r"esta noche", "tonight"),
+            (r"ayer", "yesterday"), (r"hoy", "today"),
+            (r"la semana pasada", "last week"), (r"esta semana", "this week"),
+            (r"el fin de semana pasado", "last weekend"), (r"este fin de semana", "this weekend"),
+            (r"el mes pasado", "last month"), (r"este mes", "this month"), (r"el año pasado", "last year"),
+            (rf"hace {n} (?P<u>día|días|dia|dias|semana|semanas|mes|meses|año|años|hora|horas|minuto|minutos)",
+             "{n} {u} ago"),
+            (rf"desde el {d}", "since {d}"),
+            (rf"el {d} pasado", "last {d}"),
+            (rf"(?:en|desde) {m}", "in {m}"),
+        ],
+    }[language]
+    units = {"tag": "day", "jour": "day", "día": "day", "dia": "day", "woche": "week", "semaine": "week",
+             "semana": "week", "monat": "month", "mois": "month", "mes": "month", "jahr": "year", "an": "year",
+             "año": "year", "stunde": "hour", "heure": "hour", "hora": "hour", "minute": "minute",
+             "minuto": "minute"}
+
+    def unit(word: str) -> str:
+        for stem in sorted(units, key=len, reverse=True):
+            if word.startswith(stem):
+                return units[stem] + "s"
+        return word
+
+    def english(template: str) -> Callable[[re.Match], str]:
+        def put(match: re.Match) -> str:
+            g = match.groupdict()
+            return template.format(n=numbers.get(g.get("n") or "", g.get("n")), u=unit(g.get("u") or ""),
+                                   d=days.get(g.get("d") or "", ""), m=months.get(g.get("m") or "", ""))
+        return put
+
+    return [(re.compile(rf"\b(?:{pattern})\b"), english(words)) for pattern, words in phrases]
+
+
+_CACHE: dict[str, list] = {}
+
+
+def in_english(text: str, language: str) -> str:
+    """`text` (lower case, words separated by single spaces, as memory.timephrase has it) with the
+    time words of `language` ("de", "fr", "es") in English; any other language is left as it is."""
+    if language not in _NUMBER_WORDS:
+        return text
+    if language not in _CACHE:
+        _CACHE[language] = _rules(language)
+    for pattern, replace in _CACHE[language]:
+        text = pattern.sub(replace, text)
+    return text
