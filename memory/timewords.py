@@ -80,7 +80,7 @@ def _rules(language: str) -> list[tuple[re.Pattern, str | Callable[[re.Match], s
             (r"le mois (?:dernier|passé)", "last month"), (r"ce mois ci", "this month"),
             (r"l année (?:dernière|passée)", "last year"),
             (rf"il y a {n} (?P<u>jour|jours|semaine|semaines|mois|an|ans|heure|heures|minute|minutes)", "{n} {u} ago"),
-            (rf"depuis (?:le |lundi )?{d}", "since {d}"),
+            (rf"depuis (?:le )?{d}", "since {d}"),
             (rf"{d} (?:dernier|passé)", "last {d}"),
             (rf"(?:en|depuis) {m}", "in {m}"),
         ],
