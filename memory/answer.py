@@ -143,23 +143,27 @@ def dated_question(question: str, now: datetime | None) -> str:
     2026]?". The model cannot tell which note is from "Monday" or "an hour ago" without them (it
     answered that question "I could not find that in your notes" beside a note of that Monday).
     An approximate phrase ("two weeks ago", "on the 5th") says "about"."""
-    span = timephrase.parse(question, now) if now is not None else None
-    if span is None:
-        return question
-    match = _phrase_pattern(span).search(question)
+    return _with_dates(question, _span(question, now))
+
+
+def _span(question: str, now: datetime | None) -> timephrase.TimeSpan | None:
+    return timephrase.parse(question, now) if now is not None else None
+
+
+def _with_dates(question: str, span: timephrase.TimeSpan | None) -> str:
+    match = _phrase_pattern(span).search(question) if span is not None else None
     if match is None:
         return question
     return f"{question[:match.end()]} [{_span_words(span)}]{question[match.end():]}"
 
 
-def in_asked_time(question: str, hits: list[SearchHit], now: datetime | None) -> list[SearchHit]:
+def _in_asked_time(hits: list[SearchHit], span: timephrase.TimeSpan | None) -> list[SearchHit]:
     """The hits an answer may rest on when the question names days for certain ("last weekend",
     "since Monday", "on 3 March 2026"): those seen in them, and those that name the same time in
     their own words ("our camping trip last year"), when there are any; else every hit. Search
     keeps the others (a thing may be told about later), but the 1.5B answered "What did I read
     last weekend?" from a Friday note that said "read", beside two weekend notes and the question's
     dates written out."""
-    span = timephrase.parse(question, now) if now is not None else None
     if span is None or not span.certain:
         return hits
     phrase = _phrase_pattern(span)
@@ -191,8 +195,9 @@ def build_messages(question: str, hits: list[SearchHit], store: MemoryStore,
     phrase in the question is written out as dates, read at `now` (dated_question)."""
     core = [m for m in store.memories(MemoryType.CORE) if isinstance(m, CoreBlock)]
     wanted = set(terms(question))
+    span = _span(question, now)
     lines, used, shown = [], 0, []
-    for hit in in_asked_time(question, hits, now):
+    for hit in _in_asked_time(hits, span):
         text = _note_text(hit, wanted, store)
         # A note that states a clock time or a date of its own ("departs 08:12", "Thursday 15:00")
         # is shown without its save time: the 0.5B answered "When is the review?" with the moment
@@ -213,7 +218,7 @@ def build_messages(question: str, hits: list[SearchHit], store: MemoryStore,
         notes = [_note(n, when, where, text) for n, (when, where, text) in enumerate(example["notes"], start=1)]
         messages += [{"role": "user", "content": _user_turn(notes, example["question"])},
                      {"role": "assistant", "content": example["answer"]}]
-    user = (f"About the user (data): {profile}\n\n" if core else "") + _user_turn(lines, dated_question(question, now))
+    user = (f"About the user (data): {profile}\n\n" if core else "") + _user_turn(lines, _with_dates(question, span))
     return messages + [{"role": "user", "content": user}], shown
 
 

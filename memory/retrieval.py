@@ -338,8 +338,9 @@ class Retriever:
             # The time layer: what matches the other words inside the span; when nothing does, or
             # there is nothing but a time ("what did I do yesterday", "what did I read last
             # weekend" with no page saying "read"), what happened in it, newest first.
-            in_span = [o for o, _ in self.store.search_observations(rest, depth, since=lo, until=hi, app=f.app)
-                       ] if _WORD.search(rest) else []
+            in_span = []
+            if _WORD.search(rest):
+                in_span = [o for o, _ in self.store.search_observations(rest, depth, since=lo, until=hi, app=f.app)]
             if not in_span:
                 in_span = self.store.observations(since=lo, until=hi, app=f.app, limit=depth, newest_first=True)
             layers.append(([f"obs:{o.id}" for o in in_span], 1.0))

@@ -28,6 +28,12 @@ _MONTHS = {
     "fr": "janvier|février fevrier|mars|avril|mai|juin|juillet|août aout|septembre|octobre|novembre|décembre decembre",
     "es": "enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre setiembre|octubre|noviembre|diciembre",
 }
+_UNITS = {
+    "de": "tag tagen|woche wochen|monat monaten|jahr jahren|stunde stunden|minute minuten",
+    "fr": "jour jours|semaine semaines|mois|an ans|heure heures|minute minutes",
+    "es": "día días dia dias|semana semanas|mes meses|año años|hora horas|minuto minutos",
+}
+_ENGLISH_UNITS = "days weeks months years hours minutes".split()
 _ENGLISH_WEEKDAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _ENGLISH_MONTHS = ("january february march april may june july august september october november "
                    "december").split()
@@ -45,8 +51,9 @@ def _rules(language: str) -> list[tuple[re.Pattern, str | Callable[[re.Match], s
     numbers = _table(_NUMBER_WORDS[language], [str(n) for n in range(1, 11)])
     days = _table(_WEEKDAYS[language], _ENGLISH_WEEKDAYS)
     months = _table(_MONTHS[language], _ENGLISH_MONTHS)
-    n, d, m = (f"(?P<n>[0-9]{{1,4}}|{_alternatives(numbers)})", f"(?P<d>{_alternatives(days)})",
-               f"(?P<m>{_alternatives(months)})")
+    units = _table(_UNITS[language], _ENGLISH_UNITS)
+    n, d, m, u = (f"(?P<n>[0-9]{{1,4}}|{_alternatives(numbers)})", f"(?P<d>{_alternatives(days)})",
+                  f"(?P<m>{_alternatives(months)})", f"(?P<u>{_alternatives(units)})")
     phrases = {
         "de": [
             (r"vorgestern", "the day before yesterday"),
@@ -63,8 +70,7 @@ def _rules(language: str) -> list[tuple[re.Pattern, str | Callable[[re.Match], s
             (r"(?:letzten|letzter|vorigen|vergangenen) monat", "last month"),
             (r"(?:dieser|diesem|diesen) monat", "this month"),
             (r"(?:letztes|letzten|vergangenes|vergangenen|voriges) jahr", "last year"),
-            (rf"vor {n} (?P<u>tag|tagen|woche|wochen|monat|monaten|jahr|jahren|stunde|stunden|minute|minuten)",
-             "{n} {u} ago"),
+            (rf"vor {n} {u}", "{n} {u} ago"),
             (rf"seit (?:dem |letztem |letzten )?{d}", "since {d}"),
             (rf"(?:letzten|letzter|vorigen|am) {d}", "last {d}"),
             (rf"(?:im|in|seit) {m}", "in {m}"),
@@ -79,7 +85,7 @@ def _rules(language: str) -> list[tuple[re.Pattern, str | Callable[[re.Match], s
             (r"le week end (?:dernier|passé)", "last weekend"), (r"ce week end", "this weekend"),
             (r"le mois (?:dernier|passé)", "last month"), (r"ce mois ci", "this month"),
             (r"l année (?:dernière|passée)", "last year"),
-            (rf"il y a {n} (?P<u>jour|jours|semaine|semaines|mois|an|ans|heure|heures|minute|minutes)", "{n} {u} ago"),
+            (rf"il y a {n} {u}", "{n} {u} ago"),
             (rf"depuis (?:le )?{d}", "since {d}"),
             (rf"{d} (?:dernier|passé)", "last {d}"),
             (rf"(?:en|depuis) {m}", "in {m}"),
@@ -93,28 +99,16 @@ def _rules(language: str) -> list[tuple[re.Pattern, str | Callable[[re.Match], s
             (r"la semana pasada", "last week"), (r"esta semana", "this week"),
             (r"el fin de semana pasado", "last weekend"), (r"este fin de semana", "this weekend"),
             (r"el mes pasado", "last month"), (r"este mes", "this month"), (r"el año pasado", "last year"),
-            (rf"hace {n} (?P<u>día|días|dia|dias|semana|semanas|mes|meses|año|años|hora|horas|minuto|minutos)",
-             "{n} {u} ago"),
+            (rf"hace {n} {u}", "{n} {u} ago"),
             (rf"desde el {d}", "since {d}"),
             (rf"el {d} pasado", "last {d}"),
             (rf"(?:en|desde) {m}", "in {m}"),
         ],
     }[language]
-    units = {"tag": "day", "jour": "day", "día": "day", "dia": "day", "woche": "week", "semaine": "week",
-             "semana": "week", "monat": "month", "mois": "month", "mes": "month", "jahr": "year", "an": "year",
-             "año": "year", "stunde": "hour", "heure": "hour", "hora": "hour", "minute": "minute",
-             "minuto": "minute"}
-
-    def unit(word: str) -> str:
-        for stem in sorted(units, key=len, reverse=True):
-            if word.startswith(stem):
-                return units[stem] + "s"
-        return word
-
     def english(template: str) -> Callable[[re.Match], str]:
         def put(match: re.Match) -> str:
             g = match.groupdict()
-            return template.format(n=numbers.get(g.get("n") or "", g.get("n")), u=unit(g.get("u") or ""),
+            return template.format(n=numbers.get(g.get("n") or "", g.get("n")), u=units.get(g.get("u") or "", ""),
                                    d=days.get(g.get("d") or "", ""), m=months.get(g.get("m") or "", ""))
         return put
 

@@ -1,5 +1,6 @@
 import os
 import secrets
+import time
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,17 @@ from tests.fileserver import FileServer
 
 # Tests use a cheaper Argon2id cost where the passphrase itself is not under test.
 FAST_KDF = KdfParams(iterations=1, lanes=1, memory_cost=8 * 1024)
+
+
+@pytest.fixture
+def local_zone(monkeypatch):
+    """Set the process's local time zone (TZ) for one test: local times are shown and read in it."""
+    def use(zone):
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+    yield use
+    monkeypatch.undo()
+    time.tzset()
 
 
 @pytest.fixture(autouse=True)

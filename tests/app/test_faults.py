@@ -9,7 +9,6 @@ import subprocess
 import sys
 import tempfile
 import textwrap
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,17 +56,6 @@ def observations(home, **env):
     result = run(home, "observations", "--json", **env)
     assert result.exit_code == 0, result.output
     return json.loads(result.output)
-
-
-@pytest.fixture
-def local_zone(monkeypatch):
-    """Set the process's local time zone (TZ) for one test."""
-    def use(zone):
-        monkeypatch.setenv("TZ", zone)
-        time.tzset()
-    yield use
-    monkeypatch.undo()
-    time.tzset()
 
 
 # -- silent loss -----------------------------------------------------------------------------------

@@ -4,7 +4,6 @@ own date, questions the notes cannot answer, claims no note states, and notes ke
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -206,17 +205,6 @@ def test_a_fact_is_dated_by_when_its_source_was_seen_not_by_when_it_was_made(sto
     messages, _ = build_messages("Where did Caroline move from?", [hit], store)
     note = messages[-1]["content"].splitlines()[1]
     assert note.startswith("[1] 8 May 2023, ") and '"Caroline moved from Sweden (seen: ' in note
-
-
-@pytest.fixture
-def local_zone(monkeypatch):
-    """The process's local time zone (TZ) for one test: notes and spans are shown in it."""
-    def use(zone):
-        monkeypatch.setenv("TZ", zone)
-        time.tzset()
-    yield use
-    monkeypatch.undo()
-    time.tzset()
 
 
 @pytest.mark.parametrize(("zone", "now", "question", "expected"), [
