@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from memory import timewords
 from memory.language import language_of
 
-__all__ = ["TimeSpan", "local_zone", "parse"]
+__all__ = ["TimeSpan", "asks_when", "local_zone", "parse", "states_time"]
 
 _MONTHS = {name: n for n, names in enumerate((
     ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),
@@ -121,6 +121,76 @@ def parse(query: str, now: datetime, zone: tzinfo | None = None) -> TimeSpan | N
             if span is not None:
                 break
     return best[1] if best is not None else None
+
+
+# -- questions about a time, and texts that give one -------------------------------------------------
+_ASKING = re.compile(
+    r"\b(?:when|what (?:time|date|day|week|month|year)|which (?:day|date|week|weekend|month|year)"
+    r"|how long|how many (?:days|weeks|months|years)|how (?:old|recently)|"
+    + "|".join(timewords.ASKING.values()) + r")\b", re.IGNORECASE)
+# Words, numbers, clock times (14:35, 3pm) and written dates (2026-03-08, 8/3) of a text.
+_TOKEN = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]{1,2}/[0-9]{1,2}(?:/[0-9]{2,4})?"
+                    r"|[0-9]{1,2}:[0-5][0-9]|[0-9]+(?:st|nd|rd|th|am|pm)?|[^\W\d_]+")
+_UNITS = frozenset({*(u + s for u in ("second", "minute", "hour", "day", "week", "weekend", "month", "year")
+                      for s in ("", "s")), *timewords.names("unit"), "semaine", "année", "wochenende"})
+_DAY_WORDS = frozenset({"yesterday", "today", "tonight", "tomorrow", "noon", "midnight", *_WEEKDAYS,
+                        *(d + "s" for d in _WEEKDAYS), *timewords.names("weekday"), *timewords.RELATIVE_DAYS})
+_MONTH_NAMES = frozenset({*(m for m in _MONTHS if len(m) > 3 or m == "may"), *timewords.names("month")})
+_COUNTS = frozenset({*_NUMBERS, *timewords.names("number"), "few", "couple", "several"})
+_BESIDE_UNIT = frozenset({"this", "last", "next", "past", "coming", "previous", *timewords.BESIDE_UNIT})
+_DAY_PARTS = frozenset({"morning", "afternoon", "evening", "night", *_WEEKDAYS})
+_AFTER_COUNT = frozenset({"ago", "later", "earlier", "before", "after"})
+_BEFORE_COUNT = frozenset({"in", "for", "over", "within", "a", *timewords.BEFORE_COUNT})  # "a": French "il y a"
+_BEFORE_YEAR = frozenset("in since of during by im seit en depuis desde".split())
+_TRIGGERS = _DAY_WORDS | _UNITS | _BESIDE_UNIT | _MONTH_NAMES
+
+
+def asks_when(question: str) -> bool:
+    """Whether `question` asks for a time: when, how long, which day or year ("When did Jon lose
+    his job?", "How long ago was Caroline's 18th birthday?", "Wann ist die Budgetbesprechung?")."""
+    return _ASKING.search(question) is not None
+
+
+def states_time(text: str) -> bool:
+    """Whether `text` says when something is or was: a weekday, a relative day or week
+    ("yesterday", "last week", "two days ago", "in 3 weeks", "for 4 years"), a day of a month
+    ("8 May", "March 3"), a year ("in 2019"), a clock time ("3 pm", "14:35"), a written date; in
+    English, and the common words of German, French and Spanish ("gestern", "il y a 3 jours",
+    "hace 2 semanas", "um 15 Uhr"). A bare "may" or "march" is a word, not a month. One pass over
+    the text's words (tens of microseconds for a page: search asks it of every candidate of a
+    question that asks when)."""
+    words = _TOKEN.findall(text.lower())
+    return any((word in _TRIGGERS or word[0].isdigit()) and _says_when(words, n) for n, word in enumerate(words))
+
+
+def _says_when(words: list[str], n: int) -> bool:
+    """Whether the word at `n` begins or ends a time expression."""
+    word, before = words[n], words[n - 1] if n else ""
+    after = words[n + 1] if n + 1 < len(words) else ""
+    if word in _DAY_WORDS:
+        return True
+    if word in _UNITS:  # "two days ago", "last week", "la semaine dernière", "for 4 years", "vor 3 Tagen"
+        return (after in _AFTER_COUNT or before in _BESIDE_UNIT or after in _BESIDE_UNIT
+                or _count(before) and n > 1 and words[n - 2] in _BEFORE_COUNT)
+    if word in _BESIDE_UNIT:  # "this morning", "last Friday"
+        return after in _DAY_PARTS
+    if word in _MONTH_NAMES:  # "8 May", "8th of May", "8 de mayo", "May 8", "May 2023"
+        return _day_number(after) or _day_number(words[n - 2] if before in ("of", "de") and n > 1 else before)
+    if word[0].isdigit():
+        if word.endswith(("am", "pm")) or any(c in word for c in "-/:"):
+            return True  # "3pm", "14:35", "2026-03-08", "8/3"
+        return (len(word) == 4 and word[:2] in ("19", "20") and before in _BEFORE_YEAR  # "in 2019"
+                or len(word) <= 2 and (after in ("am", "pm", "uhr", "h") or words[n - 2:n] == ["a", "las"]))
+    return False
+
+
+def _count(word: str) -> bool:
+    return word.isdigit() or word in _COUNTS
+
+
+def _day_number(word: str) -> bool:
+    digits = word.removesuffix("st").removesuffix("nd").removesuffix("rd").removesuffix("th")
+    return digits.isdigit() and (0 < int(digits) <= 31 or len(digits) == 4)
 
 
 # -- building spans --------------------------------------------------------------------------------

@@ -117,6 +117,32 @@ def _rules(language: str) -> list[tuple[re.Pattern, str | Callable[[re.Match], s
 
 _CACHE: dict[str, list] = {}
 
+# Words that ask for a time in a question of each language ("Wann…?", "Depuis quand…?", "¿Cuánto
+# tiempo…?"), for memory.timephrase.asks_when.
+ASKING = {
+    "de": r"wann|seit wann|wie lange|an welchem tag|in welchem (?:monat|jahr)",
+    "fr": r"quand|depuis quand|combien de temps|quel jour|quelle (?:date|année|semaine)",
+    "es": r"cuándo|cuando|desde cuándo|cuánto tiempo|qué día|qué (?:fecha|año|semana|mes)",
+}
+# Words of a text in those languages that say when (memory.timephrase.states_time, with the weekday,
+# month, unit and number words above): relative days, and the words beside a unit
+# ("letzte Woche", "la semaine dernière", "el mes pasado") or before a count of units ("vor 3
+# Tagen", "hace 2 semanas"; French "il y a" is read as its last two words).
+RELATIVE_DAYS = frozenset(
+    "vorgestern gestern heute morgen übermorgen aujourd demain anteayer ayer anoche hoy mañana".split())
+BESIDE_UNIT = frozenset(
+    "letzte letzten letzter letztes vorige vorigen voriges vergangene vergangenen vergangenes nächste nächsten "
+    "nächster nächstes kommende kommenden dernière dernier passée passé prochaine prochain pasada pasado "
+    "próxima próximo".split())
+BEFORE_COUNT = frozenset("vor hace".split())
+
+
+def names(kind: str) -> list[str]:
+    """Every German, French and Spanish word of `kind`: "weekday", "month", "unit" (days, weeks...)
+    or "number" (one to ten)."""
+    tables = {"weekday": _WEEKDAYS, "month": _MONTHS, "unit": _UNITS, "number": _NUMBER_WORDS}[kind]
+    return [word for spec in tables.values() for word in spec.replace("|", " ").split()]
+
 
 def in_english(text: str, language: str) -> str:
     """`text` (lower case, words separated by single spaces, as memory.timephrase has it) with the

@@ -519,3 +519,16 @@ def test_before_and_after_questions_list_the_anchor_neighbours(store, embedder):
 def test_no_query_ever_raises(seeded, query, with_now):
     hits = seeded.search(query, 5, now=NOW if with_now else None)
     assert all(h.ref for h in hits)
+
+
+def test_a_question_that_asks_when_ranks_the_line_that_says_when_first(store, embedder):
+    # All three lines are about the support group; only one says when Caroline went.
+    store.add_observations([NewObservation(time=NOW - timedelta(days=d), app="Chat", text=t) for d, t in [
+        (30, "Caroline: The LGBTQ support group was so powerful, everyone shared their stories"),
+        (20, "Caroline: I went to the LGBTQ support group yesterday and felt accepted"),
+        (10, "Melanie: The LGBTQ support group sounds like such a great group to have"),
+        (9, "Caroline: Thanks, Melanie, the support group really helped me")]])
+    retriever = Retriever(store, embedder)
+    retriever.sync_index()
+    when = retriever.search("When did Caroline go to the LGBTQ support group?", 3, now=NOW)
+    assert when[0].text == "Caroline: I went to the LGBTQ support group yesterday and felt accepted"

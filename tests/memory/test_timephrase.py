@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from memory.timephrase import parse
+from memory.timephrase import asks_when, parse, states_time
 
 NEW_YORK = ZoneInfo("America/New_York")  # 2026: summer time from 8 March to 1 November
 BERLIN = ZoneInfo("Europe/Berlin")  # 2026: summer time from 29 March to 25 October
@@ -157,3 +157,41 @@ def test_a_fixed_offset_now_gets_the_zone_rules_of_the_user(monkeypatch):
     now = datetime(2026, 3, 30, 9, 0, tzinfo=BERLIN)
     fixed = now.astimezone(timezone(now.utcoffset()))  # +02:00
     assert span_utc("yesterday", fixed) == (utc(2026, 3, 28, 23), utc(2026, 3, 29, 22), True)
+
+
+@pytest.mark.parametrize(("question", "expected"), [
+    ("When did Jon lose his job as a banker?", True),
+    ("How long ago was Caroline's 18th birthday?", True),
+    ("Which month did Gina open her store?", True),
+    ("What year did they move?", True),
+    ("Wann ist die Budgetbesprechung?", True),
+    ("Depuis quand est-il malade ?", True),
+    ("¿Cuándo es la cita con el dentista?", True),
+    ("What did I read yesterday?", False),
+    ("Where did Melanie go camping?", False),
+])
+def test_a_question_asks_for_a_time(question, expected):
+    assert asks_when(question) is expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("I went to the support group yesterday", True),
+    ("The review moved to Thursday at 3 pm", True),
+    ("We met two weeks ago", True),
+    ("I painted that lake sunrise last year!", True),
+    ("Seen on 8 May 2023", True),
+    ("Flight LH 404 departs 14:35", True),
+    ("I've known them for 4 years", True),
+    ("We moved here in 2019", True),
+    ("Die Rechnung ist am Montag fällig", True),
+    ("Je l'ai vu il y a trois jours", True),
+    ("Lo compré hace 2 semanas", True),
+    ("Treffen um 15 Uhr", True),
+    ("On s'est vus la semaine dernière", True),
+    ("I may go swimming with the kids", False),  # "may" is a month only beside a day or year
+    ("Mars looks red", False),  # the planet, not French March
+    ("The meeting is in room 4", False),
+    ("Painting is a fun way to relax", False),
+])
+def test_a_text_states_a_time(text, expected):
+    assert states_time(text) is expected
