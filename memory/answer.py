@@ -22,7 +22,7 @@ from assets import read_text
 from memory import timephrase
 from memory.llm import LanguageModel
 from memory.models import Answer, CoreBlock, EpisodicEvent, MemoryType, SearchHit, SemanticFact, VaultEntry
-from memory.relative_dates import annotate, day
+from memory.relative_dates import annotate, day, written_out
 from memory.store import MemoryStore
 from memory.terms import terms, words
 
@@ -320,6 +320,9 @@ def answer(question: str, hits: list[SearchHit], store: MemoryStore, model: Lang
         if on_token:
             on_token(piece)
     text = "".join(parts).strip() or NOTHING_FOUND
+    # "Yesterday" is the note's yesterday, not the user's: the date it means is written out.
+    text = written_out(text, [(h.observation.text if h.observation else h.text,
+                               h.time.astimezone() if h.time else None) for h in shown])
     if unsupported_claims(text, question, shown):
         return Answer(question=question, text=NOT_IN_NOTES, citations=tuple(shown), found_anything=False)
     return Answer(question=question, text=text, citations=tuple(shown), found_anything=True)

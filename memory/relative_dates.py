@@ -4,6 +4,8 @@
 the note's save date or the word "yesterday" unless the date is written out beside it. So notes are
 annotated before they reach a prompt: "yesterday [7 May 2023]", "last week [the week before 9 June
 2023]", "two days ago [6 May 2023]". English phrases only; the note's text is otherwise unchanged.
+An answer that still says "Yesterday" or "Last week" (the 1.5B did, for notes from months before)
+gets the date its note meant written out instead (`written_out`).
 """
 
 from __future__ import annotations
@@ -72,6 +74,38 @@ def _resolved(m: re.Match, when: datetime) -> str | None:
     if unit == "month":
         return _month(when, -n)
     return str(when.year - n)
+
+
+_COPIED = re.compile(_PHRASE.pattern + r"\s*\[(?P<written>[^\[\]]{3,60})\]", re.IGNORECASE)
+
+
+def written_out(answer: str, notes: list[tuple[str, datetime | None]]) -> str:
+    """`answer` with each relative date it repeats from a note replaced by the date that note
+    means: "Yesterday", answered from a note "I went to the park yesterday" seen on 28 August 2023,
+    is "27 August 2023"; "Last week [the week before 9 June 2023]" (the annotation copied) is "The
+    week before 9 June 2023". `notes` are (text, time seen), the first that says the phrase counts;
+    a phrase no note says is left as it is."""
+    def capital(like: str, text: str) -> str:
+        return text[:1].upper() + text[1:] if like[:1].isupper() else text
+
+    answer = _COPIED.sub(lambda m: capital(m.group(0), m.group("written")), answer)
+
+    def put(m: re.Match) -> str:
+        said = re.compile(rf"\b{re.escape(m.group(0))}\b", re.IGNORECASE)
+        for text, when in notes:
+            if when is not None and said.search(text):
+                resolved = _resolved(m, when)
+                if not resolved:
+                    return m.group(0)
+                if m.start() > 0:  # "she went yesterday": "… on 27 August 2023"; "… in July 2023"
+                    if re.fullmatch(r"\d{1,2} \w+ \d{4}", resolved):
+                        return f"on {resolved}"
+                    if re.fullmatch(r"(?:\w+ )?\d{4}", resolved):
+                        return f"in {resolved}"
+                return capital(m.group(0), resolved)
+        return m.group(0)
+
+    return _PHRASE.sub(put, answer)
 
 
 def annotate(text: str, when: datetime | None) -> str:
