@@ -305,7 +305,8 @@ def answer(question: str, hits: list[SearchHit], store: MemoryStore, model: Lang
            now: datetime | None = None) -> Answer:
     """Stream an answer grounded in `hits`; with no hits, or hits that do not mention what the
     question is about, say so without asking the model. An answer that states names or numbers no
-    note holds is replaced by NOT_IN_NOTES (the streamed text is then superseded by `Answer.text`)."""
+    note holds loses them (supported_part), or is replaced by NOT_IN_NOTES when nothing else is left;
+    relative dates it repeats are written out (the streamed text is then superseded by `Answer.text`)."""
     missing = missing_subjects(question, hits) if hits else []
     if not hits or missing:
         text = NOTHING_FOUND if not hits else (
@@ -323,6 +324,25 @@ def answer(question: str, hits: list[SearchHit], store: MemoryStore, model: Lang
     # "Yesterday" is the note's yesterday, not the user's: the date it means is written out.
     text = written_out(text, [(h.observation.text if h.observation else h.text,
                                h.time.astimezone() if h.time else None) for h in shown])
-    if unsupported_claims(text, question, shown):
+    text = supported_part(text, question, shown)
+    if text is None:
         return Answer(question=question, text=NOT_IN_NOTES, citations=tuple(shown), found_anything=False)
     return Answer(question=question, text=text, citations=tuple(shown), found_anything=True)
+
+
+def supported_part(text: str, question: str, shown: list[SearchHit]) -> str | None:
+    """`text` when it claims nothing the notes do not state (unsupported_claims); of a list
+    answer, the items that claim nothing unsupported, when only some do: the 1.5B answered "What
+    books has Melanie read?" with "Charlotte's Web, Becoming Nicole", the second her friend's.
+    None when nothing is left to say."""
+    claims = {c.casefold() for c in unsupported_claims(text, question, shown)}
+    if not claims:
+        return text
+    items = [item.strip() for item in re.split(r"[,;]\s*", text)]
+
+    def claims_in(item: str) -> set[str]:
+        said = {w.casefold() for w in words(item)} | set(_NUMBER.findall(item))
+        return (said | {f"{day} {month}" for day, month in _dates(item)}) & claims
+
+    kept = [item for item in items if item and not claims_in(item)]
+    return ", ".join(kept) if kept and len(kept) < len(items) else None

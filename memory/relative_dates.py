@@ -19,10 +19,11 @@ _DAYS = "monday tuesday wednesday thursday friday saturday sunday".split()
 _COUNT = r"(\d{1,3}|a couple of|a few|an?|" + "|".join(_WORDS) + ")"
 _PHRASE = re.compile(
     r"\b(?:(day before yesterday|yesterday|today|tonight|this (?:morning|afternoon|evening)|tomorrow|"
-    r"day after tomorrow|last night|last week|this week|next week|last weekend|this weekend|next weekend|"
+    r"day after tomorrow|last night|(?:this|the) past week(?:end)?|last week|this week|next week|last weekend|"
+    r"this weekend|next weekend|"
     r"last month|this month|next month|last year|this year|next year)"
     r"|(?:(last|this|next) (" + "|".join(_DAYS) + r"))"
-    r"|(?:" + _COUNT + r" (days?|weeks?|months?|years?) ago))\b", re.IGNORECASE)
+    r"|(?:" + _COUNT + r" (days?|weekends?|weeks?|months?|years?) ago))\b", re.IGNORECASE)
 
 
 def day(d: datetime) -> str:
@@ -49,7 +50,7 @@ def _resolved(m: re.Match, when: datetime) -> str | None:
                 "day after tomorrow": 2}
         if fixed in days:
             return day(when + timedelta(days=days[fixed]))
-        span, _, _ = fixed.partition(" ")
+        span = "last" if " past " in f" {fixed} " else fixed.partition(" ")[0]  # "this past weekend"
         which = fixed.split()[-1]
         if which in ("week", "weekend"):
             return {"last": f"the {which} before {day(when)}", "this": f"the {which} of {day(when)}",
@@ -71,6 +72,13 @@ def _resolved(m: re.Match, when: datetime) -> str | None:
         return day(when - timedelta(days=n))
     if unit == "week":
         return f"the week of {day(when - timedelta(weeks=n))}"
+    if unit == "weekend":  # "two weekends ago": the Saturday of the weekend before last
+        if n == 1:
+            return f"the weekend before {day(when)}"
+        back = (when.weekday() - 5) % 7
+        back += 7 if back <= 1 else 0  # said on a Saturday or Sunday: the weekend before this one
+        saturday = when - timedelta(days=back, weeks=n - 1)
+        return f"the weekend of {day(saturday)}"
     if unit == "month":
         return _month(when, -n)
     return str(when.year - n)
@@ -83,20 +91,19 @@ def written_out(answer: str, notes: list[tuple[str, datetime | None]]) -> str:
     """`answer` with each relative date it repeats from a note replaced by the date that note
     means: "Yesterday", answered from a note "I went to the park yesterday" seen on 28 August 2023,
     is "27 August 2023"; "Last week [the week before 9 June 2023]" (the annotation copied) is "The
-    week before 9 June 2023". `notes` are (text, time seen), the first that says the phrase counts;
-    a phrase no note says is left as it is."""
+    week before 9 June 2023". `notes` are (text, time seen); the first that says the phrase, or
+    another that names the same time ("Last weekend" for "this past weekend"), counts; a phrase no
+    note says is left as it is."""
     def capital(like: str, text: str) -> str:
         return text[:1].upper() + text[1:] if like[:1].isupper() else text
 
     answer = _COPIED.sub(lambda m: capital(m.group(0), m.group("written")), answer)
 
     def put(m: re.Match) -> str:
-        said = re.compile(rf"\b{re.escape(m.group(0))}\b", re.IGNORECASE)
         for text, when in notes:
-            if when is not None and said.search(text):
-                resolved = _resolved(m, when)
-                if not resolved:
-                    return m.group(0)
+            resolved = _resolved(m, when) if when is not None else None
+            # The note says it in its words or others that mean the same day ("this past weekend").
+            if resolved and any(_resolved(said, when) == resolved for said in _PHRASE.finditer(text)):
                 if m.start() > 0:  # "she went yesterday": "… on 27 August 2023"; "… in July 2023"
                     if re.fullmatch(r"\d{1,2} \w+ \d{4}", resolved):
                         return f"on {resolved}"

@@ -87,8 +87,10 @@ def ask(ctx, question, as_json) -> None:
         print_json(result)
         return
     click.echo()
-    if "".join(streamed).strip() != result.text:  # the answer's check withdrew what was streamed
-        click.echo(f"(withdrawn: the notes do not say that) {result.text}")
+    if "".join(streamed).strip() != result.text:
+        # The answer's check withdrew what was streamed, or a part of it, or wrote out its dates.
+        why = "withdrawn: the notes do not say that" if not result.found_anything else "checked against your notes"
+        click.echo(f"({why}) {result.text}")
     for n, hit in enumerate(result.citations, start=1):
         when = local(hit.time) if hit.time else "undated"
         click.echo(f"  [{n}] {hit.kind}, {when}, {hit.app or '-'}: {' '.join(hit.headline.split())[:70]}")

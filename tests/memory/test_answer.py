@@ -78,6 +78,10 @@ def test_the_passage_that_answers_reaches_the_model_not_the_head_of_a_long_note(
     ("two days ago", "6 May 2023"),
     ("3 weeks ago", "the week of 17 April 2023"),
     ("last week", "the week before 8 May 2023"),
+    ("this past weekend", "the weekend before 8 May 2023"),
+    ("the past week", "the week before 8 May 2023"),
+    ("two weekends ago", "the weekend of 29 April 2023"),
+    ("a weekend ago", "the weekend before 8 May 2023"),
     ("last month", "April 2023"),
     ("next month", "June 2023"),
     ("last year", "2022"),
@@ -87,6 +91,12 @@ def test_the_passage_that_answers_reaches_the_model_not_the_head_of_a_long_note(
 ])
 def test_relative_dates_are_resolved_against_the_notes_own_date(phrase, expected):
     assert resolve(phrase, datetime(2023, 5, 8, 13, 56)) == expected  # a Monday
+
+
+def test_weekends_ago_said_during_a_weekend_count_from_the_one_before_it():
+    assert resolve("two weekends ago", datetime(2023, 5, 14, 9, 0)) == "the weekend of 29 April 2023"  # a Sunday
+    assert resolve("two weekends ago", datetime(2023, 5, 13, 9, 0)) == "the weekend of 29 April 2023"  # a Saturday
+    assert resolve("two weekends ago", datetime(2023, 5, 12, 9, 0)) == "the weekend of 29 April 2023"  # a Friday
 
 
 def test_a_note_reaches_the_model_with_its_relative_dates_written_out(store):
@@ -105,15 +115,34 @@ def test_a_note_reaches_the_model_with_its_relative_dates_written_out(store):
     ("Last week [the week before 8 May 2023]", "The week before 8 May 2023"),  # the annotation copied
     ("Last week", "The week before 8 May 2023"),
     ("She went there last year", "She went there in 2022"),
+    ("Last weekend", "The weekend before 8 May 2023"),  # the note says "this past weekend"
     ("Last month", "Last month"),  # no note says it: left as it is
 ])
 def test_a_relative_date_in_an_answer_is_the_date_its_note_meant(store, reply, expected):
     store.add_observations([NewObservation(time=datetime(2023, 5, 8, 13, 56, tzinfo=UTC).astimezone(), app="Chat",
-                                           text="Caroline: I went to a LGBTQ support group yesterday, and "
-                                                "last week a hike, and last year a parade.")])
+                                           text="Caroline: I went to a LGBTQ support group yesterday, and last "
+                                                "week a hike, this past weekend a roadtrip, and last year a parade.")])
     hits = Retriever(store, None).search("support group", 5)
     result = answer("When did Caroline go to the LGBTQ support group?", hits, store, FakeModel([reply]))
     assert result.text == expected and result.found_anything
+
+
+@pytest.mark.parametrize(("reply", "expected"), [
+    ("Charlotte's Web, Becoming Nicole", "Charlotte's Web"),  # the second is her friend's book
+    ("\"Charlotte's Web\"; \"Becoming Nicole\" by Amy Ellis Nutt", "\"Charlotte's Web\""),
+    ("Becoming Nicole, Amy Ellis Nutt", NOT_IN_NOTES),  # nothing supported is left
+    ("Charlotte's Web", "Charlotte's Web"),
+])
+def test_a_list_answer_keeps_only_the_items_its_notes_state(store, reply, expected):
+    when = datetime(2023, 7, 6, 20, 18, tzinfo=UTC).astimezone()
+    store.add_observations([
+        NewObservation(time=when, app="Chat", text="Melanie: I loved reading \"Charlotte's Web\" as a kid."),
+        NewObservation(time=when, app="Chat", text="Caroline: I loved \"Becoming Nicole\" by Amy Ellis Nutt.")])
+    hits = Retriever(store, None).search("loved", 5)
+    assert len(hits) == 2
+    result = answer("What books has Melanie read?", hits, store, FakeModel([reply]))
+    assert result.text == expected
+    assert result.found_anything == (expected != NOT_IN_NOTES)
 
 
 @pytest.mark.parametrize("attack", [
