@@ -278,8 +278,7 @@ def unsupported_claims(text: str, question: str, shown: list[SearchHit]) -> list
     question states. A note is about the question when it shares a content term with it (all notes, if
     none does): "When does my train depart?" answered with the date of a note about a database
     restart is not supported by the train ticket beside it."""
-    texts = [f"{annotate(h.observation.text if h.observation else h.text, h.time.astimezone() if h.time else None)}"
-             f" {h.headline} {h.app} {_when(h)}" for h in shown]  # as the model saw it (_source)
+    texts = [f"{annotate(*_seen(h))} {h.headline} {h.app} {_when(h)}" for h in shown]  # as the model saw it
     asked = set(terms(question))
     about = [t for t in texts if asked & set(terms(t))] or texts
     notes = " ".join(about)
@@ -322,12 +321,16 @@ def answer(question: str, hits: list[SearchHit], store: MemoryStore, model: Lang
             on_token(piece)
     text = "".join(parts).strip() or NOTHING_FOUND
     # "Yesterday" is the note's yesterday, not the user's: the date it means is written out.
-    text = written_out(text, [(h.observation.text if h.observation else h.text,
-                               h.time.astimezone() if h.time else None) for h in shown])
+    text = written_out(text, [_seen(h) for h in shown])
     text = supported_part(text, question, shown)
     if text is None:
         return Answer(question=question, text=NOT_IN_NOTES, citations=tuple(shown), found_anything=False)
     return Answer(question=question, text=text, citations=tuple(shown), found_anything=True)
+
+
+def _seen(hit: SearchHit) -> tuple[str, datetime | None]:
+    """A hit's whole text and the local time it was seen, which its relative dates count from."""
+    return (hit.observation.text if hit.observation else hit.text), (hit.time.astimezone() if hit.time else None)
 
 
 def supported_part(text: str, question: str, shown: list[SearchHit]) -> str | None:

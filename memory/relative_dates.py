@@ -50,7 +50,7 @@ def _resolved(m: re.Match, when: datetime) -> str | None:
                 "day after tomorrow": 2}
         if fixed in days:
             return day(when + timedelta(days=days[fixed]))
-        span = "last" if " past " in f" {fixed} " else fixed.partition(" ")[0]  # "this past weekend"
+        span = "last" if "past" in fixed.split() else fixed.partition(" ")[0]  # "this past weekend"
         which = fixed.split()[-1]
         if which in ("week", "weekend"):
             return {"last": f"the {which} before {day(when)}", "this": f"the {which} of {day(when)}",
@@ -99,11 +99,14 @@ def written_out(answer: str, notes: list[tuple[str, datetime | None]]) -> str:
 
     answer = _COPIED.sub(lambda m: capital(m.group(0), m.group("written")), answer)
 
+    # What each note's own phrases mean: it may say the answer's phrase in other words ("this past weekend").
+    named = [(when, {_resolved(said, when) for said in _PHRASE.finditer(text)})
+             for text, when in notes if when is not None]
+
     def put(m: re.Match) -> str:
-        for text, when in notes:
-            resolved = _resolved(m, when) if when is not None else None
-            # The note says it in its words or others that mean the same day ("this past weekend").
-            if resolved and any(_resolved(said, when) == resolved for said in _PHRASE.finditer(text)):
+        for when, dates in named:
+            resolved = _resolved(m, when)
+            if resolved and resolved in dates:
                 if m.start() > 0:  # "she went yesterday": "… on 27 August 2023"; "… in July 2023"
                     if re.fullmatch(r"\d{1,2} \w+ \d{4}", resolved):
                         return f"on {resolved}"
