@@ -84,7 +84,10 @@ def _resolved(m: re.Match, when: datetime) -> str | None:
     return str(when.year - n)
 
 
-_COPIED = re.compile(_PHRASE.pattern + r"\s*\[(?P<written>[^\[\]]{3,60})\]", re.IGNORECASE)
+# A phrase the answer copied with the date beside it: "Last week [the week before 9 June 2023]",
+# "Yesterday, 22 October 2026", "yesterday (7 May 2023)": the date alone is kept.
+_COPIED = re.compile(_PHRASE.pattern + r"(?:\s*\[(?P<written>[^\[\]]{3,60})\]"
+                     r"|\s*[,(]\s*(?P<date>\d{1,2} [a-z]+ \d{4})\)?)", re.IGNORECASE)
 
 
 def written_out(answer: str, notes: list[tuple[str, datetime | None]]) -> str:
@@ -94,11 +97,7 @@ def written_out(answer: str, notes: list[tuple[str, datetime | None]]) -> str:
     week before 9 June 2023". `notes` are (text, time seen); the first that says the phrase, or
     another that names the same time ("Last weekend" for "this past weekend"), counts; a phrase no
     note says is left as it is."""
-    def capital(like: str, text: str) -> str:
-        return text[:1].upper() + text[1:] if like[:1].isupper() else text
-
-    answer = _COPIED.sub(lambda m: capital(m.group(0), m.group("written")), answer)
-
+    answer = _COPIED.sub(lambda m: _in_place(m, m.group("written") or m.group("date")), answer)
     # What each note's own phrases mean: it may say the answer's phrase in other words ("this past weekend").
     named = [(when, {_resolved(said, when) for said in _PHRASE.finditer(text)})
              for text, when in notes if when is not None]
@@ -107,15 +106,22 @@ def written_out(answer: str, notes: list[tuple[str, datetime | None]]) -> str:
         for when, dates in named:
             resolved = _resolved(m, when)
             if resolved and resolved in dates:
-                if m.start() > 0:  # "she went yesterday": "… on 27 August 2023"; "… in July 2023"
-                    if re.fullmatch(r"\d{1,2} \w+ \d{4}", resolved):
-                        return f"on {resolved}"
-                    if re.fullmatch(r"(?:\w+ )?\d{4}", resolved):
-                        return f"in {resolved}"
-                return capital(m.group(0), resolved)
+                return _in_place(m, resolved)
         return m.group(0)
 
     return _PHRASE.sub(put, answer)
+
+
+def _in_place(m: re.Match, date: str) -> str:
+    """`date` written where the phrase `m` was: "on 27 August 2023" or "in July 2023" inside a
+    sentence ("she went yesterday"), capitalised at its start as the phrase was."""
+    if m.start() > 0:
+        if re.fullmatch(r"\d{1,2} \w+ \d{4}", date):
+            return f"on {date}"
+        if re.fullmatch(r"(?:\w+ )?\d{4}", date):
+            return f"in {date}"
+        return date
+    return date[:1].upper() + date[1:] if m.group(0)[:1].isupper() else date
 
 
 def annotate(text: str, when: datetime | None) -> str:

@@ -114,6 +114,8 @@ def test_a_note_reaches_the_model_with_its_relative_dates_written_out(store):
     ("Caroline went yesterday.", "Caroline went on 7 May 2023."),
     ("Last week [the week before 8 May 2023]", "The week before 8 May 2023"),  # the annotation copied
     ("Last week", "The week before 8 May 2023"),
+    ("Yesterday, 7 May 2023", "7 May 2023"),  # the phrase and its date, copied: the date once
+    ("She went there yesterday (7 May 2023).", "She went there on 7 May 2023."),
     ("She went there last year", "She went there in 2022"),
     ("Last weekend", "The weekend before 8 May 2023"),  # the note says "this past weekend"
     ("Last month", "Last month"),  # no note says it: left as it is
