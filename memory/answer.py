@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
 from assets import read_text
-from memory import timephrase
+from memory import timephrase, timewords
 from memory.llm import LanguageModel
 from memory.models import Answer, CoreBlock, EpisodicEvent, MemoryType, SearchHit, SemanticFact, VaultEntry
 from memory.relative_dates import annotate, day, written_out
@@ -44,20 +44,25 @@ _OWN_TIME = re.compile(r"(?<![\w:])\d{1,2}[:.]\d{2}(?![\d:])|\b\d{1,2} ?(?:am|pm
 _KIND_WORDS = {"episodic": "event", "semantic": "fact", "procedural": "how-to", "resource": "document",
                "vault": "saved value", "core": "profile"}
 _GUESS = frozenset("would might likely probably could maybe perhaps".split())
+# Month names of English, German, French and Spanish answers, and their numbers.
+_ENGLISH_MONTHS = "january february march april may june july august september october november december".split()
+_MONTH_NUMBER = {m: n for n, m in enumerate(_ENGLISH_MONTHS, start=1)} | timewords.month_numbers()
 # Names a correct answer may add to its notes: calendar words (a date's weekday or month).
-_CALENDAR = frozenset("monday tuesday wednesday thursday friday saturday sunday january february march april may "
-                      "june july august september october november december today yesterday tomorrow".split())
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th|\.)?\s+(?:of\s+)?({_MONTHS})\b"
+_CALENDAR = frozenset({*"monday tuesday wednesday thursday friday saturday sunday today yesterday tomorrow".split(),
+                       *_MONTH_NUMBER, *timewords.names("weekday"), *timewords.RELATIVE_DAYS})
+_MONTHS = "|".join(sorted(_MONTH_NUMBER, key=len, reverse=True))
+# "4 November", "4. November", "November 4th", "4 de noviembre", "le 4 novembre"
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th|er|\.)?\s+(?:of\s+|de\s+)?({_MONTHS})(?!\w)"
                         rf"|\b({_MONTHS})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)
 
 
-def _dates(text: str) -> set[tuple[int, str]]:
-    """The (day, month) pairs written in `text`: "4 November", "4. November", "November 4th"."""
+def _dates(text: str) -> set[str]:
+    """The days of the year written in `text`, as "4 november": from "4 November", "4. November",
+    "November 4th", "4. Dezember", "4 de diciembre", "le 4 décembre"."""
     pairs = set()
     for m in _DAY_MONTH.finditer(text):
         day, month = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
-        pairs.add((int(day), month.casefold()))
+        pairs.add(f"{int(day)} {_ENGLISH_MONTHS[_MONTH_NUMBER[month.casefold()] - 1]}")
     return pairs
 
 
@@ -290,7 +295,7 @@ def unsupported_claims(text: str, question: str, shown: list[SearchHit]) -> list
             out.append(number)
     # A date is one claim, not a number and a month: the 1.5B answered a German question about a
     # review "moved to Thursday at 3 pm in room 4" with "4. November 2026" (4 and 2026 are there).
-    out += [f"{day} {month}" for day, month in sorted(_dates(text) - _dates(f"{notes} {question}"))]
+    out += sorted(_dates(text) - _dates(f"{notes} {question}"))
     for n, word in enumerate(words(text)):
         if (n > 0 and word[:1].isupper() and not word.isupper()
                 and word.casefold() not in _QUESTION_WORDS | _CALENDAR):
@@ -345,7 +350,7 @@ def supported_part(text: str, question: str, shown: list[SearchHit]) -> str | No
 
     def claims_in(item: str) -> set[str]:
         said = {w.casefold() for w in words(item)} | set(_NUMBER.findall(item))
-        return (said | {f"{day} {month}" for day, month in _dates(item)}) & claims
+        return (said | _dates(item)) & claims
 
     kept = [item for item in items if item and not claims_in(item)]
     return ", ".join(kept) if kept and len(kept) < len(items) else None

@@ -3,15 +3,20 @@
 "I went there yesterday", seen on 8 May 2023, means 7 May 2023; a small model asked "when?" copies
 the note's save date or the word "yesterday" unless the date is written out beside it. So notes are
 annotated before they reach a prompt: "yesterday [7 May 2023]", "last week [the week before 9 June
-2023]", "two days ago [6 May 2023]". English phrases only; the note's text is otherwise unchanged.
-An answer that still says "Yesterday" or "Last week" (the 1.5B did, for notes from months before)
-gets the date its note meant written out instead (`written_out`).
+2023]", "two days ago [6 May 2023]"; the note's text is otherwise unchanged. English phrases, and in
+a note memory.language reads as German, French or Spanish that language's common ones too
+("gestern [1 December 2026]", "il y a 3 jours", "la semana pasada": memory.timewords). An answer
+that still says "Yesterday" or "Last week" (the 1.5B did, for notes from months before), or
+"gestern", gets the date its note meant written out instead (`written_out`), in the phrase's language.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta
+
+from memory import timewords
+from memory.language import language_of
 
 _WORDS = "one two three four five six seven eight nine ten eleven twelve".split()
 _NUMBERS = {w: n for n, w in enumerate(_WORDS, start=1)} | {"a": 1, "an": 1, "a couple of": 2, "a few": 3}
@@ -26,14 +31,20 @@ _PHRASE = re.compile(
     r"|(?:" + _COUNT + r" (days?|weekends?|weeks?|months?|years?) ago))\b", re.IGNORECASE)
 
 
+# English month names whatever the process locale (Qt sets LC_TIME from the desktop's, and %B follows it).
+_MONTH_NAMES = ("January February March April May June July August September October November "
+                "December").split()
+_WRITTEN = re.compile(r"(?:(\d{1,2}) )?(" + "|".join(_MONTH_NAMES) + r") (\d{4})")
+
+
 def day(d: datetime) -> str:
     """`7 May 2023`: the form people write, and that answers are scored against."""
-    return f"{d.day} {d:%B %Y}"
+    return f"{d.day} {_MONTH_NAMES[d.month - 1]} {d.year}"
 
 
 def _month(d: datetime, delta: int) -> str:
     month = d.month - 1 + delta
-    return f"{datetime(d.year + month // 12, month % 12 + 1, 1):%B %Y}"
+    return f"{_MONTH_NAMES[month % 12]} {d.year + month // 12}"
 
 
 def resolve(phrase: str, when: datetime) -> str | None:
@@ -90,6 +101,26 @@ _COPIED = re.compile(_PHRASE.pattern + r"(?:\s*\[(?P<written>[^\[\]]{3,60})\]"
                      r"|\s*[,(]\s*(?P<date>\d{1,2} [a-z]+ \d{4})\)?)", re.IGNORECASE)
 
 
+def _english(phrase: str, when: datetime) -> str | None:
+    """What an English phrase of memory.timewords means ("yesterday evening": that day)."""
+    m = _PHRASE.search(phrase)
+    return _resolved(m, when) if m else None
+
+
+def _said(text: str, language: str) -> list[tuple[int, int, str | re.Match]]:
+    """Each relative date of `text` as (start, end, what resolves it): a match of _PHRASE, or the
+    English phrase a `language` phrase means; in text order, none overlapping another."""
+    spans: list[tuple[int, int, str | re.Match]] = list(timewords.phrases(text, language))
+    for m in _PHRASE.finditer(text):
+        if all(m.end() <= start or m.start() >= end for start, end, _ in spans):
+            spans.append((m.start(), m.end(), m))
+    return sorted(spans, key=lambda span: span[0])
+
+
+def _meaning(said: str | re.Match, when: datetime) -> str | None:
+    return _resolved(said, when) if isinstance(said, re.Match) else _english(said, when)
+
+
 def written_out(answer: str, notes: list[tuple[str, datetime | None]]) -> str:
     """`answer` with each relative date it repeats from a note replaced by the date that note
     means: "Yesterday", answered from a note "I went to the park yesterday" seen on 28 August 2023,
@@ -99,17 +130,39 @@ def written_out(answer: str, notes: list[tuple[str, datetime | None]]) -> str:
     note says is left as it is."""
     answer = _COPIED.sub(lambda m: _in_place(m, m.group("written") or m.group("date")), answer)
     # What each note's own phrases mean: it may say the answer's phrase in other words ("this past weekend").
-    named = [(when, {_resolved(said, when) for said in _PHRASE.finditer(text)})
-             for text, when in notes if when is not None]
-
-    def put(m: re.Match) -> str:
+    named, languages = [], set()
+    for text, when in notes:
+        if when is not None:
+            language = language_of(text)
+            languages.add(language)
+            named.append((when, {_meaning(said, when) for *_, said in _said(text, language)}))
+    languages.discard("en")
+    language = languages.pop() if len(languages) == 1 else "en"  # the notes' other language, if one
+    out, last = [], 0
+    for start, end, said in _said(answer, language):
         for when, dates in named:
-            resolved = _resolved(m, when)
+            resolved = _meaning(said, when)
             if resolved and resolved in dates:
-                return _in_place(m, resolved)
-        return m.group(0)
+                if isinstance(said, re.Match):
+                    out += [answer[last:start], _in_place(said, resolved)]
+                else:
+                    end += len(_BRACKET.match(answer, end)[0])  # "gestern [1 December 2026]": the date once
+                    out += [answer[last:start], _in_language(answer, start, end, resolved, language)]
+                last = end
+                break
+    return "".join(out) + answer[last:]
 
-    return _PHRASE.sub(put, answer)
+
+_BRACKET = re.compile(r"(?:\s*\[[^\[\]]{3,60}\])?")
+
+
+def _in_language(text: str, start: int, end: int, resolved: str, language: str) -> str:
+    """The day or month `resolved` names ("1 December 2026") as `language` writes it where
+    text[start:end] said it; a week or year is left as the text said it."""
+    m = _WRITTEN.fullmatch(resolved)
+    written = m and timewords.written_date(int(m[3]), _MONTH_NAMES.index(m[2]) + 1, m[1] and int(m[1]),
+                                           language, inside=start > 0)
+    return written or text[start:end]
 
 
 def _in_place(m: re.Match, date: str) -> str:
@@ -129,8 +182,10 @@ def annotate(text: str, when: datetime | None) -> str:
     if when is None:
         return text
 
-    def put(m: re.Match) -> str:
-        resolved = _resolved(m, when)
-        return f"{m.group(0)} [{resolved}]" if resolved else m.group(0)
-
-    return _PHRASE.sub(put, text)
+    out, last = [], 0
+    for _start, end, said in _said(text, language_of(text)):
+        resolved = _meaning(said, when)
+        if resolved:
+            out += [text[last:end], f" [{resolved}]"]
+            last = end
+    return "".join(out) + text[last:]

@@ -47,7 +47,7 @@ def _alternatives(words: dict[str, str]) -> str:
     return "|".join(sorted(words, key=len, reverse=True))
 
 
-def _rules(language: str) -> list[tuple[re.Pattern, str | Callable[[re.Match], str]]]:
+def _rules(language: str) -> list[tuple[str, Callable[[re.Match], str]]]:
     numbers = _table(_NUMBER_WORDS[language], [str(n) for n in range(1, 11)])
     days = _table(_WEEKDAYS[language], _ENGLISH_WEEKDAYS)
     months = _table(_MONTHS[language], _ENGLISH_MONTHS)
@@ -72,7 +72,8 @@ def _rules(language: str) -> list[tuple[re.Pattern, str | Callable[[re.Match], s
             (r"(?:letztes|letzten|vergangenes|vergangenen|voriges) jahr", "last year"),
             (rf"vor {n} {u}", "{n} {u} ago"),
             (rf"seit (?:dem |letztem |letzten )?{d}", "since {d}"),
-            (rf"(?:letzten|letzter|vorigen|am) {d}", "last {d}"),
+            (rf"(?:letzten|letzter|vorigen) {d}", "last {d}"),
+            (rf"am {d}", "on {d}"),  # the last one, in a question; in a note it may be the next
             (rf"(?:im|in|seit) {m}", "in {m}"),
         ],
         "fr": [
@@ -107,15 +108,17 @@ def _rules(language: str) -> list[tuple[re.Pattern, str | Callable[[re.Match], s
     }[language]
     def english(template: str) -> Callable[[re.Match], str]:
         def put(match: re.Match) -> str:
-            g = match.groupdict()
+            g = {k: v.lower() if v else v for k, v in match.groupdict().items()}
             return template.format(n=numbers.get(g.get("n") or "", g.get("n")), u=units.get(g.get("u") or "", ""),
                                    d=days.get(g.get("d") or "", ""), m=months.get(g.get("m") or "", ""))
         return put
 
-    return [(re.compile(rf"\b(?:{pattern})\b"), english(words)) for pattern, words in phrases]
+    return [(pattern, english(words)) for pattern, words in phrases]
 
 
 _CACHE: dict[str, list] = {}
+_GAP = r"[\s'’-]+"  # what parts a phrase as written: "avant-hier", "aujourd'hui", "week-end"
+_WRITTEN_CACHE: dict[str, list] = {}
 
 # Words that ask for a time in a question of each language ("Wann…?", "Depuis quand…?", "¿Cuánto
 # tiempo…?"), for memory.timephrase.asks_when.
@@ -144,13 +147,59 @@ def names(kind: str) -> list[str]:
     return [word for spec in tables.values() for word in spec.replace("|", " ").split()]
 
 
+def month_numbers() -> dict[str, int]:
+    """Every German, French and Spanish month name (lower case) and its number: "märz" -> 3."""
+    return {word: n for spec in _MONTHS.values() for n, words in enumerate(spec.split("|"), start=1)
+            for word in words.split()}
+
+
 def in_english(text: str, language: str) -> str:
     """`text` (lower case, words separated by single spaces, as memory.timephrase has it) with the
     time words of `language` ("de", "fr", "es") in English; any other language is left as it is."""
     if language not in _NUMBER_WORDS:
         return text
     if language not in _CACHE:
-        _CACHE[language] = _rules(language)
+        _CACHE[language] = [(re.compile(rf"\b(?:{p})\b"), put) for p, put in _rules(language)]
     for pattern, replace in _CACHE[language]:
         text = pattern.sub(replace, text)
     return text
+
+
+def phrases(text: str, language: str) -> list[tuple[int, int, str]]:
+    """Where `text`, as written (any case, "avant-hier", "aujourd'hui", "Week-end"), says a time
+    phrase of `language` ("de", "fr", "es"), as (start, end, the English phrase) in the order of
+    the text, none overlapping another: "Ich war gestern Abend dort" -> [(8, 21, "yesterday
+    evening")]. Any other language has none."""
+    if language not in _NUMBER_WORDS:
+        return []
+    if language not in _WRITTEN_CACHE:
+        _WRITTEN_CACHE[language] = [
+            (re.compile(r"(?<!\w)(?:" + p.replace(" ", _GAP) + r")(?!\w)", re.IGNORECASE), put)
+            for p, put in _rules(language)]
+    found: list[tuple[int, int, str]] = []
+    for pattern, put in _WRITTEN_CACHE[language]:  # longer phrases first: "gestern abend" before "gestern"
+        for m in pattern.finditer(text):
+            if all(m.end() <= start or m.start() >= end for start, end, _ in found):
+                found.append((m.start(), m.end(), put(m)))
+    return sorted(found)
+
+
+_DATE_FORMS = {  # a day, a month: how each language writes them, and the word before one mid-sentence
+    "de": ("{d}. {month} {y}", "am", "{month} {y}", "im"),
+    "fr": ("{d} {month} {y}", "le", "{month} {y}", "en"),
+    "es": ("{d} de {month} de {y}", "el", "{month} de {y}", "en"),
+}
+
+
+def written_date(year: int, month: int, day: int | None, language: str, inside: bool) -> str | None:
+    """A day ("1. Dezember 2026", "1 décembre 2026", "1 de diciembre de 2026") or, with `day`
+    None, a month ("Dezember 2026") as `language` writes it; `inside` a sentence with the word
+    before it ("am 1. Dezember 2026", "en mayo de 2023"). None for a language not listed."""
+    if language not in _DATE_FORMS:
+        return None
+    month_name = _MONTHS[language].split("|")[month - 1].split()[0]
+    day_form, day_word, month_form, month_word = _DATE_FORMS[language]
+    if language == "de":
+        month_name = month_name.capitalize()
+    written = (day_form if day else month_form).format(d=day, month=month_name, y=year)
+    return f"{day_word if day else month_word} {written}" if inside else written[:1].upper() + written[1:]

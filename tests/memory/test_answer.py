@@ -129,6 +129,45 @@ def test_a_relative_date_in_an_answer_is_the_date_its_note_meant(store, reply, e
     assert result.text == expected and result.found_anything
 
 
+SEEN = datetime(2026, 12, 2, 9, 0)  # a Wednesday
+
+
+@pytest.mark.parametrize(("note", "expected"), [
+    ("Ich war gestern beim Zahnarzt zur Zahnreinigung, vor drei Tagen beim Friseur.",
+     "Ich war gestern [1 December 2026] beim Zahnarzt zur Zahnreinigung, vor drei Tagen [29 November 2026] "
+     "beim Friseur."),
+    ("Letzte Woche war ich in Hamburg, am Freitag fahre ich nach Köln.",  # "am Freitag" may be the next one
+     "Letzte Woche [the week before 2 December 2026] war ich in Hamburg, am Freitag fahre ich nach Köln."),
+    ("Je suis allée chez le dentiste avant-hier et au cinéma le week-end dernier.",
+     "Je suis allée chez le dentiste avant-hier [30 November 2026] et au cinéma le week-end dernier "
+     "[the weekend before 2 December 2026]."),
+    ("Fui al dentista ayer por la tarde y el lunes pasado al médico con mi hermana.",
+     "Fui al dentista ayer por la tarde [1 December 2026] y el lunes pasado [30 November 2026] al médico con "
+     "mi hermana."),
+    ("Gestern is a word in an English sentence about yesterday.",  # English: only its own phrases
+     "Gestern is a word in an English sentence about yesterday [1 December 2026]."),
+])
+def test_a_german_french_or_spanish_note_has_its_relative_dates_written_out(note, expected):
+    assert annotate(note, SEEN) == expected
+
+
+@pytest.mark.parametrize(("reply", "expected"), [
+    ("Gestern", "1. Dezember 2026"),
+    ("Sie waren gestern bei der Zahnreinigung.", "Sie waren am 1. Dezember 2026 bei der Zahnreinigung."),
+    ("Gestern [1 December 2026]", "1. Dezember 2026"),  # the annotation copied: the date once
+    ("Yesterday", "1 December 2026"),  # an English answer about a German note
+    ("Vor drei Tagen", "29. November 2026"),
+    ("Heute", "Heute"),  # no note says it
+])
+def test_a_relative_date_in_a_german_answer_is_written_out_in_german(store, reply, expected):
+    store.add_observations([NewObservation(time=SEEN.astimezone(), app="Mail",
+                                           text="Hallo Anna, ich war gestern bei der Zahnreinigung, und vor drei "
+                                                "Tagen beim Friseur. Viele Grüße, Jonas")])
+    hits = Retriever(store, None).search("Zahnreinigung", 5)
+    result = answer("Wann war meine Zahnreinigung?", hits, store, FakeModel([reply]))
+    assert result.text == expected and result.found_anything
+
+
 @pytest.mark.parametrize(("reply", "expected"), [
     ("Charlotte's Web, Becoming Nicole", "Charlotte's Web"),  # the second is her friend's book
     ("\"Charlotte's Web\"; \"Becoming Nicole\" by Amy Ellis Nutt", "\"Charlotte's Web\""),
@@ -317,6 +356,10 @@ def test_a_question_about_certain_days_is_answered_from_the_notes_of_those_days(
     ("20 November 2026", True),  # the day the note was seen
     ("19 November 2026", True),  # what "yesterday" in it means, written out for the model
     ("18 November 2026", False),
+    ("19. November 2026", True),
+    ("18. November 2026", False),  # a German date is checked as a date
+    ("le 18 novembre 2026", False),
+    ("18 de noviembre de 2026", False),
 ])
 def test_a_date_in_an_answer_must_be_a_date_of_the_notes(store, reply, kept):
     note = "The budget review moved from yesterday to Thursday at 3 pm in room 4"
