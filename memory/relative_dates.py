@@ -34,7 +34,8 @@ _PHRASE = re.compile(
 # English month names whatever the process locale (Qt sets LC_TIME from the desktop's, and %B follows it).
 _MONTH_NAMES = ("January February March April May June July August September October November "
                 "December").split()
-_WRITTEN = re.compile(r"(?:(\d{1,2}) )?(" + "|".join(_MONTH_NAMES) + r") (\d{4})")
+_WRITTEN = re.compile(r"(?:the (week|weekend) (before|of|after) )?(?:(\d{1,2}) )?(" + "|".join(_MONTH_NAMES)
+                      + r") (\d{4})")
 
 
 def day(d: datetime) -> str:
@@ -130,16 +131,20 @@ def written_out(answer: str, notes: list[tuple[str, datetime | None]]) -> str:
     note says is left as it is."""
     answer = _COPIED.sub(lambda m: _in_place(m, m.group("written") or m.group("date")), answer)
     # What each note's own phrases mean: it may say the answer's phrase in other words ("this past weekend").
-    named, languages = [], set()
+    named, languages = [], {}
     for text, when in notes:
         if when is not None:
             language = language_of(text)
-            languages.add(language)
+            languages[language] = None
             named.append((when, {_meaning(said, when) for *_, said in _said(text, language)}))
-    languages.discard("en")
-    language = languages.pop() if len(languages) == 1 else "en"  # the notes' other language, if one
+    # The answer's phrases in the notes' languages ("gestern", "el lunes pasado"), then English ones.
+    spans: list[tuple[int, int, str | re.Match, str]] = []
+    for language in [*languages, "en"]:
+        for start, end, said in _said(answer, language):
+            if all(end <= s or start >= e for s, e, *_ in spans):
+                spans.append((start, end, said, language))
     out, last = [], 0
-    for start, end, said in _said(answer, language):
+    for start, end, said, language in sorted(spans, key=lambda span: span[0]):
         for when, dates in named:
             resolved = _meaning(said, when)
             if resolved and resolved in dates:
@@ -157,11 +162,17 @@ _BRACKET = re.compile(r"(?:\s*\[[^\[\]]{3,60}\])?")
 
 
 def _in_language(text: str, start: int, end: int, resolved: str, language: str) -> str:
-    """The day or month `resolved` names ("1 December 2026") as `language` writes it where
-    text[start:end] said it; a week or year is left as the text said it."""
+    """The day, month or week `resolved` names ("1 December 2026", "the week before 9 June
+    2023") as `language` writes it where text[start:end] said it; a year is left as the text said it."""
     m = _WRITTEN.fullmatch(resolved)
-    written = m and timewords.written_date(int(m[3]), _MONTH_NAMES.index(m[2]) + 1, m[1] and int(m[1]),
-                                           language, inside=start > 0)
+    if m is None:
+        return text[start:end]
+    kind, relation, day_number, month, year = m.groups()
+    year, month, day_number = int(year), _MONTH_NAMES.index(month) + 1, day_number and int(day_number)
+    if kind:
+        written = timewords.written_week(kind, relation, year, month, day_number, language, inside=start > 0)
+    else:
+        written = timewords.written_date(year, month, day_number, language, inside=start > 0)
     return written or text[start:end]
 
 

@@ -191,6 +191,31 @@ _DATE_FORMS = {  # a day, a month: how each language writes them, and the word b
 }
 
 
+# "the week before 22 November 2026", "the weekend of 14 November 2026" in each language: the phrase
+# at the start of an answer, and inside a sentence (German puts a preposition before it).
+_WEEK_FORMS = {
+    "de": {"week": ("die Woche", "in der Woche"), "weekend": ("das Wochenende", "am Wochenende"),
+           "before": "vor dem", "of": "vom", "after": "nach dem"},
+    "fr": {"week": ("la semaine", "la semaine"), "weekend": ("le week-end", "le week-end"),
+           "before": "avant le", "of": "du", "after": "après le"},
+    "es": {"week": ("la semana", "la semana"), "weekend": ("el fin de semana", "el fin de semana"),
+           "before": "antes del", "of": "del", "after": "después del"},
+}
+
+
+def written_week(kind: str, relation: str, year: int, month: int, day: int, language: str,
+                 inside: bool) -> str | None:
+    """The `kind` ("week", "weekend") `relation` ("before", "of", "after") a day, as `language`
+    writes it: "Die Woche vor dem 22. November 2026", inside a sentence "in der Woche vor dem 22.
+    November 2026"; "la semaine du 9 juin 2023", "el fin de semana antes del 8 de mayo de 2023".
+    None for a language not listed."""
+    if language not in _WEEK_FORMS:
+        return None
+    forms = _WEEK_FORMS[language]
+    written = f"{forms[kind][inside]} {forms[relation]} {written_date(year, month, day, language, False)}"
+    return written if inside else written[:1].upper() + written[1:]
+
+
 def written_date(year: int, month: int, day: int | None, language: str, inside: bool) -> str | None:
     """A day ("1. Dezember 2026", "1 décembre 2026", "1 de diciembre de 2026") or, with `day`
     None, a month ("Dezember 2026") as `language` writes it; `inside` a sentence with the word

@@ -12,7 +12,7 @@ import pytest
 from memory import NewObservation
 from memory.answer import NOT_IN_NOTES, answer, build_messages, dated_question, missing_subjects, passages
 from memory.llm import FakeModel
-from memory.relative_dates import annotate, resolve
+from memory.relative_dates import annotate, resolve, written_out
 from memory.retrieval import Retriever
 from memory.terms import terms
 
@@ -166,6 +166,21 @@ def test_a_relative_date_in_a_german_answer_is_written_out_in_german(store, repl
     hits = Retriever(store, None).search("Zahnreinigung", 5)
     result = answer("Wann war meine Zahnreinigung?", hits, store, FakeModel([reply]))
     assert result.text == expected and result.found_anything
+
+
+@pytest.mark.parametrize(("reply", "expected"), [
+    ("Le week-end dernier", "Le week-end avant le 2 décembre 2026"),
+    ("Elle y est allée le week-end dernier.", "Elle y est allée le week-end avant le 2 décembre 2026."),
+    ("El lunes pasado", "30 de noviembre de 2026"),  # the Spanish note beside a French one
+    ("Fue el lunes pasado.", "Fue el 30 de noviembre de 2026."),
+    ("Letzte Woche", "Die Woche vor dem 2. Dezember 2026"),
+    ("Du warst letzte Woche dort.", "Du warst in der Woche vor dem 2. Dezember 2026 dort."),
+])
+def test_an_answer_about_notes_in_several_languages_has_each_phrase_written_in_its_own(reply, expected):
+    notes = ["Bonjour Paul, je suis allée chez le kiné avant-hier et au cinéma le week-end dernier avec Claire.",
+             "Lucía: Fui al dentista ayer por la tarde y el lunes pasado al médico con mi hermana.",
+             "Hallo Anna, ich war letzte Woche bei der Zahnreinigung bei Dr. Weber, alles in Ordnung."]
+    assert written_out(reply, [(note, SEEN) for note in notes]) == expected
 
 
 @pytest.mark.parametrize(("reply", "expected"), [
