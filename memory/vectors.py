@@ -11,6 +11,22 @@ import threading
 
 import numpy as np
 
+_blas_limited = False
+
+
+def _one_blas_thread() -> None:
+    """The product over every vector runs on one BLAS thread, once per process: search runs it
+    beside the full-text layers (memory.retrieval's vector lane), and on 2 cores OpenBLAS's second
+    thread only competes with them (bench/retrieval.py at 100k + 100k: p95 about 4 ms lower).
+    Nothing else here multiplies large matrices with numpy (MiniLM runs in onnxruntime, the
+    multilingual model limits itself to one thread already)."""
+    global _blas_limited
+    if not _blas_limited:
+        import threadpoolctl
+
+        threadpoolctl.threadpool_limits(1, user_api="blas")
+        _blas_limited = True
+
 
 class ExactIndex:
     """Brute-force cosine search over unit vectors."""
@@ -49,6 +65,7 @@ class ExactIndex:
         with self._lock:
             if not self._ids:
                 return []
+            _one_blas_thread()
             sims = self._matrix @ vector
             fetch = k if prefix is None else 4 * k
             while True:
