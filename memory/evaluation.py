@@ -47,18 +47,29 @@ def parse_sample(sample: dict) -> Conversation:
             if turn.get("blip_caption"):
                 text += f" [shares an image: {turn['blip_caption']}]"
             turns.append(NewObservation(time=when, text=text, app="LoCoMo", title="",
-                                        source_kind="eval", source_id=turn["dia_id"]))
+                                        source_kind="eval", source_id=_dia_id(turn["dia_id"])))
         sessions.append((when, tuple(turns)))
     questions = []
     for qa in sample["qa"]:
         if qa.get("category") not in CATEGORIES:
             continue
-        evidence = tuple(e for raw in qa.get("evidence", []) for e in re.split(r"[;\s]+", raw) if e)
+        evidence = tuple(_dia_id(e) for raw in qa.get("evidence", [])
+                         for e in (_DIA_ID.findall(raw) or re.split(r"[;,\s]+", raw)) if e)
         answer = str(qa.get("answer", ""))
         if qa["category"] == 3:
             answer = answer.split(";")[0]
         questions.append(Question(qa["question"], answer, evidence, qa["category"]))
     return Conversation(sample["sample_id"], tuple(sessions), tuple(questions))
+
+
+_DIA_ID = re.compile(r"[Dd]\s*\d+\s*:\s*\d+")
+
+
+def _dia_id(raw: str) -> str:
+    """A turn's id as one form: "D10:05", "d10:5" and "D10:5" are one turn (hand-written evidence
+    lists vary where the turns' own ids do not)."""
+    m = re.fullmatch(r"\s*[Dd]\s*(\d+)\s*:\s*(\d+)\s*", raw)
+    return f"D{int(m[1])}:{int(m[2])}" if m else raw.strip()
 
 
 def evidence_recall(hits: list[SearchHit], evidence: tuple[str, ...], k: int, source_ids: dict[int, str]) -> float:

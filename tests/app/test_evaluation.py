@@ -89,3 +89,13 @@ def test_a_kept_store_is_reused_only_under_the_same_settings(tmp_path):
     assert other.reused == 0 and len(model.prompts) > calls  # other sessions: made anew
     (stores / "conv-a-2-False" / "eval-settings.json").write_text("{}")  # as if interrupted
     assert run_locomo(data, [5], answers=False, sessions=2, model=model, store_dir=stores).reused == 0
+
+
+def test_evidence_written_another_way_names_the_same_turns():
+    from memory.evaluation import parse_sample
+
+    sample = conversation("conv-a")
+    sample["qa"][1]["evidence"] = ["D01:02; d1:1", "D2 : 2,D1:2"]
+    parsed = parse_sample(sample)
+    assert parsed.questions[1].evidence == ("D1:2", "D1:1", "D2:2", "D1:2")
+    assert {t.source_id for _, turns in parsed.sessions for t in turns} == {"D1:1", "D1:2", "D2:1", "D2:2"}
