@@ -197,6 +197,15 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
             "CREATE INDEX embeddings_model ON embeddings(model, ref)",
         ],
     ),
+    (
+        # memory.grams: "E-Mail" is found by "email", "de-stress" by "destress". The gram index
+        # is filled in again (and memories' full text, after), with hyphenated words as terms.
+        "hyphenated words are found written in one piece",
+        ["INSERT INTO observations_grams(observations_grams) VALUES ('delete-all')",
+         "INSERT INTO observations_grams(rowid, body) SELECT id, terms FROM "
+         "(SELECT id, engram_grams(text, title, context) AS terms FROM observations) WHERE terms != ''"],
+    ),
 ]
 GRAMS_MIGRATION = 6  # the version after which memories' full text holds memory.grams terms
+COMPOUND_MIGRATION = 8  # ... and those terms include hyphenated words joined (memory.grams)
 CONTEXT_MIGRATION = 5  # the version after which observations' context is filled in

@@ -23,7 +23,7 @@ from memory import _sqlcipher as sc
 from memory.dialogue import question_answered
 from memory.errors import DatabaseDamaged, DatabaseEmpty, ReadOnlyStore, StoreError, ValidationError
 from memory.frames import DiskFull
-from memory.grams import index_terms, query_terms
+from memory.grams import COMPOUND, index_terms, joined, query_terms
 from memory.models import (
     MEMORY_CLASSES,
     SENSITIVITIES,
@@ -43,6 +43,7 @@ from memory.models import (
     utc,
 )
 from memory.schema import (
+    COMPOUND_MIGRATION,
     CONTEXT_MIGRATION,
     FTS_TOKENIZE,
     GRAMS_MIGRATION,
@@ -89,8 +90,10 @@ COMMON_FROM_ROWS = 2000  # ... in tables at least this big (below, every word is
 
 
 def query_words(text: str) -> list[str]:
-    """The distinct words of a full-text query, lower-cased, at most 64."""
-    return list(dict.fromkeys(w.lower() for w in _TOKEN.findall(text)))[:64]
+    """The distinct words of a full-text query, lower-cased, at most 64; a hyphenated word also
+    in one piece ("e-mail": "e", "mail", "email"), as pages that write it so are indexed."""
+    words = [w.lower() for w in _TOKEN.findall(text)] + [joined(c) for c in COMPOUND.findall(text)]
+    return list(dict.fromkeys(words))[:64]
 
 
 def fts_query(words: Sequence[str]) -> str | None:
@@ -426,6 +429,7 @@ class MemoryStore:
             done = {r[0] for r in self._conn.execute("SELECT version FROM schema_migrations")}
             if done and max(done) > len(MIGRATIONS):
                 raise StoreError(f"database {self.path} was written by a newer Engram")
+            regram = False
             for version, (name, statements) in enumerate(MIGRATIONS, start=1):
                 if version in done:
                     continue
@@ -433,11 +437,12 @@ class MemoryStore:
                     self._conn.execute(sql)
                 if version == CONTEXT_MIGRATION and done:
                     self._fill_context()
-                if version == GRAMS_MIGRATION and done:
-                    self._reindex_memory_grams()
+                regram = regram or (version in (GRAMS_MIGRATION, COMPOUND_MIGRATION) and bool(done))
                 self._conn.execute(
                     "INSERT INTO schema_migrations VALUES (?, ?, ?)", (version, name, ts(now()))
                 )
+            if regram:  # memories stored before get the gram terms of this version, once
+                self._reindex_memory_grams()
 
     def schema_version(self) -> int:
         return self._one("SELECT max(version) FROM schema_migrations") or 0

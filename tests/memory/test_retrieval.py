@@ -281,6 +281,33 @@ def test_an_emoji_or_symbol_query_finds_what_holds_it(store, embedder):
     assert store.search_observation_grams("LGBTQ+ events") == []
 
 
+HYPHENATED = ["Bitte schick mir die E-Mail mit der Rechnung", "The Wi-Fi password changed",
+              "I run every morning to de-stress", "Your login code is ready", "Meeting 2026-12-01 9-5"]
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("email", ["Bitte schick mir die E-Mail mit der Rechnung"]),
+    ("wifi password", ["The Wi-Fi password changed"]),
+    ("WIFI", ["The Wi-Fi password changed"]),
+    ("destress", ["I run every morning to de-stress"]),
+    ("20261201", []),  # a date is not a hyphenated word
+])
+def test_a_hyphenated_word_is_found_written_in_one_piece(store, query, expected):
+    store.add_observations([NewObservation(time=NOW, app="Notes", text=t) for t in HYPHENATED])
+    assert [o.text for o, _ in store.search_observation_grams(query)] == expected
+
+
+def test_a_hyphenated_query_finds_the_word_in_one_piece(store, embedder):
+    store.add_observations([NewObservation(time=NOW, app="Notes", text=t) for t in HYPHENATED])
+    assert "Your login code is ready" in [o.text for o, _ in store.search_observations("log-in")]
+    retriever = Retriever(store, embedder)
+    retriever.sync_index()
+    assert retriever.search("e-mail Rechnung", 3)[0].text == HYPHENATED[0]
+    assert retriever.search("destress", 3)[0].text == HYPHENATED[2]
+    store.add(SemanticFact(name="Router", summary="The home Wi-Fi runs on channel 6"), cause="t")
+    assert [m.id for m, _ in store.search_memories("wifi channel")] == ["semantic:1"]
+
+
 @pytest.fixture(scope="module")
 def multilingual():
     return MultilingualEmbedder()
@@ -433,6 +460,28 @@ def test_an_older_store_gets_the_gram_index_when_opened(tmp_path, key, monkeypat
         assert [m.id for m, _ in new.search_memories("医院")] == ["semantic:1"]
         new.forget(since=NOW, until=NOW + timedelta(seconds=1))
         assert new.search_observation_grams("医院") == []  # forgetting empties the gram index too
+
+
+def test_an_older_store_finds_its_hyphenated_words_in_one_piece_when_opened(tmp_path, key, monkeypatch):
+    import memory.store as store_module
+    from memory import MemoryStore
+    from memory.schema import COMPOUND_MIGRATION
+
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(store_module, "MIGRATIONS", store_module.MIGRATIONS[:COMPOUND_MIGRATION - 1])
+    before = store_module.index_terms  # as that version indexed: no compound terms
+    monkeypatch.setattr(store_module, "index_terms",
+                        lambda *texts: " ".join(t for t in before(*texts).split() if not t.startswith("c")))
+    with MemoryStore.create(path, key) as old:
+        old.add_observations([NewObservation(time=NOW, app="Notes", text=t) for t in HYPHENATED + CHINESE])
+        old.add(SemanticFact(name="Router", summary="The home Wi-Fi runs on channel 6"), cause="t")
+        assert old.search_observation_grams("email") == []
+    monkeypatch.undo()
+    with MemoryStore.open(path, key) as new:
+        assert new.schema_version() == len(store_module.MIGRATIONS)
+        assert [o.text for o, _ in new.search_observation_grams("email")] == [HYPHENATED[0]]
+        assert [o.text for o, _ in new.search_observation_grams("医院")] == [CHINESE[0]]  # kept
+        assert [m.id for m, _ in new.search_memories("wifi")] == ["semantic:1"]
 
 
 # -- time phrases rank, never drop ----------------------------------------------------------------
