@@ -1,5 +1,6 @@
 """Search latency (p50/p95) over N memories + N observations of synthetic text, index rebuild time
-at unlock, and the brute-force (exact numpy) baseline in the same run.
+at unlock, and the numpy index (exact cosines; sign-bit candidates from 20k vectors on,
+memory.vectors) as the baseline in the same run.
 
     .venv/bin/python bench/retrieval.py [--memories 10000] [--observations 10000] [--queries 200]
         [--cjk-share 0.1] [--random-vectors] [--index exact] [--no-multilingual]

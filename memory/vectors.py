@@ -1,8 +1,8 @@
 """The vector index: ids and vectors only, never text.
 
-Chroma (in memory by default, rebuilt from the vectors of record in the encrypted store at unlock;
-telemetry off) answers similarity queries; an exact numpy search is the fallback while Chroma is
-building and the baseline the benchmark compares against.
+ExactIndex (numpy, the default) scores every vector of a small index, and in a large one the
+candidates that the vectors' sign bits pick; Chroma (opt-in, in memory, rebuilt from the vectors of
+record in the encrypted store at unlock; telemetry off) answers from an HNSW graph.
 """
 
 from __future__ import annotations
@@ -28,14 +28,38 @@ def _one_blas_thread() -> None:
         _blas_limited = True
 
 
-class ExactIndex:
-    """Brute-force cosine search over unit vectors."""
+PREFILTER_FROM = 20_000  # items; below, the product over every vector costs a few ms at most
+# Candidates scored exactly: a fiftieth of the index, and at least 32 per result asked for. Over
+# 18,489 real sentences (manual pages, LoCoMo turns), a fiftieth gave the same top 10 as scoring
+# every vector for 198 of 200 LoCoMo questions with MiniLM and 199 with USE-multilingual (top 30:
+# 99.5% of the items with both).
+CANDIDATE_SHARE = 50
+PER_RESULT = 32
 
-    def __init__(self, dim: int) -> None:
+
+def _sign_bits(vectors: np.ndarray) -> np.ndarray:
+    """Each vector's signs, packed into 64-bit words: (n, ceil(dim / 64)) uint64."""
+    packed = np.packbits(vectors > 0, axis=1)
+    pad = -packed.shape[1] % 8
+    if pad:
+        packed = np.pad(packed, ((0, 0), (0, pad)))
+    return np.ascontiguousarray(packed).view(np.uint64)
+
+
+class ExactIndex:
+    """Cosine search over unit vectors: every vector is scored exactly in a small index; from
+    `prefilter_from` items on, the vectors whose signs agree most with the query's (Hamming
+    distance over one bit a dimension, 1/32 of the bytes of the vectors) are the candidates, and
+    those are scored exactly. A product over 200k float32 vectors reads 300 MB a query and took
+    21 ms on one core; the sign bits are 9.6 MB. Scores returned are always exact cosines."""
+
+    def __init__(self, dim: int, prefilter_from: int = PREFILTER_FROM) -> None:
         self.dim = dim
+        self.prefilter_from = prefilter_from
         self._ids: list[str] = []
         self._pos: dict[str, int] = {}
         self._matrix = np.zeros((0, dim), dtype=np.float32)
+        self._bits = _sign_bits(self._matrix)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -47,11 +71,14 @@ class ExactIndex:
             for i, v in zip(ids, vectors, strict=True):
                 if i in self._pos:
                     self._matrix[self._pos[i]] = v
+                    self._bits[self._pos[i]] = _sign_bits(np.asarray(v, dtype=np.float32)[None, :])[0]
             if fresh:
                 start = len(self._ids)
                 self._ids += [i for i, _ in fresh]
                 self._pos.update({i: start + n for n, (i, _) in enumerate(fresh)})
-                self._matrix = np.vstack([self._matrix, np.stack([v for _, v in fresh])])
+                added = np.stack([v for _, v in fresh]).astype(np.float32)
+                self._matrix = np.vstack([self._matrix, added])
+                self._bits = np.vstack([self._bits, _sign_bits(added)])
 
     def remove(self, ids: list[str]) -> None:
         with self._lock:
@@ -59,6 +86,7 @@ class ExactIndex:
             keep = [n for n, i in enumerate(self._ids) if i not in gone]
             self._ids = [self._ids[n] for n in keep]
             self._matrix = self._matrix[keep]
+            self._bits = self._bits[keep]
             self._pos = {i: n for n, i in enumerate(self._ids)}
 
     def query(self, vector: np.ndarray, k: int, prefix: tuple[str, ...] | None = None) -> list[tuple[str, float]]:
@@ -66,9 +94,10 @@ class ExactIndex:
             if not self._ids:
                 return []
             _one_blas_thread()
-            sims = self._matrix @ vector
             fetch = k if prefix is None else 4 * k
             while True:
+                rows = self._candidates(vector, fetch)
+                sims = self._matrix[rows] @ vector if rows is not None else self._matrix @ vector
                 # The best `fetch` in order, without sorting all of them (a full sort of 200k
                 # similarities costs more than the product itself).
                 if fetch < len(sims):
@@ -76,11 +105,21 @@ class ExactIndex:
                     order = top[np.argsort(-sims[top])]
                 else:
                     order = np.argsort(-sims)
-                out = [(self._ids[n], float(sims[n])) for n in order
-                       if prefix is None or self._ids[n].startswith(prefix)][:k]
-                if len(out) >= k or fetch >= len(sims):
+                at = rows if rows is not None else np.arange(len(sims))
+                out = [(self._ids[at[n]], float(sims[n])) for n in order
+                       if prefix is None or self._ids[at[n]].startswith(prefix)][:k]
+                if len(out) >= k or fetch >= len(self._ids):
                     return out
                 fetch *= 8
+
+    def _candidates(self, vector: np.ndarray, fetch: int) -> np.ndarray | None:
+        """Rows to score exactly for the best `fetch`, or None for every row."""
+        pool = max(len(self._ids) // CANDIDATE_SHARE, PER_RESULT * fetch)
+        if len(self._ids) < self.prefilter_from or pool >= len(self._ids):
+            return None
+        query = _sign_bits(vector[None, :].astype(np.float32))
+        distance = np.bitwise_count(self._bits ^ query).sum(axis=1, dtype=np.uint16)
+        return np.argpartition(distance, pool)[:pool]
 
 
 class ChromaIndex:

@@ -250,6 +250,32 @@ def test_exact_index_finds_k_of_a_kind_behind_many_closer_items_of_another():
     assert len(index) == 203 and "semantic:0" not in {r for r, _ in index.query(query, 5, ("semantic:",))}
 
 
+def test_a_large_index_scores_the_candidates_its_sign_bits_pick_and_finds_what_every_vector_finds():
+    from memory.vectors import ExactIndex
+
+    rng = np.random.default_rng(5)
+    centres = rng.normal(size=(300, 384)).astype(np.float32)
+    vectors = centres[rng.integers(0, 300, 30_000)] + rng.normal(0, 0.6, (30_000, 384)).astype(np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    refs = [f"obs:{i}" for i in range(20_000)] + [f"semantic:{i}" for i in range(10_000)]
+    every, picked = ExactIndex(384, prefilter_from=10**9), ExactIndex(384, prefilter_from=1000)
+    for index in (every, picked):
+        index.add(refs, vectors)
+    queries = vectors[rng.integers(0, 30_000, 40)] + rng.normal(0, 0.02, (40, 384)).astype(np.float32)
+    for query in queries / np.linalg.norm(queries, axis=1, keepdims=True):
+        assert picked._candidates(query, 30) is not None  # scored through its candidates
+        for k, kinds in ((30, None), (10, ("semantic:",))):
+            got, want = picked.query(query, k, kinds), every.query(query, k, kinds)
+            assert [r for r, _ in got] == [r for r, _ in want]  # the same items, in order
+            assert np.allclose([c for _, c in got], [c for _, c in want], atol=1e-6)  # exact cosines
+    # Replaced and removed vectors leave their sign bits with them.
+    new = -vectors[7]
+    picked.add(["obs:7"], new[None, :])
+    assert picked.query(new, 1) == [("obs:7", pytest.approx(1.0, abs=1e-5))]
+    picked.remove(["obs:7"])
+    assert "obs:7" not in {r for r, _ in picked.query(new, 30)}
+
+
 # -- every script searchable -------------------------------------------------------------------
 CHINESE = ["我明天要去医院看医生", "今天的天气很好", "我们下午开会讨论预算"]
 
