@@ -54,7 +54,7 @@ def parse_sample(sample: dict) -> Conversation:
         if qa.get("category") not in CATEGORIES:
             continue
         evidence = tuple(_dia_id(e) for raw in qa.get("evidence", [])
-                         for e in (_DIA_ID.findall(raw) or re.split(r"[;,\s]+", raw)) if e)
+                         for e in ([m[0] for m in _DIA_ID.finditer(raw)] or re.split(r"[;,\s]+", raw)) if e)
         answer = str(qa.get("answer", ""))
         if qa["category"] == 3:
             answer = answer.split(";")[0]
@@ -62,13 +62,13 @@ def parse_sample(sample: dict) -> Conversation:
     return Conversation(sample["sample_id"], tuple(sessions), tuple(questions))
 
 
-_DIA_ID = re.compile(r"[Dd]\s*\d+\s*:\s*\d+")
+_DIA_ID = re.compile(r"[Dd]\s*(\d+)\s*:\s*(\d+)")
 
 
 def _dia_id(raw: str) -> str:
     """A turn's id as one form: "D10:05", "d10:5" and "D10:5" are one turn (hand-written evidence
     lists vary where the turns' own ids do not)."""
-    m = re.fullmatch(r"\s*[Dd]\s*(\d+)\s*:\s*(\d+)\s*", raw)
+    m = _DIA_ID.fullmatch(raw.strip())
     return f"D{int(m[1])}:{int(m[2])}" if m else raw.strip()
 
 

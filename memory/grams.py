@@ -66,7 +66,7 @@ def joined(compound: str) -> str:
 
 
 def _compounds(text: str) -> list[str]:
-    if "-" not in text and "\u2010" not in text and "\u2011" not in text:
+    if not _HYPHENS.search(text):  # most text: skip the compound scan
         return []
     # A date or a number range ("2026-12-01", "9-5") has no letters: not a word.
     return [f"c{word}" for word in map(joined, COMPOUND.findall(text))

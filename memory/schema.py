@@ -75,6 +75,11 @@ def _observation_search() -> list[str]:
     ]
 
 
+# Every observation's gram terms, into the (empty) gram index.
+_FILL_GRAMS = ("INSERT INTO observations_grams(rowid, body) SELECT id, terms FROM "
+               "(SELECT id, engram_grams(text, title, context) AS terms FROM observations) WHERE terms != ''")
+
+
 def _gram_search() -> list[str]:
     """Terms for unsegmented scripts and symbols (memory.grams) beside the word index, kept in
     step with the observations by triggers that call the store's engram_grams() function."""
@@ -88,8 +93,7 @@ def _gram_search() -> list[str]:
             DELETE FROM observations_grams WHERE rowid = old.id; END""",
         f"""CREATE TRIGGER observations_grams_au AFTER UPDATE OF text, title, context ON observations BEGIN
             DELETE FROM observations_grams WHERE rowid = old.id; {add} END""",
-        "INSERT INTO observations_grams(rowid, body) SELECT id, terms FROM "
-        "(SELECT id, engram_grams(text, title, context) AS terms FROM observations) WHERE terms != ''",
+        _FILL_GRAMS,
     ]
 
 
@@ -201,9 +205,7 @@ MIGRATIONS: list[tuple[str, list[str]]] = [
         # memory.grams: "E-Mail" is found by "email", "de-stress" by "destress". The gram index
         # is filled in again (and memories' full text, after), with hyphenated words as terms.
         "hyphenated words are found written in one piece",
-        ["INSERT INTO observations_grams(observations_grams) VALUES ('delete-all')",
-         "INSERT INTO observations_grams(rowid, body) SELECT id, terms FROM "
-         "(SELECT id, engram_grams(text, title, context) AS terms FROM observations) WHERE terms != ''"],
+        ["INSERT INTO observations_grams(observations_grams) VALUES ('delete-all')", _FILL_GRAMS],
     ),
 ]
 GRAMS_MIGRATION = 6  # the version after which memories' full text holds memory.grams terms

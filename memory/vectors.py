@@ -95,8 +95,9 @@ class ExactIndex:
                 return []
             _one_blas_thread()
             fetch = k if prefix is None else 4 * k
+            distance = self._sign_distance(vector) if len(self._ids) >= self.prefilter_from else None
             while True:
-                rows = self._candidates(vector, fetch)
+                rows = self._candidates(distance, fetch)
                 sims = self._matrix[rows] @ vector if rows is not None else self._matrix @ vector
                 # The best `fetch` in order, without sorting all of them (a full sort of 200k
                 # similarities costs more than the product itself).
@@ -112,13 +113,16 @@ class ExactIndex:
                     return out
                 fetch *= 8
 
-    def _candidates(self, vector: np.ndarray, fetch: int) -> np.ndarray | None:
-        """Rows to score exactly for the best `fetch`, or None for every row."""
-        pool = max(len(self._ids) // CANDIDATE_SHARE, PER_RESULT * fetch)
-        if len(self._ids) < self.prefilter_from or pool >= len(self._ids):
-            return None
+    def _sign_distance(self, vector: np.ndarray) -> np.ndarray:
+        """Each row's Hamming distance to `vector`'s sign bits: (n,) uint16."""
         query = _sign_bits(vector[None, :].astype(np.float32))
-        distance = np.bitwise_count(self._bits ^ query).sum(axis=1, dtype=np.uint16)
+        return np.bitwise_count(self._bits ^ query).sum(axis=1, dtype=np.uint16)
+
+    def _candidates(self, distance: np.ndarray | None, fetch: int) -> np.ndarray | None:
+        """Rows to score exactly for the best `fetch` (the nearest by sign bits), or None for every row."""
+        pool = max(len(self._ids) // CANDIDATE_SHARE, PER_RESULT * fetch)
+        if distance is None or pool >= len(self._ids):
+            return None
         return np.argpartition(distance, pool)[:pool]
 
 

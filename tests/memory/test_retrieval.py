@@ -263,7 +263,7 @@ def test_a_large_index_scores_the_candidates_its_sign_bits_pick_and_finds_what_e
         index.add(refs, vectors)
     queries = vectors[rng.integers(0, 30_000, 40)] + rng.normal(0, 0.02, (40, 384)).astype(np.float32)
     for query in queries / np.linalg.norm(queries, axis=1, keepdims=True):
-        assert picked._candidates(query, 30) is not None  # scored through its candidates
+        assert picked._candidates(picked._sign_distance(query), 30) is not None  # scored through its candidates
         for k, kinds in ((30, None), (10, ("semantic:",))):
             got, want = picked.query(query, k, kinds), every.query(query, k, kinds)
             assert [r for r, _ in got] == [r for r, _ in want]  # the same items, in order
