@@ -51,7 +51,7 @@ from memory.managers import (
     ProcessReport,
     make_batches,
 )
-from memory.retrieval import Filters, Retriever
+from memory.retrieval import MIN_COSINE, Filters, Retriever
 from memory.store import clean_text
 from memory.vectors import ChromaIndex
 from memory.vision import Captioner, FakeCaptioner, LlamaCaptioner
@@ -307,14 +307,15 @@ class Engram:
 
     def search(self, query: str, k: int = 10, *, kinds: list[MemoryType] | list[str] | None = None,
                app: str | None = None, since: datetime | None = None, until: datetime | None = None,
-               now: datetime | None = None) -> list[SearchHit]:
-        """Hybrid search over the raw log and the six memory types."""
+               now: datetime | None = None, min_cosine: float = MIN_COSINE) -> list[SearchHit]:
+        """Hybrid search over the raw log and the six memory types (memory.retrieval.Retriever.search)."""
         names = tuple(k_.value if isinstance(k_, MemoryType) else k_ for k_ in kinds) if kinds else None
         # Bounds as aware times (a naive one is local time) within what the store keeps: comparing
         # naive and aware times, or showing year 9999 east of UTC, would fail further in.
         since, until = (None if t is None else clamped_time(t) for t in (since, until))
         filters = Filters(kinds=names, app=None if app is None else clean_text(app), since=since, until=until)
-        return self.retriever.search(clean_text(query), k, filters, now=now or datetime.now().astimezone())
+        return self.retriever.search(clean_text(query), k, filters, now=now or datetime.now().astimezone(),
+                                     min_cosine=min_cosine)
 
     def ask(self, question: str, on_token: Callable[[str], None] | None = None, k: int = 8,
             now: datetime | None = None) -> Answer:

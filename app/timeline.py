@@ -13,6 +13,7 @@ from app.services import Engram, EpisodicEvent, MemoryType, Observation
 from memory import FrameStore, StoreError
 from memory.episodes import IDLE_GAP, segment, summary
 from memory.grams import UNSEGMENTED
+from memory.retrieval import NEAR_COSINE
 
 DAY_GAP = IDLE_GAP  # at day zoom a card is a batch of the memory managers: the same episodes
 HOUR_GAP = timedelta(minutes=5)  # at hour zoom, a pause this long starts a new card
@@ -204,7 +205,9 @@ def search_seen(engram: Engram, query: str, *, app: str | None = None, since: da
     day (newest first) and app (best hit first), each hit in time order."""
     if not query.strip():
         return []
-    hits = engram.search(query, k, kinds=["observation"], app=app, since=since, until=until, now=now)
+    # Grouped by day, the hits are not read in rank order: each must be related on its own.
+    hits = engram.search(query, k, kinds=["observation"], app=app, since=since, until=until, now=now,
+                         min_cosine=NEAR_COSINE)
     found = [o for o in (h.observation for h in hits) if o is not None]
     patterns = highlight_patterns(query)
     groups: dict[tuple[date, str], list[Found]] = {}

@@ -48,9 +48,22 @@ from memory.store import MemoryStore, clean_text
 from memory.vectors import ExactIndex
 
 RRF_K = 60
-MIN_COSINE = 0.3  # MiniLM: below this, a neighbour is unrelated
-# USE-multilingual puts unrelated pairs near 0.0-0.1 and a paraphrase in another script can sit
-# at 0.2 ("Как я справляюсь с напряжением?" to its note about running against stress: 0.23).
+# Below MIN_COSINE a vector neighbour is unrelated; under NEAR_COSINE it is weak. A question and
+# the line that answers it are far apart for MiniLM: on LoCoMo dev, 35% of the lines a question
+# rests on sit under 0.3 ("Which cities has Jon visited?" to "Took a short trip last week to
+# Rome": 0.17), 14% under 0.15, and nonsense ("zebra xylophone quasar") reaches 0.3 too, so a
+# floor of 0.3 cut answers more than noise. A weak neighbour counts at WEAK_SHARE of its rank's
+# weight (the share the speaker and time layers have), so a weak first one ("Who needs the
+# keys?" to an English chat line, 0.2) does not tie the German mail the multilingual layer puts
+# first. Against a floor of 0.3, recall@10 conv-26 78.5 -> 79.6, conv-30 80.0 -> 81.4 (weak ones
+# at full weight: 79.3 / 81.4; no floor: the same). A list not read in rank order (the Search
+# page groups its hits by day) shows only near neighbours: there a weak one would sit above the
+# best hit. USE-multilingual puts unrelated pairs near 0.0-0.1 and a paraphrase in another
+# script can sit at 0.2 ("Как я справляюсь с напряжением?" to its note about running against
+# stress: 0.23).
+MIN_COSINE = 0.15
+NEAR_COSINE = 0.3
+WEAK_SHARE = 0.5
 MULTILINGUAL_MIN_COSINE = 0.15
 SPEAKER_WEIGHT = 0.5  # the named speaker's layer counts half as much as a content layer
 # A question that asks when: the candidates that say when, at the speaker layer's weight (both
@@ -260,15 +273,16 @@ class Retriever:
 
     # -- search ---------------------------------------------------------------------------------
     def search(self, query: str, k: int = 10, filters: Filters | None = None,
-               now: datetime | None = None) -> list[SearchHit]:
+               now: datetime | None = None, min_cosine: float = MIN_COSINE) -> list[SearchHit]:
         """The k best hits for `query`, fused over the layers, best first. A time phrase in the
         query (memory.timephrase) never drops a hit: a certain one puts what is inside its span
         first, an uncertain one only adds a ranking; `filters` drop. A question about what came
         just before or after something lists that anchor's neighbours in time first (their
-        `relation` says which), then the anchor, then the other hits. Never raises on the
-        query's content."""
+        `relation` says which), then the anchor, then the other hits. `min_cosine`: the least
+        MiniLM cosine of a vector neighbour that counts (NEAR_COSINE for a list shown out of
+        rank order, as the Search page's). Never raises on the query's content."""
         query = clean_text(query)
-        hits = self._search(query, k, filters, now)
+        hits = self._search(query, k, filters, now, min_cosine=min_cosine)
         order = order_anchor(query, now)
         if order is None or (filters is not None and filters.kinds is not None and "observation" not in filters.kinds):
             return hits  # neighbours in time are moments of the raw log
@@ -299,7 +313,7 @@ class Retriever:
         return ordered[:k]
 
     def _search(self, query: str, k: int, filters: Filters | None, now: datetime | None,
-                vectors: bool = True) -> list[SearchHit]:
+                vectors: bool = True, min_cosine: float = MIN_COSINE) -> list[SearchHit]:
         f = filters or Filters()
         # Explicit filters drop what is outside; a naive time is local time (as in the store).
         since, until = (utc(t) if t is not None else None for t in (f.since, f.until))
@@ -326,7 +340,7 @@ class Retriever:
         if vectors and readable and self.embedder is not None and self.vectors_ready and len(self.index):
             # The vector layer (embedding the query, then a product over every vector) runs
             # beside the full-text layers: on 2 cores that hides most of its cost.
-            nearest = _vector_lane().submit(self._nearest, content, depth, prefixes)
+            nearest = _vector_lane().submit(self._nearest, content, depth, prefixes, min_cosine)
         if vectors and self.vectors_ready and self.multilingual_index is not None and (
                 len(self.multilingual_index) or (every_item and len(self.english_multilingual_index))):
             multilingual = _vector_lane().submit(self._nearest_multilingual, content, depth, prefixes, every_item)
@@ -356,10 +370,14 @@ class Retriever:
             mem_hits = self.store.search_memories(words, depth, kinds=kinds)
             layers.append(([m.id for m, _ in mem_hits], 1.0))
             items.update({m.id: m for m, _ in mem_hits})
-        for lane in (nearest, multilingual):
-            if lane is not None:
-                layers.append((lane.result(), 1.0))
-        scores = _fuse(layers)
+        shares: dict[int, dict[str, float]] = {}  # a layer's items that count less than its weight
+        if nearest is not None:
+            found = nearest.result()
+            shares[len(layers)] = {ref: WEAK_SHARE for ref, sim in found if sim < NEAR_COSINE}
+            layers.append(([ref for ref, _ in found], 1.0))
+        if multilingual is not None:
+            layers.append((multilingual.result(), 1.0))
+        scores = _fuse(layers, shares)
         self._load_missing(items, scores)
         ranked = sorted(scores, key=scores.get, reverse=True)
         reorder = []
@@ -374,7 +392,7 @@ class Retriever:
             dated = [r for r in ranked[:depth] if r in items and timephrase.states_time(_text_of(items[r]))]
             reorder.append((dated, TIME_WEIGHT))
         if reorder:
-            scores = _fuse([*layers, *reorder])
+            scores = _fuse([*layers, *reorder], shares)
             ranked = sorted(scores, key=scores.get, reverse=True)
         if span is not None and span.certain and ranked:
             # What is inside the span comes first, in fused order, then the rest (scores say so too).
@@ -406,10 +424,11 @@ class Retriever:
         return [dataclasses.replace(h, time=max((seen[i] for i in h.sources if i in seen), default=h.time))
                 if h.ref in refs else h for h in hits]
 
-    def _nearest(self, content: str, depth: int, prefixes: tuple[str, ...]) -> list[str]:
+    def _nearest(self, content: str, depth: int, prefixes: tuple[str, ...],
+                 min_cosine: float) -> list[tuple[str, float]]:
         hits = self.index.query(self.embedder.embed([content])[0], depth, prefixes)
         # Nearest neighbours always exist; unrelated ones must not count as "found".
-        return [ref for ref, sim in hits if sim >= MIN_COSINE]
+        return [(ref, sim) for ref, sim in hits if sim >= min_cosine]
 
     def _nearest_multilingual(self, content: str, depth: int, prefixes: tuple[str, ...],
                               every_item: bool) -> list[str]:
@@ -473,12 +492,14 @@ def _without(words: str, phrase: str) -> str:
     return " ".join(w for w in words.split() if w.lower() not in drop)
 
 
-def _fuse(layers: list[tuple[list[str], float]]) -> dict[str, float]:
-    """Weighted reciprocal-rank fusion."""
+def _fuse(layers: list[tuple[list[str], float]],
+          shares: dict[int, dict[str, float]] | None = None) -> dict[str, float]:
+    """Weighted reciprocal-rank fusion; `shares[n][ref]` scales what layer n gives `ref`."""
     scores: dict[str, float] = {}
-    for ranking, weight in layers:
+    for n, (ranking, weight) in enumerate(layers):
+        share = (shares or {}).get(n, {})
         for rank, ref in enumerate(ranking):
-            scores[ref] = scores.get(ref, 0.0) + weight / (RRF_K + rank + 1)
+            scores[ref] = scores.get(ref, 0.0) + weight * share.get(ref, 1.0) / (RRF_K + rank + 1)
     return scores
 
 

@@ -961,7 +961,7 @@ class MemoryStore:
         grams = query_terms(query)
         if not words and not grams:
             return []
-        scored: list[tuple[Memory, float]] = []
+        ranked: list[tuple[float, MemoryType, int]] = []
         for kind in kinds or list(MemoryType):
             fts = memory_fts(kind)
             match = fts_query(self._selective(words, fts, memory_table(kind)) + grams)
@@ -970,11 +970,16 @@ class MemoryStore:
                 f"ORDER BY bm25({fts}) LIMIT ?",
                 [match, k],
             )
-            score = {r["rowid"]: r["score"] for r in rows}
-            for m in self._load(kind, "id IN (SELECT value FROM json_each(?))", [json.dumps(list(score))]):
-                scored.append((m, score[parse_memory_id(m.id)[1]]))
+            ranked += [(r["score"], kind, r["rowid"]) for r in rows]
+        # Rank every kind's matches first, then load only the k winners (not k of each kind).
+        ranked.sort(key=lambda hit: hit[0], reverse=True)
+        wanted: dict[MemoryType, dict[int, float]] = {}
+        for score, kind, rowid in ranked[:k]:
+            wanted.setdefault(kind, {})[rowid] = score
+        scored = [(m, score[parse_memory_id(m.id)[1]]) for kind, score in wanted.items()
+                  for m in self._load(kind, "id IN (SELECT value FROM json_each(?))", [json.dumps(list(score))])]
         scored.sort(key=lambda pair: pair[1], reverse=True)
-        return scored[:k]
+        return scored
 
     def history(self, memory_id: str) -> list[HistoryEntry]:
         """Every recorded change to a memory, oldest first."""

@@ -13,7 +13,7 @@ from memory.embed import MiniLMEmbedder, MultilingualEmbedder
 from memory.evaluation import answer_f1, evidence_recall, parse_sample, token_f1
 from memory.language import needs_multilingual
 from memory.llm import FakeModel
-from memory.retrieval import VECTOR_TEXT, Filters, Retriever, time_range, topic
+from memory.retrieval import NEAR_COSINE, VECTOR_TEXT, Filters, Retriever, time_range, topic
 from memory.vectors import ChromaIndex
 
 NOW = datetime(2024, 5, 15, 12, 0, tzinfo=UTC)  # a Wednesday
@@ -50,10 +50,30 @@ def test_unrelated_queries_find_nothing(seeded):
     assert seeded.search("zebra xylophone quasar", 5) == []
 
 
+def test_a_question_finds_the_line_that_answers_it_at_a_low_cosine(store, embedder):
+    # "Which cities has visited?" and the Lisbon line share no word and sit at a MiniLM cosine of
+    # 0.29: a ranking keeps it (a question is often that far from its answer); a list shown out of
+    # rank order (the Search page, grouped by day) does not.
+    store.add_observations([
+        NewObservation(time=NOW, app="Chat", title="Gina", text=text) for text in (
+            "Jon: Spent the weekend in Lisbon with my cousins, the food was great.",
+            "Gina: Finally fixed the leaking kitchen tap.",
+            "Jon: My sister got a new puppy, he chews everything.")])
+    retriever = Retriever(store, embedder, ChromaIndex(embedder.dim))
+    retriever.sync_index()
+    retriever.refresh_speakers()
+    assert retriever.search("Which cities has Jon visited?", 3)[0].text.startswith("Jon: Spent the weekend in Lisbon")
+    assert retriever.search("Which cities has Jon visited?", 3, min_cosine=NEAR_COSINE) == []
+
+
 def test_filters_by_kind_app_and_time(seeded):
     assert {h.kind for h in seeded.search("Luigi", 5, Filters(kinds=("semantic",)))} == {"semantic"}
     assert [h.app for h in seeded.search("Luigi sofa login", 5, Filters(app="Slack"))] == ["Slack"]
     hits = seeded.search("what did I do yesterday", 5, now=NOW)
+    # Yesterday's dinner first; a phrase ranks and hides nothing ("what did I do" is near the
+    # puppy's note too, at a cosine of 0.15-0.3, where a question often meets its answer).
+    assert [h.ref for h in hits if h.observation][0] == "obs:1"
+    hits = seeded.search("what did I do yesterday", 5, now=NOW, min_cosine=NEAR_COSINE)
     assert [h.ref for h in hits if h.observation] == ["obs:1"]
 
 
@@ -607,3 +627,18 @@ def test_a_question_that_asks_when_ranks_the_line_that_says_when_first(store, em
     retriever.sync_index()
     when = retriever.search("When did Caroline go to the LGBTQ support group?", 3, now=NOW)
     assert when[0].text == "Caroline: I went to the LGBTQ support group yesterday and felt accepted"
+
+
+def test_a_weak_first_neighbour_does_not_tie_the_note_another_layer_puts_first(store, embedder, multilingual):
+    # MiniLM puts the Slack line first for "Who needs the keys?", at a cosine of 0.2; the
+    # multilingual layer puts the German mail first (Schlüssel). A weak neighbour counts half.
+    store.add_observations([
+        NewObservation(time=NOW, app="Thunderbird", title="Re: Wohnung", text=(
+            "Hallo, die Übergabe der Wohnung ist am Freitag um 10 Uhr. Bitte bring den Schlüssel mit. "
+            "Viele Grüße, Petra")),
+        NewObservation(time=NOW, app="Slack", title="#team",
+                       text="Mira: I'll be out tomorrow, my daughter has her school concert in the afternoon."),
+        NewObservation(time=NOW, app="Signal", title="Jonas", text="Me: Sounds great, how was the food?")])
+    retriever = Retriever(store, embedder, multilingual=multilingual)
+    retriever.sync_index()
+    assert retriever.search("Who needs the keys?", 3, now=NOW)[0].app == "Thunderbird"
