@@ -325,7 +325,7 @@ class Retriever:
         want_obs = f.kinds is None or "observation" in f.kinds
         kinds = [MemoryType(x) for x in (f.kinds or [t.value for t in MemoryType]) if x != "observation"]
         depth = max(3 * k, 30)
-        layers: list[tuple[list[str], float]] = []
+        layers: list[tuple] = []  # (ranking, weight[, shares]): see _fuse
         items: dict[str, Observation | Memory] = {}
         names, content = self._split_names(query)
         words = topic(content)
@@ -370,14 +370,13 @@ class Retriever:
             mem_hits = self.store.search_memories(words, depth, kinds=kinds)
             layers.append(([m.id for m, _ in mem_hits], 1.0))
             items.update({m.id: m for m, _ in mem_hits})
-        shares: dict[int, dict[str, float]] = {}  # a layer's items that count less than its weight
         if nearest is not None:
             found = nearest.result()
-            shares[len(layers)] = {ref: WEAK_SHARE for ref, sim in found if sim < NEAR_COSINE}
-            layers.append(([ref for ref, _ in found], 1.0))
+            weak = {ref: WEAK_SHARE for ref, sim in found if sim < NEAR_COSINE}
+            layers.append(([ref for ref, _ in found], 1.0, weak))
         if multilingual is not None:
             layers.append((multilingual.result(), 1.0))
-        scores = _fuse(layers, shares)
+        scores = _fuse(layers)
         self._load_missing(items, scores)
         ranked = sorted(scores, key=scores.get, reverse=True)
         reorder = []
@@ -392,7 +391,7 @@ class Retriever:
             dated = [r for r in ranked[:depth] if r in items and timephrase.states_time(_text_of(items[r]))]
             reorder.append((dated, TIME_WEIGHT))
         if reorder:
-            scores = _fuse([*layers, *reorder], shares)
+            scores = _fuse([*layers, *reorder])
             ranked = sorted(scores, key=scores.get, reverse=True)
         if span is not None and span.certain and ranked:
             # What is inside the span comes first, in fused order, then the rest (scores say so too).
@@ -492,12 +491,12 @@ def _without(words: str, phrase: str) -> str:
     return " ".join(w for w in words.split() if w.lower() not in drop)
 
 
-def _fuse(layers: list[tuple[list[str], float]],
-          shares: dict[int, dict[str, float]] | None = None) -> dict[str, float]:
-    """Weighted reciprocal-rank fusion; `shares[n][ref]` scales what layer n gives `ref`."""
+def _fuse(layers: list[tuple]) -> dict[str, float]:
+    """Weighted reciprocal-rank fusion of (ranking, weight) layers; a layer's optional third
+    element maps some of its refs to a share of its weight (a weak vector neighbour's half)."""
     scores: dict[str, float] = {}
-    for n, (ranking, weight) in enumerate(layers):
-        share = (shares or {}).get(n, {})
+    for ranking, weight, *rest in layers:
+        share = rest[0] if rest else {}
         for rank, ref in enumerate(ranking):
             scores[ref] = scores.get(ref, 0.0) + weight * share.get(ref, 1.0) / (RRF_K + rank + 1)
     return scores
