@@ -45,6 +45,12 @@ def voices(texts: Sequence[str]) -> set[str]:
     return set(tags) if len(set(tags)) >= 2 or len(tags) >= 2 else set()
 
 
+def same_conversation(a: Line, b: Line) -> bool:
+    """Whether `a` and `b` are lines of one conversation: tagged lines of the same app and window."""
+    return (a.app, a.title) == (b.app, b.title) and speaker_tag(a.text) is not None \
+        and speaker_tag(b.text) is not None
+
+
 def question_answered(before: Line | None, line: Line) -> str:
     """The end of `before` if it is a question that `line` answers: both are tagged lines of the
     same conversation (app and title), by different speakers; else ""."""

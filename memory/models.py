@@ -265,6 +265,9 @@ class SearchHit:
     memory: Memory | None = None
     observation: Observation | None = None
     relation: str = ""  # in a before/after question: "before" or "after" the "anchor", else ""
+    # Lines of the same conversation the answer model read with this one (memory.answer), in
+    # time order; empty in search results.
+    around: tuple[Observation, ...] = ()
 
     @property
     def kind(self) -> str:

@@ -15,7 +15,7 @@ import shutil
 import threading
 import urllib.parse
 from collections.abc import Iterator, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -651,12 +651,14 @@ class MemoryStore:
         rows = self._rows(sql, [match, *params, k])
         return [(_observation(r), r["score"]) for r in rows]
 
-    def neighbours(self, obs_id: int, side: str, n: int, *, app: str | None = None,
-                   skip_same_as: Observation | None = None, scan: int = 200) -> list[Observation]:
+    def neighbours(self, obs_id: int, side: str, n: int, *, app: str | None = None, title: str | None = None,
+                   within: timedelta | None = None, skip_same_as: Observation | None = None,
+                   scan: int = 200) -> list[Observation]:
         """Up to `n` observations just "before" or "after" observation `obs_id` in time (ties
-        by id), nearest first. Those showing the same thing as `skip_same_as` (the same text,
-        or the same titled window) are passed over: the moment before a page is another page,
-        not an earlier capture of it. At most `scan` rows are read."""
+        by id), nearest first, of `app` and window `title` when given, and no further away in
+        time than `within`. Those showing the same thing as `skip_same_as` (the same text, or
+        the same titled window) are passed over: the moment before a page is another page, not
+        an earlier capture of it. At most `scan` rows are read."""
         row = self._rows("SELECT time FROM observations WHERE id = ?", [obs_id])
         if not row:
             return []
@@ -666,9 +668,13 @@ class MemoryStore:
         else:
             where, order = "(time > ? OR (time = ? AND id > ?))", "time ASC, id ASC"
         params: list = [t, t, obs_id]
-        if app is not None:
-            where += " AND app = ?"
-            params.append(app)
+        for column, value in (("app", app), ("title", title)):
+            if value is not None:
+                where += f" AND {column} = ?"
+                params.append(value)
+        if within is not None:  # a bound on the rows read when few or none match the window
+            where += " AND time >= ?" if side == "before" else " AND time <= ?"
+            params.append(ts(clamped_time(from_ts(t) - within if side == "before" else from_ts(t) + within)))
         rows = self._rows(f"SELECT * FROM observations WHERE {where} ORDER BY {order} LIMIT ?", [*params, scan])
         found: list[Observation] = []
         for r in rows:

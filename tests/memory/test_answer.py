@@ -381,3 +381,80 @@ def test_a_date_in_an_answer_must_be_a_date_of_the_notes(store, reply, kept):
     hits = hits_for(store, note, query="budget review")
     result = answer("Wann ist die Budgetbesprechung? budget review", hits, store, FakeModel([reply]))
     assert (result.text == reply) is kept and (result.text == NOT_IN_NOTES) is not kept
+
+
+def _chat(store, start, lines, *, app="Signal", title="Gina", step=timedelta(seconds=20)):
+    store.add_observations([NewObservation(time=start + n * step, app=app, title=title, text=line)
+                            for n, line in enumerate(lines)])
+
+
+def test_a_line_of_conversation_reaches_the_model_with_the_lines_around_it(store):
+    start = datetime(2023, 6, 19, 10, 4, tzinfo=UTC)
+    _chat(store, start, ["Gina: How was the week?",
+                         "Gina: When are you opening the studio?",
+                         "Jon: The official opening night is tomorrow. Working hard to get everything right.",
+                         "Gina: Congrats, Jon! The studio looks amazing.",
+                         "Jon: Thanks, Gina! I'm excited! It's been a wild ride.",
+                         "Gina: Let me know if you need a hand with the decorations."])
+    # Another window of the same app in between, and the same chat after a long pause: neither
+    # belongs to the excerpt.
+    _chat(store, start + timedelta(seconds=50), ["Mum: Dinner on Sunday?"], title="Family")
+    _chat(store, start - timedelta(hours=3), ["Jon: Good morning!"])
+    hits = Retriever(store, None).search("official opening night", 1)
+    messages, shown = build_messages("How does Jon feel about the opening night?", hits, store)
+    note = next(line for line in messages[-1]["content"].splitlines() if line.startswith("[1]"))
+    excerpt = json.loads(note[note.index('"'):])
+    assert excerpt.splitlines() == [
+        "Gina: When are you opening the studio?",
+        "Jon: The official opening night is tomorrow [20 June 2023]. Working hard to get everything right.",
+        "Gina: Congrats, Jon! The studio looks amazing.",
+        "Jon: Thanks, Gina! I'm excited! It's been a wild ride."]
+    assert [o.text for o in shown[0].around] == [excerpt.splitlines()[0], *excerpt.splitlines()[2:]]
+    # A line that is a note of its own is not read twice.
+    both = Retriever(store, None).search("opening night excited", 2)
+    assert len(both) == 2
+    messages, _ = build_messages("How does Jon feel about the opening night?", both, store)
+    assert messages[-1]["content"].count("I'm excited!") == 1
+
+
+def test_a_name_only_the_reply_states_is_an_answer_the_notes_support(store):
+    _chat(store, datetime(2023, 8, 14, 20, 0, tzinfo=UTC),
+          ["Melanie: Last night we celebrated my daughter's birthday with a concert in the garden.",
+           "Caroline: How lovely! Who performed?",
+           "Melanie: It was Matt Patterson, he is so talented!"])
+    hits = Retriever(store, None).search("daughter birthday concert", 1)
+    assert [h.text for h in hits] == ["Melanie: Last night we celebrated my daughter's birthday with a concert "
+                                      "in the garden."]
+    reply = answer("Who performed at the concert at Melanie's daughter's birthday?", hits, store,
+                   FakeModel(["Matt Patterson performed."]))
+    assert reply.text == "Matt Patterson performed." and reply.found_anything
+    assert answer("Who performed at the concert?", hits, store, FakeModel(["Ed Sheeran performed."])).text \
+        == NOT_IN_NOTES
+
+
+def test_lines_around_a_note_are_read_only_while_the_context_has_room(store):
+    long = "Anna: " + "We talked about the garden plans for a long while. " * 12
+    start = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
+    for n in range(8):
+        _chat(store, start + timedelta(hours=n), [long, f"Ben: Topic {n} sounds fine, see you at the lake.", long],
+              title=f"Chat {n}")
+    hits = Retriever(store, None).search("topic lake", 8)
+    assert len(hits) == 8
+    messages, shown = build_messages("What did Ben say about the lake?", hits, store)
+    notes = [line for line in messages[-1]["content"].splitlines() if line.startswith("[")]
+    assert len(notes) == 8 and len(shown) == 8  # every hit keeps its place
+    widened = [h for h in shown if h.around]
+    assert 0 < len(widened) < 8 and shown[0].around  # the best hits first
+    assert sum(len(n) for n in notes) <= 4500 + 8 * 4  # CONTEXT_CHARS, and the notes' line breaks
+
+
+def test_a_question_that_asks_when_reads_the_line_that_says_when_alone(store):
+    _chat(store, datetime(2023, 7, 3, 18, 0, tzinfo=UTC),
+          ["Caroline: Any news?",
+           "Melanie: I signed up for a pottery class yesterday!",
+           "Caroline: Nice! My art show is on 24 August."])
+    hits = Retriever(store, None).search("pottery class", 1)
+    messages, shown = build_messages("When did Melanie sign up for a pottery class?", hits, store)
+    assert "24 August" not in messages[-1]["content"] and shown[0].around == ()
+    messages, shown = build_messages("What did Melanie sign up for?", hits, store)
+    assert "24 August" in messages[-1]["content"] and len(shown[0].around) == 2
