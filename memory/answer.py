@@ -210,7 +210,7 @@ def build_messages(question: str, hits: list[SearchHit], store: MemoryStore,
     core = [m for m in store.memories(MemoryType.CORE) if isinstance(m, CoreBlock)]
     wanted = set(terms(question))
     span = _span(question, now)
-    lines, used, shown = [], 0, []
+    lines, used, shown, read = [], 0, [], []
     for hit in _in_asked_time(hits, span):
         text = _note_text(hit, wanted, store)
         # A note that states a clock time or a date of its own ("departs 08:12", "Thursday 15:00")
@@ -222,12 +222,13 @@ def build_messages(question: str, hits: list[SearchHit], store: MemoryStore,
             continue  # a shorter note further down may still fit
         lines.append(note)
         shown.append(hit)
+        read.append((when, text))
         used += len(note)
     if not timephrase.asks_when(question):
         # A question that asks when is answered by the line that names the day, which search puts
         # first (memory.retrieval); the lines around it name other days: with them the 1.5B
         # answered "When did Melanie sign up for a pottery class?" with the date of the next line.
-        _read_around(lines, shown, used, wanted, store)
+        _read_around(lines, shown, read, used, store)
     profile = json.dumps(" ".join(b.value for b in core)[:600], ensure_ascii=False)
     messages = [{"role": "system", "content": read_text("prompts/answer.txt")}]
     # Worked examples as earlier turns: a small model copies the shape of an answer (a date, a
@@ -241,18 +242,18 @@ def build_messages(question: str, hits: list[SearchHit], store: MemoryStore,
     return messages + [{"role": "user", "content": user}], shown
 
 
-def _read_around(lines: list[str], shown: list[SearchHit], used: int, wanted: set[str],
+def _read_around(lines: list[str], shown: list[SearchHit], read: list[tuple[str, str]], used: int,
                  store: MemoryStore) -> None:
     """Widen the notes of conversation lines, best hit first, with the lines around them
     (AROUND_BEFORE, AROUND_AFTER) that are no note of their own, while CONTEXT_CHARS has room; a
-    widened hit carries those lines in `around` (the claims check reads them as the model did)."""
+    widened hit carries those lines in `around` (the claims check reads them as the model did).
+    `read` holds each note's date and text as first written."""
     taken = {i for h in shown for i in h.sources}
     for n, hit in enumerate(shown):
         before, after = _conversation_around(hit, store, taken)
         if not before and not after:
             continue
-        text = _note_text(hit, wanted, store)
-        when = "" if _OWN_TIME.search(text) else _when(hit)
+        when, text = read[n]
         parts = [_line_text(o) for o in before] + [text] + [_line_text(o) for o in after]
         note = _note(n + 1, when, _source(hit), "\n".join(parts))
         if used - len(lines[n]) + len(note) > CONTEXT_CHARS:
