@@ -38,12 +38,14 @@ PER_RESULT = 32
 
 
 def _sign_bits(vectors: np.ndarray) -> np.ndarray:
-    """Each vector's signs, packed into 64-bit words: (n, ceil(dim / 64)) uint64."""
+    """Each vector's signs, packed into 64-bit words, one row per word: (ceil(dim / 64), n)
+    uint64. Word-major, so a query's distance is a few passes over contiguous arrays (summing
+    the 6 words of each vector across a row-major array took 4x longer at 200k)."""
     packed = np.packbits(vectors > 0, axis=1)
     pad = -packed.shape[1] % 8
     if pad:
         packed = np.pad(packed, ((0, 0), (0, pad)))
-    return np.ascontiguousarray(packed).view(np.uint64)
+    return np.ascontiguousarray(np.ascontiguousarray(packed).view(np.uint64).T)
 
 
 class ExactIndex:
@@ -71,14 +73,14 @@ class ExactIndex:
             for i, v in zip(ids, vectors, strict=True):
                 if i in self._pos:
                     self._matrix[self._pos[i]] = v
-                    self._bits[self._pos[i]] = _sign_bits(np.asarray(v, dtype=np.float32)[None, :])[0]
+                    self._bits[:, self._pos[i]] = _sign_bits(np.asarray(v, dtype=np.float32)[None, :])[:, 0]
             if fresh:
                 start = len(self._ids)
                 self._ids += [i for i, _ in fresh]
                 self._pos.update({i: start + n for n, (i, _) in enumerate(fresh)})
                 added = np.stack([v for _, v in fresh]).astype(np.float32)
                 self._matrix = np.vstack([self._matrix, added])
-                self._bits = np.vstack([self._bits, _sign_bits(added)])
+                self._bits = np.hstack([self._bits, _sign_bits(added)])
 
     def remove(self, ids: list[str]) -> None:
         with self._lock:
@@ -86,7 +88,7 @@ class ExactIndex:
             keep = [n for n, i in enumerate(self._ids) if i not in gone]
             self._ids = [self._ids[n] for n in keep]
             self._matrix = self._matrix[keep]
-            self._bits = self._bits[keep]
+            self._bits = np.ascontiguousarray(self._bits[:, keep])
             self._pos = {i: n for n, i in enumerate(self._ids)}
 
     def query(self, vector: np.ndarray, k: int, prefix: tuple[str, ...] | None = None) -> list[tuple[str, float]]:
@@ -115,15 +117,24 @@ class ExactIndex:
 
     def _sign_distance(self, vector: np.ndarray) -> np.ndarray:
         """Each row's Hamming distance to `vector`'s sign bits: (n,) uint16."""
-        query = _sign_bits(vector[None, :].astype(np.float32))
-        return np.bitwise_count(self._bits ^ query).sum(axis=1, dtype=np.uint16)
+        query = _sign_bits(vector[None, :].astype(np.float32))[:, 0]
+        distance = np.zeros(self._bits.shape[1], dtype=np.uint16)
+        for word, bits in zip(query, self._bits, strict=True):
+            distance += np.bitwise_count(bits ^ word)
+        return distance
 
     def _candidates(self, distance: np.ndarray | None, fetch: int) -> np.ndarray | None:
-        """Rows to score exactly for the best `fetch` (the nearest by sign bits), or None for every row."""
+        """Rows to score exactly for the best `fetch` (the nearest by sign bits, ties in row
+        order), or None for every row. Distances are small integers (0 to dim), so the cut is
+        read from their histogram: 4x faster than a partition of 200k."""
         pool = max(len(self._ids) // CANDIDATE_SHARE, PER_RESULT * fetch)
         if distance is None or pool >= len(self._ids):
             return None
-        return np.argpartition(distance, pool)[:pool]
+        below = np.cumsum(np.bincount(distance))
+        cut = int(np.searchsorted(below, pool))  # the least distance with `pool` rows at or under it
+        inside = np.flatnonzero(distance < cut)
+        at_cut = np.flatnonzero(distance == cut)[:pool - len(inside)]
+        return np.concatenate([inside, at_cut])
 
 
 class ChromaIndex:

@@ -283,7 +283,11 @@ def test_a_large_index_scores_the_candidates_its_sign_bits_pick_and_finds_what_e
         index.add(refs, vectors)
     queries = vectors[rng.integers(0, 30_000, 40)] + rng.normal(0, 0.02, (40, 384)).astype(np.float32)
     for query in queries / np.linalg.norm(queries, axis=1, keepdims=True):
-        assert picked._candidates(picked._sign_distance(query), 30) is not None  # scored through its candidates
+        distance = picked._sign_distance(query)
+        rows = picked._candidates(distance, 30)  # scored through its candidates: the nearest by sign bits
+        assert len(rows) == len(set(rows.tolist())) == 32 * 30
+        assert distance[rows].max() <= np.delete(distance, rows).min()
+        assert (distance == ((vectors > 0) != (query > 0)).sum(axis=1)).all()  # signs that differ
         for k, kinds in ((30, None), (10, ("semantic:",))):
             got, want = picked.query(query, k, kinds), every.query(query, k, kinds)
             assert [r for r, _ in got] == [r for r, _ in want]  # the same items, in order
