@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -182,6 +183,9 @@ class Engram:
         self._captioner: Captioner | None = None
         self._embedder: Embedder | None = None
         self._retriever: Retriever | None = None
+        # The search layers are made once, whichever thread asks first: search runs on the
+        # window's reader while the worker prepares the index or makes memories.
+        self._search_lock = threading.Lock()
         self._checked = False  # quick_check done since unlock
 
     # -- models ----------------------------------------------------------------------------------
@@ -272,21 +276,25 @@ class Engram:
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
-            self._embedder = MiniLMEmbedder()
-        return self._embedder
+        with self._search_lock:
+            if self._embedder is None:
+                self._embedder = MiniLMEmbedder()
+            return self._embedder
 
     @property
     def retriever(self) -> Retriever:
-        if self._retriever is None:
+        embedder = self.embedder
+        with self._search_lock:
+            if self._retriever is not None:
+                return self._retriever
             # Exact search by default: at 200k vectors it answers as fast as Chroma's HNSW here (9.7 vs
             # 10.8 ms) and loads at unlock in 4.9 s instead of 94 s (bench/retrieval.py). Chroma is
             # the opt-in for larger stores: settings `vector_index` = "chroma".
-            index = ChromaIndex(self.embedder.dim) if self.store.setting("vector_index", "exact") == "chroma" \
+            index = ChromaIndex(embedder.dim) if self.store.setting("vector_index", "exact") == "chroma" \
                 else None
             # The multilingual model loads only once some text needs it (memory.embed).
-            self._retriever = Retriever(self.store, self.embedder, index, multilingual=MultilingualEmbedder())
-        return self._retriever
+            self._retriever = Retriever(self.store, embedder, index, multilingual=MultilingualEmbedder())
+            return self._retriever
 
     def prepare_index(self) -> int:
         """Embed what is new and (re)build the in-memory vector index; returns vectors added."""

@@ -42,8 +42,9 @@ class Session:
     def read(self, name: str, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None] | None = None,
              failed: Callable[[Exception], None] | None = None, **kwargs: Any) -> Job:
         """Run a quick read of the store, `fn(engram, *args, **kwargs)`, on the reader, so it does not
-        wait behind a long job (an answer, a model load, an import); on the worker without a reader.
-        Only for reads of the store and frames: the store is thread-safe, the models are not shared."""
+        wait behind a long job (an answer, a model load, an import, memory making); on the worker
+        without a reader. Only for reads of the store and frames, and searches: the store, the
+        embedders and the vector indexes lock themselves; the language models are not shared."""
         lane = self.reader or self.worker
         return lane.submit(name, fn, self.engram, *args, done=done, failed=failed, **kwargs)
 

@@ -306,9 +306,10 @@ class SearchView(QWidget):
             return
         since, until = time_range(self.range.currentData())
         self.summary.setText("Searching…")
-        self._job = self.session.run("search", timeline.search_seen, query, app=self.apps.currentData(),
-                                     since=since, until=until,
-                                     done=lambda groups, q=query: self._show(q, groups), failed=self._failed)
+        # On the reader: a search never waits behind a batch of memory making (a minute or more).
+        self._job = self.session.read("search", timeline.search_seen, query, app=self.apps.currentData(),
+                                      since=since, until=until,
+                                      done=lambda groups, q=query: self._show(q, groups), failed=self._failed)
 
     def _failed(self, error: Exception) -> None:
         self.summary.setText(f"The search failed: {describe(error)}")

@@ -1,11 +1,15 @@
 """Search finds what was seen as you type, grouped by day and app, and Enter opens the moment."""
 
+import threading
 from datetime import date, datetime, time, timedelta
 
 from PySide6.QtCore import Qt
 
 from app.timeline import Found, highlight_patterns, highlight_spans, search_seen
+from app.worker import Worker
 from memory import NewObservation
+from memory.errors import ModelError
+from memory.llm import FakeModel
 from tests.ui.conftest import idle, open_window
 from tests.ui.seed import DAY
 from ui.search import GroupRow, SearchView, marked_html, time_range
@@ -168,3 +172,38 @@ def test_a_question_in_russian_finds_an_english_mail_and_a_chinese_note(qtbot, s
         qtbot.waitUntil(lambda q=question: view.searched == q, timeout=10_000)
         best = min((f for g in view.groups for f in g.items), key=lambda f: f.rank)
         assert best.observation.app == app, question
+
+
+class _SlowModel(FakeModel):
+    """A language model at work on a batch until `release` is set (the 1.5B takes a minute)."""
+
+    def __init__(self, release: threading.Event) -> None:
+        super().__init__(["{}"])
+        self.release, self.started = release, threading.Event()
+
+    def complete(self, messages, *, schema=None, max_tokens=256) -> str:
+        self.started.set()
+        self.release.wait(30)
+        raise ModelError("stopped by the test")
+
+
+def test_a_search_is_answered_while_the_worker_is_making_memories(qtbot, session):
+    session.reader = Worker()
+    view = open_search(qtbot, session)
+    release = threading.Event()
+    model = _SlowModel(release)
+    session.engram.set_model(model)
+    session.engram.store.add_observations([NewObservation(
+        time=datetime.combine(DAY, time(17, 0)).astimezone(), app="Slack", title="#ops",
+        text="Deploy of the billing service is paused until Monday")])
+    making = session.run("update memories", lambda engram: engram.process_pending(max_batches=1))
+    try:
+        assert model.started.wait(10)  # the batch is at the model
+        view.set_query("qx7l2m")
+        qtbot.waitUntil(lambda: view.searched == "qx7l2m", timeout=10_000)
+        assert not making.finished and session.worker.busy()  # the batch is still being made
+        assert [len(g.items) for g in view.groups] == [3]
+    finally:
+        release.set()
+        idle(qtbot, session.worker)
+        session.reader.stop()
