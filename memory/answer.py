@@ -23,6 +23,7 @@ from assets import read_text
 from memory import timephrase, timewords
 from memory.dialogue import same_conversation, speaker_tag
 from memory.episodes import IDLE_GAP
+from memory.language import sure_language
 from memory.llm import LanguageModel
 from memory.models import Answer, CoreBlock, EpisodicEvent, MemoryType, Observation, SearchHit, SemanticFact, VaultEntry
 from memory.relative_dates import annotate, day, written_out
@@ -311,11 +312,18 @@ def missing_subjects(question: str, hits: list[SearchHit]) -> list[str]:
     """Names and numbers the question is about that no hit mentions at all ("Hamburg" when every
     note is about Munich): then the notes cannot answer it, whatever the model would say. A date
     in the question ("on 13 October 2023") and a question asking for a guess ("Would she likely
-    enjoy Vivaldi?") are not checked: the first names a time, the second goes past the notes."""
+    enjoy Vivaldi?") are not checked: the first names a time, the second goes past the notes; nor
+    are names when a note is, for certain, in another language than the question."""
     tokens = words(question)
     if any(w.casefold() in _GUESS for w in tokens):
         return []
     seen = set(terms(" ".join(f"{h.headline} {h.app} {h.text}" for h in hits)))
+    # A note in another language than the question's may name it in other words ("Lissabon" and
+    # "Lisbon", "München" and "Munich"), and German writes every noun capitalised: then only
+    # numbers are checked by their spelling.
+    asked_in = sure_language(question)
+    across_languages = asked_in is not None and any(
+        (language := sure_language(f"{h.headline} {h.text}")) is not None and language != asked_in for h in hits)
     out = []
     for n, word in enumerate(tokens):
         named = word[:1].isupper() and n > 0 and word.casefold() not in _QUESTION_WORDS | _CALENDAR
@@ -323,7 +331,7 @@ def missing_subjects(question: str, hits: list[SearchHit]) -> list[str]:
             near = {t.casefold() for t in tokens[max(0, n - 1):n + 2]}
             if near & _CALENDAR or len(word) == 4 and 1900 <= int(word) < 2200:
                 continue  # part of a date
-        elif not named:
+        elif not named or across_languages:
             continue
         wanted = terms(word)
         if wanted and not any(t in seen or _stem_seen(t, seen) for t in wanted):
