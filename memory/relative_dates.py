@@ -38,6 +38,36 @@ _WRITTEN = re.compile(r"(?:the (week|weekend) (before|of|after) )?(?:(\d{1,2}) )
                       + r") (\d{4})")
 
 
+_WEEKDAY_NAMES = [d.capitalize() for d in _DAYS]
+YEARLESS_WITHIN = timedelta(days=92)  # a season either side: an appointment ahead, a meeting just past
+_ORDINAL = r"(\d{1,2})(?:st|nd|rd|th)?"
+# "Tuesday 8 December", "on the 8th of December", "December 8": a day of a month without its year
+# (a year after it, "8 December 2026", is not one). Names capitalised, as written: "may" is a verb.
+_YEARLESS = re.compile(r"\b(?:(" + "|".join(_WEEKDAY_NAMES) + r"),? )?(?:the )?(?:" + _ORDINAL + r" (?:of )?("
+                       + "|".join(_MONTH_NAMES) + r")|(" + "|".join(_MONTH_NAMES) + r") " + _ORDINAL
+                       + r")\b(?!,? \d{4}|:\d)")
+
+
+def yearless(m: re.Match, when: datetime) -> str | None:
+    """The date a day of a month without a year (a match of _YEARLESS) names, seen at `when`: of
+    last, this and next year, the one on its weekday when it names one (a mail of 3 December 2026
+    about "Tuesday 8 December" means 2026), else the one within YEARLESS_WITHIN of `when`; None
+    when none is."""
+    weekday, number, month, month_first, number_after = m.groups()
+    month_index = _MONTH_NAMES.index(month or month_first) + 1
+    dates = []
+    for year in (when.year - 1, when.year, when.year + 1):
+        try:
+            dates.append(when.replace(year=year, month=month_index, day=int(number or number_after)))
+        except ValueError:  # 31 April, 29 February of most years
+            continue
+    if weekday:  # the weekday tells the year: at most one of three has it
+        dates = [d for d in dates if d.weekday() == _WEEKDAY_NAMES.index(weekday)]
+    else:  # further away, "on 12 March" may be last March or next (the tense would say which)
+        dates = [d for d in dates if abs(d - when) <= YEARLESS_WITHIN]
+    return day(min(dates, key=lambda d: abs(d - when))) if dates else None
+
+
 def day(d: datetime) -> str:
     """`7 May 2023`: the form people write, and that answers are scored against."""
     return f"{d.day} {_MONTH_NAMES[d.month - 1]} {d.year}"
@@ -189,13 +219,17 @@ def _in_place(m: re.Match, date: str) -> str:
 
 
 def annotate(text: str, when: datetime | None) -> str:
-    """`text` with each relative date followed by the date it names, in brackets."""
+    """`text` with each relative date, and each day of a month without its year, followed by the
+    date it names, in brackets ("Tuesday 8 December [8 December 2026]")."""
     if when is None:
         return text
 
+    spans = [(start, end, _meaning(said, when)) for start, end, said in _said(text, language_of(text))]
+    for m in _YEARLESS.finditer(text):
+        if all(m.end() <= start or m.start() >= end for start, end, _ in spans):
+            spans.append((m.start(), m.end(), yearless(m, when)))
     out, last = [], 0
-    for _start, end, said in _said(text, language_of(text)):
-        resolved = _meaning(said, when)
+    for _start, end, resolved in sorted(spans, key=lambda span: span[0]):
         if resolved:
             out += [text[last:end], f" [{resolved}]"]
             last = end

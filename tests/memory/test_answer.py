@@ -152,6 +152,21 @@ def test_a_german_french_or_spanish_note_has_its_relative_dates_written_out(note
     assert annotate(note, SEEN) == expected
 
 
+@pytest.mark.parametrize(("note", "expected"), [
+    ("Your appointment with Dr. Weber is confirmed for Tuesday 8 December at 10:30",
+     "Your appointment with Dr. Weber is confirmed for Tuesday 8 December [8 December 2026] at 10:30"),
+    ("Kickoff on Monday the 4th of January", "Kickoff on Monday the 4th of January [4 January 2027]"),
+    ("The review on Thursday 12 March went well", "The review on Thursday 12 March [12 March 2026] went well"),
+    ("Flight on November 20th, gate B4", "Flight on November 20th [20 November 2026], gate B4"),
+    ("The meeting on 12 March was long", "The meeting on 12 March was long"),  # last March or next
+    ("Born 8 December 1990, due December 9, 2027", "Born 8 December 1990, due December 9, 2027"),  # has a year
+    ("I may 3 times", "I may 3 times"),
+    ("Lunch on Friday 29 February", "Lunch on Friday 29 February"),  # no year near has one
+])
+def test_a_day_of_a_month_without_a_year_is_written_out_with_the_year_it_means(note, expected):
+    assert annotate(note, SEEN) == expected
+
+
 @pytest.mark.parametrize(("reply", "expected"), [
     ("Gestern", "1. Dezember 2026"),
     ("Sie waren gestern bei der Zahnreinigung.", "Sie waren am 1. Dezember 2026 bei der Zahnreinigung."),
