@@ -42,7 +42,7 @@ import numpy as np
 from memory import timephrase
 from memory.dialogue import speaker_tag
 from memory.embed import Embedder
-from memory.language import language_of, needs_multilingual, stop_words
+from memory.language import language_of, needs_multilingual, stop_words, sure_language
 from memory.models import Memory, MemoryType, Observation, SearchHit, utc
 from memory.store import MemoryStore, clean_text
 from memory.vectors import ExactIndex
@@ -337,13 +337,16 @@ class Retriever:
         # and far from the English note it is about: only the multilingual layer reads them.
         every_item = needs_multilingual(content)
         readable = not every_item or self.multilingual is None
+        # A question too short to tell its language ("Zahnarzt", "Termin Oma") may be in any: it
+        # is compared with every item by the multilingual layer too, and by MiniLM as English.
+        any_item = every_item or sure_language(content) is None
         if vectors and readable and self.embedder is not None and self.vectors_ready and len(self.index):
             # The vector layer (embedding the query, then a product over every vector) runs
             # beside the full-text layers: on 2 cores that hides most of its cost.
             nearest = _vector_lane().submit(self._nearest, content, depth, prefixes, min_cosine)
         if vectors and self.vectors_ready and self.multilingual_index is not None and (
-                len(self.multilingual_index) or (every_item and len(self.english_multilingual_index))):
-            multilingual = _vector_lane().submit(self._nearest_multilingual, content, depth, prefixes, every_item)
+                len(self.multilingual_index) or (any_item and len(self.english_multilingual_index))):
+            multilingual = _vector_lane().submit(self._nearest_multilingual, content, depth, prefixes, any_item)
         if want_obs:
             hits = self.store.search_observations(words, depth, since=since, until=until, app=f.app)
             layers.append(([f"obs:{o.id}" for o, _ in hits], 1.0))

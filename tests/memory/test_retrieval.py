@@ -427,12 +427,32 @@ def test_a_note_in_another_script_is_found_by_its_meaning(store, embedder, multi
     (["Mon vol pour New York a deux heures de retard", "The budget review moved to Thursday at 3 pm",
       "Recipe: mix flour, eggs and milk, then fry the pancakes in butter"],
      "¿Cómo se hacen las tortitas?", "Recipe: mix flour, eggs and milk, then fry the pancakes in butter"),
+    # A word or two, too few to tell their language, in a store that is not all English
+    (["Dentist: your appointment with Dr. Weber is confirmed for Tuesday 8 December at 10:30",
+      "The budget review moved to Thursday at 3 pm", "Kommst du am Samstag zum Geburtstag von Oma?"],
+     "Zahnarzttermin", "Dentist: your appointment with Dr. Weber is confirmed for Tuesday 8 December at 10:30"),
+    (["The electricity bill of 84 euros is due on Friday", "The budget review moved to Thursday at 3 pm",
+      "Kommst du am Samstag zum Geburtstag von Oma?"],
+     "Stromrechnung", "The electricity bill of 84 euros is due on Friday"),
 ])
 def test_a_question_finds_a_line_in_another_language(store, embedder, multilingual, lines, question, expected):
     store.add_observations([NewObservation(time=NOW, app="Notes", text=t) for t in lines])
     retriever = Retriever(store, embedder, multilingual=multilingual)
     retriever.sync_index()
     assert retriever.search(question, 3)[0].text == expected
+
+
+def test_a_word_or_two_in_english_still_finds_its_line_first_in_a_store_that_is_not_all_english(
+        store, embedder, multilingual):
+    lines = ["Dentist: your appointment with Dr. Weber is confirmed for Tuesday 8 December at 10:30",
+             "The budget review moved to Thursday at 3 pm", "The electricity bill of 84 euros is due on Friday",
+             "Kommst du am Samstag zum Geburtstag von Oma?", "我下周三去上海出差，周五回来"]
+    store.add_observations([NewObservation(time=NOW, app="Notes", text=t) for t in lines])
+    retriever = Retriever(store, embedder, multilingual=multilingual)
+    retriever.sync_index()
+    assert len(retriever.english_multilingual_index) == 3  # the English lines are read by both models
+    for query, line in (("dentist", 0), ("budget", 1), ("electricity", 2), ("bill due", 2), ("Oma", 3)):
+        assert retriever.search(query, 3)[0].text == lines[line], query
 
 
 def test_the_first_text_in_another_script_gives_every_item_a_multilingual_vector(store, embedder, multilingual):
