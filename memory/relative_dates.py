@@ -28,6 +28,7 @@ _PHRASE = re.compile(
     r"this weekend|next weekend|"
     r"last month|this month|next month|last year|this year|next year)"
     r"|(?:(last|this|next) (" + "|".join(_DAYS) + r"))"
+    r"|(?:the (" + "|".join(_DAYS) + r") of (last|next) week)"
     r"|(?:" + _COUNT + r" (days?|weekends?|weeks?|months?|years?) ago))\b", re.IGNORECASE)
 
 
@@ -85,7 +86,10 @@ def resolve(phrase: str, when: datetime) -> str | None:
 
 
 def _resolved(m: re.Match, when: datetime) -> str | None:
-    fixed, rel, weekday, count, unit = (g.lower() if g else g for g in m.groups())
+    fixed, rel, weekday, of_week, which_week, count, unit = (g.lower() if g else g for g in m.groups())
+    if of_week:  # "the wednesday of last week" (Chinese "上周三"): weeks from Monday
+        monday = when - timedelta(days=when.weekday(), weeks=1 if which_week == "last" else -1)
+        return day(monday + timedelta(days=_DAYS.index(of_week)))
     if fixed:
         days = {"day before yesterday": -2, "yesterday": -1, "last night": -1, "today": 0, "tonight": 0,
                 "this morning": 0, "this afternoon": 0, "this evening": 0, "tomorrow": 1,

@@ -1,6 +1,11 @@
-"""Time words of German, French and Spanish questions, rewritten as the English phrases that
-memory.timephrase reads: "gestern" -> "yesterday", "la semaine dernière" -> "last week", "hace 3
-días" -> "3 days ago", "seit Montag" -> "since monday", "im März" -> "in march".
+"""Time words of German, French, Spanish, Chinese and Japanese questions, rewritten as the English
+phrases that memory.timephrase reads: "gestern" -> "yesterday", "la semaine dernière" -> "last
+week", "hace 3 días" -> "3 days ago", "seit Montag" -> "since monday", "im März" -> "in march",
+"昨天" -> "yesterday", "下周三" -> "next wednesday", "3日前" -> "3 days ago".
+
+Chinese and Japanese are written without spaces, so their phrases are found inside a run of
+characters, in any text with ideographs or kana (language "cjk"; memory.language does not tell them
+apart from each other, and their time words barely overlap).
 
 Applied only to a question that memory.language reads, for certain, as that language (German
 "hier" is "here", French "hier" is "yesterday"). The common relative phrases of each language, not
@@ -116,6 +121,59 @@ def _rules(language: str) -> list[tuple[str, Callable[[re.Match], str]]]:
     return [(pattern, english(words)) for pattern, words in phrases]
 
 
+_CJK_NUMBERS = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_CJK_WEEKDAYS = {"一": "monday", "二": "tuesday", "三": "wednesday", "四": "thursday", "五": "friday",
+                 "六": "saturday", "日": "sunday", "天": "sunday"}
+_CJK_UNITS = {"天": "days", "日": "days", "周": "weeks", "个星期": "weeks", "个礼拜": "weeks", "週間": "weeks",
+              "个月": "months", "か月": "months", "ヶ月": "months", "カ月": "months", "年": "years",
+              "小时": "hours", "時間": "hours", "分钟": "minutes", "分": "minutes"}  # "3月前" may be "before March"
+_CJK_WEEK = r"(?:周|星期|礼拜)"
+_CJK_PHRASES = [  # longer first: "上周三" before "上周", "昨天晚上" before "昨天"
+    # "上周三" is the Wednesday of last week, not the last Wednesday (English "last wednesday"): in a
+    # note that day, in a question that week (its grammar has no such phrase). A weekday of this
+    # week is the English "this wednesday".
+    (rf"上个?{_CJK_WEEK}(?P<d>[一二三四五六日天])", ("last week", "the {d} of last week")),
+    (rf"下个?{_CJK_WEEK}(?P<d>[一二三四五六日天])", ("next week", "the {d} of next week")),
+    (rf"(?:这|这个|本){_CJK_WEEK}(?P<d>[一二三四五六日天])", "this {d}"),
+    (r"(?<![0-9一两二三四五六七八九十百千])(?P<n>[0-9]{1,3}|[一两二三四五六七八九十]) ?(?P<u>"
+     + "|".join(sorted(_CJK_UNITS, key=len, reverse=True)) + ")(?:前|以前)", "{n} {u} ago"),
+    (r"昨天(?:早上|上午)|昨日の朝", "yesterday morning"), (r"昨天下午|昨日の午後", "yesterday afternoon"),
+    (r"昨天晚上|昨晚|昨夜|昨日の夜", "last night"),
+    (r"今天(?:早上|上午)|今早|今朝", "this morning"), (r"今天下午|今日の午後", "this afternoon"),
+    (r"今天晚上|今晚|今夜", "this evening"),
+    (r"大前天", "3 days ago"), (r"前天|一昨日|おととい", "the day before yesterday"),
+    (r"昨天|昨日|きのう", "yesterday"), (r"今天|今日|きょう", "today"),
+    (r"后天|明後日|あさって", "day after tomorrow"), (r"明天|明日|あした", "tomorrow"),
+    (rf"上个?周末|上{_CJK_WEEK}末|先週末", "last weekend"), (r"这个?周末|本周末|今週末", "this weekend"),
+    (rf"上个?{_CJK_WEEK}|先週", "last week"), (rf"(?:这|这个|本){_CJK_WEEK}|今週", "this week"),
+    (rf"下个?{_CJK_WEEK}|来週", "next week"),
+    (r"上个?月|先月", "last month"), (r"这个月|本月|今月", "this month"), (r"下个?月|来月", "next month"),
+    (r"去年|昨年", "last year"), (r"今年", "this year"), (r"明年|来年", "next year"),
+]
+_CJK_TEXT = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")  # kana and ideographs
+
+
+def _cjk_rules(in_note: bool) -> list[tuple[re.Pattern, Callable[[re.Match], str]]]:
+    """The rules for a question, or `in_note` for a note (where a phrase may be written more exactly)."""
+    def english(template: str | tuple[str, str]) -> Callable[[re.Match], str]:
+        if isinstance(template, tuple):
+            template = template[in_note]
+
+        def put(match: re.Match) -> str:
+            g = match.groupdict()
+            n = g.get("n")
+            return template.format(n=n if n is None or n.isdigit() else _CJK_NUMBERS[n],
+                                   u=_CJK_UNITS.get(g.get("u") or "", ""), d=_CJK_WEEKDAYS.get(g.get("d") or "", ""))
+        return put
+
+    return [(re.compile(p), english(words)) for p, words in _CJK_PHRASES]
+
+
+def _language(text: str, language: str) -> str:
+    """The rules `text` is read by: `language`'s own, or "cjk" for a text with ideographs or kana."""
+    return "cjk" if language not in _NUMBER_WORDS and _CJK_TEXT.search(text) else language
+
+
 _CACHE: dict[str, list] = {}
 _GAP = r"[\s'’-]+"  # what parts a phrase as written: "avant-hier", "aujourd'hui", "week-end"
 _WRITTEN_CACHE: dict[str, list] = {}
@@ -156,6 +214,11 @@ def month_numbers() -> dict[str, int]:
 def in_english(text: str, language: str) -> str:
     """`text` (lower case, words separated by single spaces, as memory.timephrase has it) with the
     time words of `language` ("de", "fr", "es") in English; any other language is left as it is."""
+    language = _language(text, language)
+    if language == "cjk":  # inside a run of characters: spaced, so that English words are words
+        for pattern, put in _cjk_rules_cached(in_note=False):
+            text = pattern.sub(lambda m, put=put: f" {put(m)} ", text)
+        return " ".join(text.split())
     if language not in _NUMBER_WORDS:
         return text
     if language not in _CACHE:
@@ -165,19 +228,31 @@ def in_english(text: str, language: str) -> str:
     return text
 
 
+def _cjk_rules_cached(in_note: bool) -> list[tuple[re.Pattern, Callable[[re.Match], str]]]:
+    name = "cjk note" if in_note else "cjk"
+    if name not in _CACHE:
+        _CACHE[name] = _cjk_rules(in_note)
+    return _CACHE[name]
+
+
 def phrases(text: str, language: str) -> list[tuple[int, int, str]]:
     """Where `text`, as written (any case, "avant-hier", "aujourd'hui", "Week-end"), says a time
     phrase of `language` ("de", "fr", "es"), as (start, end, the English phrase) in the order of
     the text, none overlapping another: "Ich war gestern Abend dort" -> [(8, 21, "yesterday
     evening")]. Any other language has none."""
-    if language not in _NUMBER_WORDS:
+    language = _language(text, language)
+    if language == "cjk":
+        rules = _cjk_rules_cached(in_note=True)
+    elif language not in _NUMBER_WORDS:
         return []
-    if language not in _WRITTEN_CACHE:
+    elif language not in _WRITTEN_CACHE:
         _WRITTEN_CACHE[language] = [
             (re.compile(r"(?<!\w)(?:" + p.replace(" ", _GAP) + r")(?!\w)", re.IGNORECASE), put)
             for p, put in _rules(language)]
+    if language != "cjk":
+        rules = _WRITTEN_CACHE[language]
     found: list[tuple[int, int, str]] = []
-    for pattern, put in _WRITTEN_CACHE[language]:  # longer phrases first: "gestern abend" before "gestern"
+    for pattern, put in rules:  # longer phrases first: "gestern abend" before "gestern"
         for m in pattern.finditer(text):
             if all(m.end() <= start or m.start() >= end for start, end, _ in found):
                 found.append((m.start(), m.end(), put(m)))

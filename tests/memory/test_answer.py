@@ -147,6 +147,12 @@ SEEN = datetime(2026, 12, 2, 9, 0)  # a Wednesday
      "mi hermana."),
     ("Gestern is a word in an English sentence about yesterday.",  # English: only its own phrases
      "Gestern is a word in an English sentence about yesterday [1 December 2026]."),
+    ("李娜: 我昨天去了医院，三天前买了书，上周三开会，下周日休息",  # the days of last and next week
+     "李娜: 我昨天 [1 December 2026]去了医院，三天前 [29 November 2026]买了书，上周三 [25 November 2026]开会，"
+     "下周日 [13 December 2026]休息"),
+    ("我十五天前去过，2023年前后", "我十五天前去过，2023年前后"),  # no count it does not read whole
+    ("昨日、病院に行きました。先週は東京へ。", "昨日 [1 December 2026]、病院に行きました。先週 [the week before "
+     "2 December 2026]は東京へ。"),
 ])
 def test_a_german_french_or_spanish_note_has_its_relative_dates_written_out(note, expected):
     assert annotate(note, SEEN) == expected

@@ -102,6 +102,19 @@ def span_utc(query: str, now: datetime):
      (utc(2026, 3, 8, 4, 30), utc(2026, 3, 8, 6, 30), False)),
     (datetime(2026, 11, 4, 10, 0, tzinfo=NEW_YORK), "Qu'ai-je écrit depuis lundi ?",
      (utc(2026, 11, 2, 5), utc(2026, 11, 5, 5), True)),
+    # Chinese and Japanese, written without spaces (memory.timewords), across the same changes
+    (datetime(2026, 3, 30, 9, 0, tzinfo=BERLIN), "我前天读了什么?",
+     (utc(2026, 3, 27, 23), utc(2026, 3, 28, 23), True)),
+    (datetime(2026, 11, 2, 10, 0, tzinfo=NEW_YORK), "昨日何を読みましたか?",
+     (utc(2026, 11, 1, 4), utc(2026, 11, 2, 5), True)),
+    (datetime(2026, 11, 2, 10, 0, tzinfo=NEW_YORK), "上周末我去了哪里?",
+     (utc(2026, 10, 31, 4), utc(2026, 11, 2, 5), True)),
+    (datetime(2026, 11, 4, 10, 0, tzinfo=NEW_YORK), "上周三我和谁开会了?",  # the Wednesday of last week
+     (utc(2026, 10, 26, 4), utc(2026, 11, 2, 5), True)),
+    (datetime(2026, 11, 4, 10, 0, tzinfo=NEW_YORK), "三天前我看了什么网页?",
+     (utc(2026, 11, 1, 4), utc(2026, 11, 2, 5), True)),
+    (datetime(2026, 3, 30, 9, 0, tzinfo=BERLIN), "2日前の会議は?",
+     (utc(2026, 3, 27, 23), utc(2026, 3, 28, 23), True)),
 ])
 def test_phrases_are_local_days_by_the_zone_rules(now, query, expected):
     assert span_utc(query, now) == expected
