@@ -1,7 +1,7 @@
 """Time words of German, French, Spanish, Chinese and Japanese questions, rewritten as the English
 phrases that memory.timephrase reads: "gestern" -> "yesterday", "la semaine dernière" -> "last
 week", "hace 3 días" -> "3 days ago", "seit Montag" -> "since monday", "im März" -> "in march",
-"昨天" -> "yesterday", "下周三" -> "next wednesday", "3日前" -> "3 days ago".
+"昨天" -> "yesterday", "先週" -> "last week", "3日前" -> "3 days ago".
 
 Chinese and Japanese are written without spaces, so their phrases are found inside a run of
 characters, in any text with ideographs or kana (language "cjk"; memory.language does not tell them
@@ -213,7 +213,8 @@ def month_numbers() -> dict[str, int]:
 
 def in_english(text: str, language: str) -> str:
     """`text` (lower case, words separated by single spaces, as memory.timephrase has it) with the
-    time words of `language` ("de", "fr", "es") in English; any other language is left as it is."""
+    time words of `language` ("de", "fr", "es"; Chinese and Japanese in any text with ideographs or
+    kana) in English; any other language is left as it is."""
     language = _language(text, language)
     if language == "cjk":  # inside a run of characters: spaced, so that English words are words
         for pattern, put in _cjk_rules_cached(in_note=False):
@@ -237,20 +238,20 @@ def _cjk_rules_cached(in_note: bool) -> list[tuple[re.Pattern, Callable[[re.Matc
 
 def phrases(text: str, language: str) -> list[tuple[int, int, str]]:
     """Where `text`, as written (any case, "avant-hier", "aujourd'hui", "Week-end"), says a time
-    phrase of `language` ("de", "fr", "es"), as (start, end, the English phrase) in the order of
-    the text, none overlapping another: "Ich war gestern Abend dort" -> [(8, 21, "yesterday
-    evening")]. Any other language has none."""
+    phrase of `language` ("de", "fr", "es"; Chinese and Japanese in any text with ideographs or
+    kana), as (start, end, the English phrase) in the order of the text, none overlapping another:
+    "Ich war gestern Abend dort" -> [(8, 21, "yesterday evening")]. Any other language has none."""
     language = _language(text, language)
     if language == "cjk":
         rules = _cjk_rules_cached(in_note=True)
-    elif language not in _NUMBER_WORDS:
-        return []
-    elif language not in _WRITTEN_CACHE:
-        _WRITTEN_CACHE[language] = [
-            (re.compile(r"(?<!\w)(?:" + p.replace(" ", _GAP) + r")(?!\w)", re.IGNORECASE), put)
-            for p, put in _rules(language)]
-    if language != "cjk":
+    elif language in _NUMBER_WORDS:
+        if language not in _WRITTEN_CACHE:
+            _WRITTEN_CACHE[language] = [
+                (re.compile(r"(?<!\w)(?:" + p.replace(" ", _GAP) + r")(?!\w)", re.IGNORECASE), put)
+                for p, put in _rules(language)]
         rules = _WRITTEN_CACHE[language]
+    else:
+        return []
     found: list[tuple[int, int, str]] = []
     for pattern, put in rules:  # longer phrases first: "gestern abend" before "gestern"
         for m in pattern.finditer(text):
