@@ -414,7 +414,7 @@ class MemoryManagers:
         else:
             fact = " ".join(str(item).split())
             about = self._said_about(statement, fact, batch) if fact else None
-        if not about or not fact or _REDACTED in fact:
+        if not about or not fact or _REDACTED in fact or _not_a_fact(fact, about, statement):
             return None
         if about == "the user":
             # A profile fact says so ("The user is learning Rust"): the 1.5B labelled a page's own
@@ -810,6 +810,22 @@ def _same_subject(a: Memory, b: Memory) -> bool:
 
 def _normal(text: str) -> str:
     return " ".join(terms(text))
+
+
+def _not_a_fact(fact: str, about: str, statement: Statement) -> bool:
+    """Whether `fact` is a line of conversation again rather than a fact drawn from one: in a line's
+    form, "Name: ..." ("Mara: the deploy is paused until Monday", "Gina: I'm a dancer, I love to
+    explore new dance moves"), or in its speaker's first person ("I went to a dance fair
+    yesterday"), as the 1.5B gave some back. The line is in the raw log already, where search
+    finds it; a copy only takes a second place among the hits."""
+    prefix = _SPEAKER_PREFIX.match(fact)
+    if prefix and prefix.group(1).strip().casefold() in {about.casefold(), (statement.speaker or "").casefold()}:
+        return True
+    return statement.speaker is not None and _FIRST_PERSON.match(fact) is not None
+
+
+_FIRST_PERSON = re.compile(r"(?:I|I'm|I've|I'd|I'll|My|We|We're|Our)\b")
+_SPEAKER_PREFIX = re.compile(r"^([^:\n]{1,40}):\s*")
 
 
 def subject_of(memory: Memory) -> str | None:

@@ -274,6 +274,23 @@ def test_a_fact_about_a_speaker_rests_on_their_own_lines_not_the_other_speakers(
                      ("Melanie", "Melanie paints landscapes on weekends", ids[1])]
 
 
+def test_a_line_given_back_as_its_own_fact_is_not_kept_twice(store, embedder):
+    ids = [add(store, text, app="Slack", minutes=n)[0] for n, text in enumerate([
+        "Mara: the billing service deploy is paused until Monday, the migration failed",
+        "Jon: I went to a dance fair yesterday to show off my studio",
+        "Mara: I have worked on the billing service for three years",
+        "Gina: Yeah! Let's explore some new dance moves at the studio this weekend"])]
+    # The 1.5B wrote the first line back with its speaker, the second as it was (its date beside
+    # it), and the last as a line of its own in the first person
+    model = FakeModel([NONE, facts("Mara: the billing service deploy is paused until Monday, the migration failed",
+                                   "I went to a dance fair yesterday to show off my studio",
+                                   "Mara has worked on the billing service for three years",
+                                   "Gina: I'm a dancer, I love to explore new dance moves")])
+    MemoryManagers(store, model, embedder).process_pending()
+    found = [(f.name, f.summary, f.sources) for f in store.memories(MemoryType.SEMANTIC)]
+    assert found == [("Mara", "Mara has worked on the billing service for three years", (ids[2],))]
+
+
 def test_a_fact_given_to_the_person_a_line_is_said_to_is_dropped(store, embedder):
     add(store, "Melanie: Thanks, Caroline! Painting is a fun way to relax after a long day", app="Chat")
     add(store, "Caroline: totally agree", app="Chat", minutes=1)
